@@ -1,0 +1,61 @@
+"""`python -m exporter`: the command the Build Model menu (and a TD on the farm) runs in the torch env."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+import warnings
+from typing import List, Optional
+
+from nuke_plugin import contract
+
+from .errors import ExportCancelled, ExportError
+from .progress import Reporter
+
+EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m exporter",
+        description="Export a CorridorKey checkpoint to TorchScript for Nuke's Inference node "
+                    "(writes the .pt and a manifest .json beside it).")
+    parser.add_argument("--checkpoint", required=True, help="CorridorKey .pth checkpoint (CorridorKey_v1.0.pth)")
+    parser.add_argument("--output", required=True, help="the .pt to write, e.g. build/%s" % contract.PT_NAME)
+    parser.add_argument("--resolution", type=int, default=contract.NATIVE_RESOLUTION,
+                        help="model resolution, a multiple of %d (default %d, native; 1536 or 1024 need less "
+                             "GPU memory)" % (contract.RESOLUTION_MULTIPLE, contract.NATIVE_RESOLUTION))
+    parser.add_argument("--progress", choices=("human", "json", "quiet"), default="human",
+                        help="progress format: human (default), json lines for the Nuke side, or quiet")
+    parser.add_argument("--validate-device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="where the saved model is checked (auto: CUDA when available)")
+    return parser.parse_args(argv)
+
+
+def _raise_cancelled(signum, frame):  # noqa: ARG001 - signal handler signature
+    raise ExportCancelled("export cancelled (signal %d)" % signum)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = parse_args(argv)
+    # TorchScript is what Nuke loads; torch's notice that it is deprecated is noise for the user.
+    warnings.filterwarnings("ignore", message=r".*torch\.jit.*deprecated", category=FutureWarning)
+    reporter = Reporter(args.progress)
+    # Nuke's Cancel ends us with SIGTERM: turn it into an exception so the export's cleanup runs.
+    signal.signal(signal.SIGTERM, _raise_cancelled)
+    try:
+        from .export import export  # torch import is slow: after argument errors are reported
+        export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device)
+    except ExportError as exc:
+        reporter.error(str(exc), "user")
+        return EXIT_USER
+    except (ExportCancelled, KeyboardInterrupt):
+        reporter.error("Export cancelled; nothing was written and any previous build is unchanged.", "cancelled")
+        return EXIT_CANCELLED
+    except Exception as exc:  # a bug: say so, with the traceback on stderr for the report
+        traceback.print_exc(file=sys.stderr)
+        reporter.error("Internal error: %s: %s. Please report it with the log above." % (type(exc).__name__, exc),
+                       "internal")
+        return EXIT_INTERNAL
+    return EXIT_OK

@@ -1,0 +1,150 @@
+"""Checkpoint -> validated TorchScript + manifest, all or nothing.
+
+Both files are written under temporary names in the destination folder and moved into place only after the
+saved model has been reloaded and validated, so an error, Ctrl+C or a cancel from Nuke leaves a previous
+build untouched and no partial file behind.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import torch
+
+from nuke_plugin import contract
+
+from .checkpoint import load_into, read_state_dict, sha256_of
+from .errors import ExportError
+from .manifest import build_manifest
+from .network import GreenFormer
+from .nuke_module import CorridorKeyNuke
+from .progress import Reporter
+from .validate import green_screen_probe, validate
+
+PARTIAL_MARK = ".partial-"
+MIN_RESOLUTION = 64
+
+
+@dataclass
+class ExportResult:
+    pt: str
+    manifest: str
+    info: Dict[str, Any]
+
+
+def check_resolution(resolution: int) -> None:
+    step = contract.RESOLUTION_MULTIPLE
+    if resolution < MIN_RESOLUTION or resolution % step:
+        raise ExportError("Model resolution %d is not usable: Hiera needs a multiple of %d, at least %d "
+                          "(2048 is native; 1536 and 1024 use less GPU memory)." % (resolution, step, MIN_RESOLUTION))
+
+
+def manifest_path_for(pt_path: str) -> str:
+    return os.path.splitext(pt_path)[0] + ".json"
+
+
+def _partial_path(folder: str, final_name: str) -> str:
+    handle, path = tempfile.mkstemp(prefix="." + final_name + PARTIAL_MARK, dir=folder)
+    os.close(handle)
+    # mkstemp makes the file private (0600); a build is meant to be shared like any other file.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+    return path
+
+
+def remove_stale_partials(folder: str, final_names: List[str]) -> None:
+    """Partial files of an export that was killed outright (no chance to clean up) are removed next time."""
+    for name in final_names:
+        for path in glob.glob(os.path.join(glob.escape(folder), "." + name + PARTIAL_MARK + "*")):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+
+
+def trace_network(network: GreenFormer, resolution: int) -> torch.jit.ScriptModule:
+    """Traces the heavy network once at the model resolution on the CPU (the only size it ever sees)."""
+    example = torch.zeros(1, 4, resolution, resolution)
+    example[:, :3] = green_screen_probe(resolution, resolution)[:, :3]
+    scale = torch.ones(1)
+    with torch.no_grad():
+        return torch.jit.trace(network, (example, scale), strict=False, check_trace=False)
+
+
+def _validation_device(choice: str) -> torch.device:
+    if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
+        if not torch.cuda.is_available():
+            raise ExportError("--validate-device cuda was asked for, but this torch sees no CUDA device.")
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOLUTION,
+           reporter: Optional[Reporter] = None, validate_device: str = "auto") -> ExportResult:
+    reporter = reporter or Reporter("quiet")
+    check_resolution(resolution)
+    output = os.path.abspath(output)
+    if not output.endswith(".pt"):
+        raise ExportError("--output must name a .pt file (e.g. build/%s), got %s" % (contract.PT_NAME, output))
+    folder = os.path.dirname(output)
+    manifest_out = manifest_path_for(output)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise ExportError("Cannot create the output folder %s: %s" % (folder, exc.strerror or exc))
+    if not os.access(folder, os.W_OK):
+        raise ExportError("The output folder %s is not writable; choose another with --output." % folder)
+    remove_stale_partials(folder, [os.path.basename(output), os.path.basename(manifest_out)])
+
+    reporter.stage("check", "Reading checkpoint %s" % checkpoint)
+    state = read_state_dict(checkpoint)
+    checkpoint_sha = sha256_of(checkpoint)
+
+    reporter.stage("build", "Building the network at %dx%d" % (resolution, resolution))
+    network = GreenFormer(resolution).eval()
+    reporter.stage("load", "Loading %d tensors" % len(state))
+    load_into(network, state, source=os.path.basename(checkpoint))
+    del state
+
+    reporter.stage("trace", "Tracing the network at %dx%d (one full forward pass; slow at 2048 on a CPU)"
+                   % (resolution, resolution))
+    traced = trace_network(network, resolution)
+    reporter.stage("script", "Scripting the Nuke wrapper")
+    scripted = torch.jit.script(CorridorKeyNuke(traced, resolution))
+
+    partials: List[str] = []
+    try:
+        pt_tmp = _partial_path(folder, os.path.basename(output))
+        partials.append(pt_tmp)
+        reporter.stage("save", "Saving TorchScript")
+        torch.jit.save(scripted, pt_tmp)
+        del scripted, traced
+
+        reporter.stage("validate", "Reloading the saved file to validate it")
+        loaded = torch.jit.load(pt_tmp, map_location="cpu")
+        figures = validate(loaded, CorridorKeyNuke(network, resolution), _validation_device(validate_device),
+                           lambda message, fraction: reporter.stage("validate", message, fraction))
+        del loaded
+
+        reporter.stage("manifest", "Writing the manifest")
+        info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp), figures)
+        manifest_tmp = _partial_path(folder, os.path.basename(manifest_out))
+        partials.append(manifest_tmp)
+        with open(manifest_tmp, "w", encoding="utf-8") as handle:
+            json.dump(info, handle, indent=2)
+            handle.write("\n")
+        # The manifest names the .pt's sha256, so the Nuke side can tell if a crash fell between these two.
+        os.replace(pt_tmp, output)
+        os.replace(manifest_tmp, manifest_out)
+        partials.clear()
+    finally:
+        for path in partials:
+            if os.path.exists(path):
+                os.remove(path)
+    reporter.done(output, manifest_out)
+    return ExportResult(output, manifest_out, info)

@@ -1,0 +1,81 @@
+"""The top-level module Nuke's Inference node runs: upstream's pre/post-processing around the traced network.
+
+Why scripted and not traced: Nuke sets the .cat's custom knobs as attributes of this module at render time,
+and only a scripted `forward` reads them then (tracing would freeze their values). The heavy network inside
+is traced at the model resolution, because timm's Hiera is not scriptable; it only ever sees res x res.
+
+Contract (see nuke_plugin.contract): input [1, 4, H, W] = plate RGB + alpha hint; output [1, 4, H, W] =
+straight sRGB foreground RGB + linear alpha. Every tensor made here takes the input's device and dtype, so
+the module works after `.to("cuda")` and after `.half()` with a half input.
+"""
+
+from typing import List
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from nuke_plugin.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
+
+from .colour import despill_average, imagenet_normalise, linear_to_srgb
+
+# Largest finite half-precision value: non-finite input pixels are replaced by values every dtype can hold.
+_FINITE_LIMIT = 65504.0
+_LINEAR = GAMMA_INPUT.items.index("Linear")
+
+
+def _resize(x: torch.Tensor, size: List[int]) -> torch.Tensor:
+    """Bilinear with antialiasing: the behaviour of torchvision's `resize` on tensors, which upstream uses."""
+    if x.shape[2] == size[0] and x.shape[3] == size[1]:
+        return x
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+class CorridorKeyNuke(nn.Module):
+    """Nuke-facing CorridorKey: knob attributes read on every call, network traced at `resolution`."""
+
+    __constants__ = ["resolution", "despill_max", "refiner_max", "gamma_max", "linear_index", "finite_limit"]
+
+    despill_strength: float
+    gamma_input: int
+    refiner_strength: float
+
+    def __init__(self, network: torch.jit.ScriptModule, resolution: int) -> None:
+        super().__init__()
+        self.network = network
+        self.resolution = resolution
+        self.despill_max = float(DESPILL_STRENGTH.maximum)
+        self.refiner_max = float(REFINER_STRENGTH.maximum)
+        self.gamma_max = len(GAMMA_INPUT.items) - 1
+        self.linear_index = _LINEAR
+        self.finite_limit = _FINITE_LIMIT
+        self.despill_strength = float(DESPILL_STRENGTH.default)
+        self.gamma_input = int(GAMMA_INPUT.default)
+        self.refiner_strength = float(REFINER_STRENGTH.default)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height = x.shape[2]
+        width = x.shape[3]
+        limit = self.finite_limit
+        x = torch.nan_to_num(x[:, 0:4], nan=0.0, posinf=limit, neginf=-limit).clamp(-limit, limit)
+
+        # 1-3. Resize in the plate's own transfer, then sRGB-encode a linear plate, then normalise.
+        small = _resize(x, [self.resolution, self.resolution])
+        rgb = small[:, 0:3]
+        if min(max(self.gamma_input, 0), self.gamma_max) == self.linear_index:
+            rgb = linear_to_srgb(rgb)
+        model_input = torch.cat([imagenet_normalise(rgb), small[:, 3:4]], dim=1)
+
+        # 4-5. Network; the refiner's delta logits are scaled before they are added.
+        refiner = min(max(self.refiner_strength, 0.0), self.refiner_max)
+        scale = torch.full([1], refiner, dtype=x.dtype, device=x.device)
+        alpha, fg = self.network(model_input, scale)
+
+        # 6. Back to the plate's size, both passes in one resample.
+        out = _resize(torch.cat([fg, alpha], dim=1), [height, width])
+
+        # 7. Despill the sRGB foreground; the knob is upstream's 0-10 CLI scale.
+        despill = min(max(self.despill_strength, 0.0), self.despill_max) / 10.0
+        fg = despill_average(out[:, 0:3], despill)
+        result = torch.cat([fg, out[:, 3:4]], dim=1)
+        return torch.nan_to_num(result, nan=0.0, posinf=limit, neginf=-limit)

@@ -1,0 +1,102 @@
+"""Checks a saved .pt the way Nuke will use it, before it replaces a previous build."""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Tuple
+
+import torch
+
+from nuke_plugin.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
+
+from .errors import ExportError
+
+# Odd sizes on purpose: they catch shape arithmetic that only works on even or square frames.
+PROBE_SIZES = ((37, 53), (5, 3))
+TOLERANCE = 1e-4
+# One non-default value per knob, each chosen to move the output of a green-screen probe.
+KNOB_CHANGES = (
+    (DESPILL_STRENGTH.name, DESPILL_STRENGTH.maximum),
+    (GAMMA_INPUT.name, GAMMA_INPUT.items.index("Linear")),
+    (REFINER_STRENGTH.name, REFINER_STRENGTH.minimum),
+)
+
+
+def green_screen_probe(height: int, width: int, seed: int = 0) -> torch.Tensor:
+    """A deterministic [1, 4, H, W] plate: grainy green backing, a grey subject in the middle, a rough hint."""
+    gen = torch.Generator().manual_seed(seed)
+    plate = torch.empty(1, 4, height, width)
+    plate[0, 0].fill_(0.10)
+    plate[0, 1].fill_(0.75)
+    plate[0, 2].fill_(0.15)
+    plate[0, 3].zero_()
+    top, left = height // 4, width // 4
+    bottom, right = max(top + 1, 3 * height // 4), max(left + 1, 3 * width // 4)
+    plate[0, 0:3, top:bottom, left:right] = torch.tensor([0.55, 0.5, 0.45]).view(3, 1, 1)
+    plate[0, 3, top:bottom, left:right] = 1.0
+    plate[0, 0:3] += 0.05 * torch.rand(3, height, width, generator=gen)
+    return plate
+
+
+def _knob_values(module: Any) -> Dict[str, Any]:
+    return {name: getattr(module, name) for name, _ in KNOB_CHANGES}
+
+
+def _set_knobs(module: Any, values: Dict[str, Any]) -> None:
+    for name, value in values.items():
+        setattr(module, name, value)
+
+
+def validate(loaded: torch.nn.Module, eager: torch.nn.Module, device: torch.device,
+             progress: Callable[[str, float], None]) -> Dict[str, Any]:
+    """Runs the loaded module at two odd sizes, checks every knob is live and that it matches eager.
+
+    Returns figures for the manifest; raises ExportError on any failure.
+    """
+    loaded = loaded.to(device).eval()
+    eager = eager.to(device).eval()
+    defaults = _knob_values(loaded)
+    steps = len(PROBE_SIZES) + 1 + len(KNOB_CHANGES)
+    done = 0
+    results: Dict[str, Any] = {"device": str(device), "sizes": [list(s) for s in PROBE_SIZES]}
+
+    def step(message: str) -> None:
+        nonlocal done
+        progress(message, done / steps)
+        done += 1
+
+    with torch.no_grad():
+        baseline = None
+        for height, width in PROBE_SIZES:
+            step("Running the saved model on a %dx%d frame" % (width, height))
+            probe = green_screen_probe(height, width).to(device)
+            out = loaded(probe)
+            if tuple(out.shape) != (1, 4, height, width):
+                raise ExportError("Saved model returned shape %s for a %dx%d input; expected %s."
+                                  % (tuple(out.shape), width, height, (1, 4, height, width)))
+            if not torch.isfinite(out).all():
+                raise ExportError("Saved model produced non-finite values on a %dx%d frame." % (width, height))
+            if baseline is None:
+                baseline = (probe, out)
+
+        probe, out = baseline
+        step("Comparing with the eager model")
+        reference = eager(probe)
+        error = float((out - reference).abs().max())
+        results["max_abs_error_vs_eager"] = error
+        if error > TOLERANCE:
+            raise ExportError("Saved model differs from the eager model by %.3g (tolerance %.0e). "
+                              "Report this with the exporter's log." % (error, TOLERANCE))
+
+        live: List[Tuple[str, float]] = []
+        for name, value in KNOB_CHANGES:
+            step("Checking that knob %s changes the result" % name)
+            _set_knobs(loaded, dict(defaults, **{name: value}))
+            try:
+                changed = float((loaded(probe) - out).abs().max())
+            finally:
+                _set_knobs(loaded, defaults)
+            if changed == 0.0:
+                raise ExportError("Knob %s has no effect on the saved model; it would be dead in Nuke." % name)
+            live.append((name, changed))
+        results["knob_effect"] = dict(live)
+    progress("Validation passed", 1.0)
+    return results

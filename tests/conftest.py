@@ -1,0 +1,45 @@
+"""Shared fixtures: one small random-weight checkpoint and one real export of it, made once per session."""
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SMALL_RESOLUTION = 128
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    pt: Path
+    manifest: Path
+    checkpoint: Path
+    directory: Path
+    resolution: int
+
+
+def make_checkpoint(path: Path, resolution: int, seed: int = 0, wrap: bool = False, compiled_prefix: bool = False):
+    """Saves a random-weight CorridorKey state dict the way upstream's training would."""
+    import torch
+
+    from exporter.network import GreenFormer
+
+    torch.manual_seed(seed)
+    state = GreenFormer(resolution).state_dict()
+    if compiled_prefix:
+        state = {"_orig_mod." + k: v for k, v in state.items()}
+    torch.save({"state_dict": state, "epoch": 3} if wrap else state, str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory) -> Path:
+    return make_checkpoint(tmp_path_factory.mktemp("checkpoint") / "CorridorKey.pth", SMALL_RESOLUTION)
+
+
+@pytest.fixture(scope="session")
+def exported_model(tmp_path_factory, small_checkpoint) -> ExportedModel:
+    """A real export at a small resolution. Read-only: copy it before changing anything."""
+    from exporter.export import export
+
+    directory = tmp_path_factory.mktemp("export")
+    result = export(str(small_checkpoint), str(directory / "CorridorKey.pt"), SMALL_RESOLUTION)
+    return ExportedModel(Path(result.pt), Path(result.manifest), small_checkpoint, directory, SMALL_RESOLUTION)
