@@ -10,6 +10,7 @@ import glob
 import json
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -72,7 +73,9 @@ def trace_network(network: GreenFormer, resolution: int) -> torch.jit.ScriptModu
     example = torch.zeros(1, 4, resolution, resolution)
     example[:, :3] = green_screen_probe(resolution, resolution)[:, :3]
     scale = torch.ones(1)
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Hiera's shape arithmetic is fixed at one resolution by design; the tracer's notices about it are noise.
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
         return torch.jit.trace(network, (example, scale), strict=False, check_trace=False)
 
 

@@ -42,10 +42,11 @@ class SegFormerHead(nn.Module):
     def __init__(self, out_dim: int, feature_channels: Sequence[int] = FEATURE_CHANNELS,
                  width: int = DECODER_WIDTH) -> None:
         super().__init__()
-        self.linear_c1 = TokenProjection(feature_channels[0], width)
-        self.linear_c2 = TokenProjection(feature_channels[1], width)
-        self.linear_c3 = TokenProjection(feature_channels[2], width)
+        # Registered deepest first: the checkpoint lists its keys in this order.
         self.linear_c4 = TokenProjection(feature_channels[3], width)
+        self.linear_c3 = TokenProjection(feature_channels[2], width)
+        self.linear_c2 = TokenProjection(feature_channels[1], width)
+        self.linear_c1 = TokenProjection(feature_channels[0], width)
         self.linear_fuse = nn.Conv2d(4 * width, width, kernel_size=1, bias=False)
         self.bn = nn.BatchNorm2d(width)
         self.relu = nn.ReLU()

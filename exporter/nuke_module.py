@@ -5,8 +5,8 @@ and only a scripted `forward` reads them then (tracing would freeze their values
 is traced at the model resolution, because timm's Hiera is not scriptable; it only ever sees res x res.
 
 Contract (see nuke_plugin.contract): input [1, 4, H, W] = plate RGB + alpha hint; output [1, 4, H, W] =
-straight sRGB foreground RGB + linear alpha. Every tensor made here takes the input's device and dtype, so
-the module works after `.to("cuda")` and after `.half()` with a half input.
+straight sRGB foreground RGB + linear alpha, in the input's dtype. Every tensor made here takes the input's
+device, so the module works after `.to("cuda")`, and after `.half()` with a half input.
 """
 
 from typing import List
@@ -57,14 +57,17 @@ class CorridorKeyNuke(nn.Module):
         height = x.shape[2]
         width = x.shape[3]
         limit = self.finite_limit
-        x = torch.nan_to_num(x[:, 0:4], nan=0.0, posinf=limit, neginf=-limit).clamp(-limit, limit)
+        # Pre/post-processing runs in fp32 whatever the input: the antialiased resize has no CPU kernel in
+        # fp16, and these steps are memory-bound, so half precision would only cost accuracy. The network
+        # itself runs in the input's dtype (fp16 under Nuke's "Optimize for Speed and Memory").
+        work = torch.nan_to_num(x[:, 0:4].float(), nan=0.0, posinf=limit, neginf=-limit).clamp(-limit, limit)
 
         # 1-3. Resize in the plate's own transfer, then sRGB-encode a linear plate, then normalise.
-        small = _resize(x, [self.resolution, self.resolution])
+        small = _resize(work, [self.resolution, self.resolution])
         rgb = small[:, 0:3]
         if min(max(self.gamma_input, 0), self.gamma_max) == self.linear_index:
             rgb = linear_to_srgb(rgb)
-        model_input = torch.cat([imagenet_normalise(rgb), small[:, 3:4]], dim=1)
+        model_input = torch.cat([imagenet_normalise(rgb), small[:, 3:4]], dim=1).to(x.dtype)
 
         # 4-5. Network; the refiner's delta logits are scaled before they are added.
         refiner = min(max(self.refiner_strength, 0.0), self.refiner_max)
@@ -72,10 +75,10 @@ class CorridorKeyNuke(nn.Module):
         alpha, fg = self.network(model_input, scale)
 
         # 6. Back to the plate's size, both passes in one resample.
-        out = _resize(torch.cat([fg, alpha], dim=1), [height, width])
+        out = _resize(torch.cat([fg, alpha], dim=1).float(), [height, width])
 
         # 7. Despill the sRGB foreground; the knob is upstream's 0-10 CLI scale.
         despill = min(max(self.despill_strength, 0.0), self.despill_max) / 10.0
         fg = despill_average(out[:, 0:3], despill)
         result = torch.cat([fg, out[:, 3:4]], dim=1)
-        return torch.nan_to_num(result, nan=0.0, posinf=limit, neginf=-limit)
+        return torch.nan_to_num(result, nan=0.0, posinf=limit, neginf=-limit).to(x.dtype)
