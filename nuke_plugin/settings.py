@@ -1,0 +1,309 @@
+"""Per-user settings for Build Model, with environment-variable overrides for studios.
+
+Why a file of our own: an artist picks the checkpoint, export interpreter, resolution and target Nuke once, and
+the next Build Model should remember them. Why env vars on top: a TD pins a studio-wide interpreter or install
+folder for everybody (wrapper scripts, farm jobs) without touching anyone's file; a value set by an environment
+variable wins over the file, is shown as locked in the dialog and is never written back.
+
+The file lives at ``<Nuke's user folder>/CorridorKey/settings.json``. Nuke's user folder is ``.nuke`` under
+``HOME`` (on Windows ``HOME`` if set, else ``USERPROFILE``), the same rule Nuke itself follows;
+``CORRIDORKEY_HOME`` moves the whole CorridorKey folder and ``CORRIDORKEY_SETTINGS`` names the file itself.
+
+Pure Python 3.9+: no Nuke, no Qt, no torch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field, fields
+from typing import Dict, List, Mapping, Optional, Tuple
+
+from . import contract
+
+SETTINGS_FILE_NAME = "settings.json"
+SETTINGS_FORMAT_VERSION = 1
+
+# Environment variable -> settings field. A studio sets these in its Nuke launcher.
+ENV_OVERRIDES = (
+    ("CORRIDORKEY_PYTHON", "python"),
+    ("CORRIDORKEY_CHECKPOINT", "checkpoint"),
+    ("CORRIDORKEY_INSTALL_DIR", "install_dir"),
+    ("CORRIDORKEY_BUILD_DIR", "build_dir"),
+    ("CORRIDORKEY_ENV_DIR", "env_dir"),
+    ("CORRIDORKEY_RESOLUTION", "resolution"),
+    ("CORRIDORKEY_TORCH", "torch_target"),
+)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Model resolution: what each choice costs. Only the 512 and 2048 CPU figures were measured (random weights,
+# 2 CPU cores, eager PyTorch); the in-between figures are interpolated from those two and marked as estimates.
+# GPU memory was not measured on this project's machines.
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolutionChoice:
+    value: int
+    summary: str
+    cost: str
+
+    @property
+    def label(self) -> str:
+        return "%d  (%s)" % (self.value, self.summary)
+
+
+RESOLUTIONS = (
+    ResolutionChoice(
+        2048, "native, best edges",
+        "Measured on CPU (2 cores): about 108 s per frame, 5.9 GB peak RAM. "
+        "GPU memory not measured; needs the most VRAM of the three."),
+    ResolutionChoice(
+        1536, "less GPU memory",
+        "Estimate (interpolated from the 512 and 2048 CPU measurements): about 57 s per frame on CPU, "
+        "about 3.9 GB peak RAM. GPU memory not measured; roughly 55-60 % of 2048's."),
+    ResolutionChoice(
+        1024, "smaller GPUs, softer edges",
+        "Estimate (interpolated): about 23 s per frame on CPU, about 2.4 GB peak RAM "
+        "(measured at 512: 4.8 s, 1.5 GB). GPU memory not measured; roughly a quarter to a third of 2048's."),
+)
+RESOLUTIONS_BY_VALUE = {r.value: r for r in RESOLUTIONS}  # type: Dict[int, ResolutionChoice]
+DEFAULT_RESOLUTION = contract.NATIVE_RESOLUTION
+MIN_RESOLUTION = 256
+MAX_RESOLUTION = 4096
+
+
+def resolution_problem(value: int) -> Optional[str]:
+    """Why a model resolution cannot be used, or None. Other sizes than the three offered are allowed (TDs)."""
+    if value < MIN_RESOLUTION or value > MAX_RESOLUTION:
+        return "resolution %d is outside %d-%d" % (value, MIN_RESOLUTION, MAX_RESOLUTION)
+    if value % contract.RESOLUTION_MULTIPLE:
+        return "resolution %d is not a multiple of %d (Hiera's patch grid)" % (value, contract.RESOLUTION_MULTIPLE)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Which torch to export with. A .pt written by a newer torch than the libtorch inside Nuke does not load there,
+# so the export environment must hold a torch no newer than the target Nuke's.
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TorchTarget:
+    key: str
+    nuke: str                       # the Nuke releases it suits, for people
+    torch: str                      # "major.minor" that Nuke embeds
+    source: str                     # how we know
+    requirements: Tuple[str, ...]   # what the export environment gets (pip requirement strings)
+    python: Tuple[Tuple[int, int], Tuple[int, int]]  # lowest and highest Python with wheels for that torch
+    supported: bool = True
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return "%s  (torch %s, %s)" % (self.nuke, self.torch, self.source)
+
+    @property
+    def torch_tuple(self) -> Tuple[int, int]:
+        major, minor = self.torch.split(".")[:2]
+        return int(major), int(minor)
+
+
+_COMMON = ("timm>=1.0,<2",)
+TORCH_TARGETS = (
+    TorchTarget(
+        "nuke16", "Nuke 16 / 17", "2.7", "reported",
+        ("torch==2.7.1", "torchvision==0.22.1") + _COMMON + ("numpy",), ((3, 9), (3, 13)),
+        note="A public Nuke 17 port exported with torch 2.7.1; Foundry's stored docs do not name the version."),
+    TorchTarget(
+        "nuke15.1", "Nuke 15.1 / 15.2", "2.1", "reported",
+        ("torch==2.1.1", "torchvision==0.16.1") + _COMMON + ("numpy<2",), ((3, 8), (3, 11)),
+        note="Reported, not documented: check Nuke's own torch with `import torch` in its Script Editor."),
+    TorchTarget(
+        "nuke14", "Nuke 14 / 15.0", "1.12", "Foundry's guide",
+        ("torch==1.12.1", "torchvision==0.13.1") + _COMMON + ("numpy<2",), ((3, 7), (3, 10)),
+        note="Export with torch 1.12 is not tested on this project's machines."),
+    TorchTarget(
+        "nuke13", "Nuke 13", "1.6", "Foundry's guide",
+        ("torch==1.6.0", "torchvision==0.7.0", "numpy<2"), ((3, 6), (3, 8)),
+        supported=False,
+        note="Not supported: the encoder comes from timm >= 1.0 (Hiera), which needs a newer torch than 1.6."),
+)
+TORCH_TARGETS_BY_KEY = {t.key: t for t in TORCH_TARGETS}  # type: Dict[str, TorchTarget]
+DEFAULT_TORCH_TARGET = "nuke16"
+
+
+def torch_target_for_nuke(major: int, minor: int = 0) -> TorchTarget:
+    """The target that suits a Nuke version (used to pre-select the running Nuke's own)."""
+    if major >= 16:
+        return TORCH_TARGETS_BY_KEY["nuke16"]
+    if major == 15 and minor >= 1:
+        return TORCH_TARGETS_BY_KEY["nuke15.1"]
+    if major in (14, 15):
+        return TORCH_TARGETS_BY_KEY["nuke14"]
+    return TORCH_TARGETS_BY_KEY["nuke13"]
+
+
+def parse_torch_target(text: str) -> TorchTarget:
+    """Accepts a target key ('nuke16') or a Nuke version ('16', '15.1', '14.0v5'); ValueError otherwise."""
+    text = text.strip().lower()
+    if text in TORCH_TARGETS_BY_KEY:
+        return TORCH_TARGETS_BY_KEY[text]
+    version = text[4:] if text.startswith("nuke") else text
+    version = version.split("v")[0]
+    parts = version.split(".")
+    try:
+        major = int(parts[0])
+        minor = int(parts[1]) if len(parts) > 1 and parts[1] else 0
+    except ValueError:
+        raise ValueError("unknown target %r: use one of %s or a Nuke version such as 15.1"
+                         % (text, ", ".join(TORCH_TARGETS_BY_KEY)))
+    return torch_target_for_nuke(major, minor)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Folders
+# --------------------------------------------------------------------------------------------------------------
+
+
+def nuke_user_dir(environ: Optional[Mapping[str, str]] = None) -> str:
+    """Nuke's per-user folder (~/.nuke), found the way Nuke finds it."""
+    env = os.environ if environ is None else environ
+    home = env.get("HOME") or (env.get("USERPROFILE") if os.name == "nt" else None) or os.path.expanduser("~")
+    return os.path.join(home, ".nuke")
+
+
+def corridorkey_home(environ: Optional[Mapping[str, str]] = None) -> str:
+    """Where our settings, builds and export environments live by default."""
+    env = os.environ if environ is None else environ
+    return env.get("CORRIDORKEY_HOME") or os.path.join(nuke_user_dir(env), contract.MODEL_ID)
+
+
+def settings_path(environ: Optional[Mapping[str, str]] = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get("CORRIDORKEY_SETTINGS") or os.path.join(corridorkey_home(env), SETTINGS_FILE_NAME)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The settings
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    """What Build Model remembers. Empty strings mean "find it for me"."""
+
+    python: str = ""           # export interpreter; "" = search (see env_probe.candidate_interpreters)
+    checkpoint: str = ""       # CorridorKey .pth
+    install_dir: str = ""      # where the built node is installed; "" = the plugin's default
+    build_dir: str = ""        # where the exporter writes the .pt + manifest; "" = <CorridorKey home>/build
+    env_dir: str = ""          # where "Set up" creates the export environment; "" = <home>/envs/<target>
+    resolution: int = DEFAULT_RESOLUTION
+    torch_target: str = DEFAULT_TORCH_TARGET
+    # field name -> the environment variable that set it (those are locked in the dialog, never saved)
+    overrides: Dict[str, str] = field(default_factory=dict, compare=False)
+    # what the file held for overridden fields, so saving keeps the user's own value
+    _file_values: Dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def target(self) -> TorchTarget:
+        return TORCH_TARGETS_BY_KEY.get(self.torch_target, TORCH_TARGETS_BY_KEY[DEFAULT_TORCH_TARGET])
+
+    def resolved_build_dir(self, environ: Optional[Mapping[str, str]] = None) -> str:
+        return self.build_dir or os.path.join(corridorkey_home(environ), "build")
+
+    def resolved_env_dir(self, environ: Optional[Mapping[str, str]] = None) -> str:
+        return self.env_dir or os.path.join(corridorkey_home(environ), "envs", self.target.key)
+
+    def is_locked(self, name: str) -> bool:
+        return name in self.overrides
+
+    def to_dict(self) -> Dict[str, object]:
+        """The values as the user chose them (overridden fields keep what the file had)."""
+        out = {}  # type: Dict[str, object]
+        for f in _persisted_fields():
+            out[f] = self._file_values.get(f, getattr(self, f)) if f in self.overrides else getattr(self, f)
+        return out
+
+
+def _persisted_fields() -> List[str]:
+    return [f.name for f in fields(Settings) if not f.name.startswith("_") and f.name != "overrides"]
+
+
+def _coerce(name: str, value: object) -> object:
+    """Type-check one value from the file or the environment; ValueError says what is wrong."""
+    if name == "resolution":
+        number = int(str(value).strip())
+        problem = resolution_problem(number)
+        if problem:
+            raise ValueError(problem)
+        return number
+    if name == "torch_target":
+        return parse_torch_target(str(value)).key
+    if not isinstance(value, str):
+        raise ValueError("expected text, got %r" % (value,))
+    return value
+
+
+def load_settings(path: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Reads the file (missing or unreadable -> defaults, with a warning), then applies env overrides.
+
+    Never raises for a bad file: a broken settings file must not stop an artist from building.
+    """
+    env = os.environ if environ is None else environ
+    path = path or settings_path(env)
+    settings = Settings()
+    raw = {}  # type: Dict[str, object]
+    if os.path.exists(path):
+        try:
+            with open(path, "r", encoding="utf-8") as handle:
+                loaded = json.load(handle)
+            if not isinstance(loaded, dict):
+                raise ValueError("the top level is not an object")
+            raw = loaded
+        except (OSError, ValueError) as exc:
+            warnings.warn("CorridorKey: ignoring unreadable settings file %s (%s); using defaults. Fix or delete "
+                          "it; the next save rewrites it." % (path, exc), RuntimeWarning, stacklevel=2)
+    for name in _persisted_fields():
+        if name in raw:
+            try:
+                setattr(settings, name, _coerce(name, raw[name]))
+            except (TypeError, ValueError) as exc:
+                warnings.warn("CorridorKey: settings file %s: ignoring %s (%s)" % (path, name, exc),
+                              RuntimeWarning, stacklevel=2)
+    for variable, name in ENV_OVERRIDES:
+        value = env.get(variable)
+        if value is None or value == "":
+            continue
+        try:
+            coerced = _coerce(name, value)
+        except ValueError as exc:
+            warnings.warn("CorridorKey: ignoring %s=%r (%s)" % (variable, value, exc), RuntimeWarning, stacklevel=2)
+            continue
+        settings._file_values[name] = getattr(settings, name)
+        setattr(settings, name, coerced)
+        settings.overrides[name] = variable
+    return settings
+
+
+def save_settings(settings: Settings, path: Optional[str] = None,
+                  environ: Optional[Mapping[str, str]] = None) -> str:
+    """Writes atomically (temp file + os.replace) so a crash never leaves half a settings file."""
+    path = path or settings_path(environ)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    payload = dict(settings.to_dict())
+    payload["format_version"] = SETTINGS_FORMAT_VERSION
+    handle, temp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(payload, out, indent=2, sort_keys=True)
+            out.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.remove(temp)
+        raise
+    return path
