@@ -1,0 +1,136 @@
+"""Per-user settings: where they live, round trip, studio overrides, atomic save, tolerant load."""
+import json
+import os
+
+import pytest
+
+from nuke_plugin import contract, settings as st
+
+
+def env_for(tmp_path, **extra):
+    env = {"HOME": str(tmp_path / "home")}
+    env.update(extra)
+    return env
+
+
+def test_file_lives_under_nukes_user_folder(tmp_path):
+    env = env_for(tmp_path)
+    assert st.settings_path(env) == os.path.join(str(tmp_path / "home"), ".nuke", contract.MODEL_ID,
+                                                 "settings.json")
+    assert st.settings_path(env_for(tmp_path, CORRIDORKEY_HOME=str(tmp_path / "ck"))) == str(
+        tmp_path / "ck" / "settings.json")
+    assert st.settings_path(env_for(tmp_path, CORRIDORKEY_SETTINGS=str(tmp_path / "s.json"))) == str(
+        tmp_path / "s.json")
+
+
+def test_defaults_when_there_is_no_file(tmp_path):
+    s = st.load_settings(environ=env_for(tmp_path))
+    assert s.resolution == contract.NATIVE_RESOLUTION == 2048
+    assert s.torch_target == st.DEFAULT_TORCH_TARGET and s.python == "" and not s.overrides
+    assert s.resolved_build_dir(env_for(tmp_path)).endswith(os.path.join(".nuke", "CorridorKey", "build"))
+
+
+def test_round_trip(tmp_path):
+    env = env_for(tmp_path)
+    s = st.load_settings(environ=env)
+    s.checkpoint, s.resolution, s.torch_target, s.python = "/x/CorridorKey.pth", 1024, "nuke14", "/env/bin/python"
+    path = st.save_settings(s, environ=env)
+    assert json.loads(open(path).read())["resolution"] == 1024
+    again = st.load_settings(environ=env)
+    assert again == s
+
+
+def test_env_overrides_win_are_locked_and_never_saved(tmp_path):
+    env = env_for(tmp_path)
+    mine = st.load_settings(environ=env)
+    mine.python, mine.resolution = "/home/me/venv/bin/python", 1536
+    st.save_settings(mine, environ=env)
+
+    studio = dict(env, CORRIDORKEY_PYTHON="/studio/ck/bin/python", CORRIDORKEY_RESOLUTION="1024",
+                  CORRIDORKEY_TORCH="15.1", CORRIDORKEY_INSTALL_DIR="/studio/nuke/CorridorKey")
+    s = st.load_settings(environ=studio)
+    assert s.python == "/studio/ck/bin/python" and s.resolution == 1024
+    assert s.torch_target == "nuke15.1" and s.install_dir == "/studio/nuke/CorridorKey"
+    assert s.is_locked("python") and s.overrides["resolution"] == "CORRIDORKEY_RESOLUTION"
+    s.checkpoint = "/shots/CorridorKey.pth"
+    st.save_settings(s, environ=studio)
+    on_disk = json.loads(open(st.settings_path(env)).read())
+    assert on_disk["python"] == "/home/me/venv/bin/python" and on_disk["resolution"] == 1536
+    assert on_disk["checkpoint"] == "/shots/CorridorKey.pth"
+
+
+def test_bad_env_values_are_ignored_with_a_warning(tmp_path):
+    with pytest.warns(RuntimeWarning, match="CORRIDORKEY_RESOLUTION"):
+        s = st.load_settings(environ=env_for(tmp_path, CORRIDORKEY_RESOLUTION="2000"))
+    assert s.resolution == 2048 and not s.overrides
+    with pytest.warns(RuntimeWarning, match="CORRIDORKEY_TORCH"):
+        st.load_settings(environ=env_for(tmp_path, CORRIDORKEY_TORCH="banana"))
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", "\x00\x01"])
+def test_corrupt_file_gives_defaults_and_a_warning(tmp_path, content):
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        handle.write(content)
+    with pytest.warns(RuntimeWarning, match="unreadable settings"):
+        s = st.load_settings(environ=env)
+    assert s == st.Settings()
+    st.save_settings(s, environ=env)  # the next save repairs it
+    assert json.loads(open(path).read())["resolution"] == 2048
+
+
+def test_wrong_typed_field_is_dropped_the_rest_kept(tmp_path):
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        json.dump({"resolution": "huge", "checkpoint": "/a.pth", "python": 3}, handle)
+    with pytest.warns(RuntimeWarning):
+        s = st.load_settings(environ=env)
+    assert s.checkpoint == "/a.pth" and s.resolution == 2048 and s.python == ""
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    env = env_for(tmp_path)
+    s = st.load_settings(environ=env)
+    s.checkpoint = "/first.pth"
+    path = st.save_settings(s, environ=env)
+    before = open(path).read()
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(st.json, "dump", explode)
+    s.checkpoint = "/second.pth"
+    with pytest.raises(OSError):
+        st.save_settings(s, environ=env)
+    assert open(path).read() == before
+    assert os.listdir(os.path.dirname(path)) == ["settings.json"], "a temporary file was left behind"
+
+
+def test_resolution_choices_show_their_cost_honestly():
+    assert [r.value for r in st.RESOLUTIONS] == [2048, 1536, 1024]
+    assert "108 s" in st.RESOLUTIONS_BY_VALUE[2048].cost and "5.9 GB" in st.RESOLUTIONS_BY_VALUE[2048].cost
+    for value in (1536, 1024):
+        assert st.RESOLUTIONS_BY_VALUE[value].cost.startswith("Estimate")
+    for r in st.RESOLUTIONS:
+        assert "GPU memory not measured" in r.cost
+        assert st.resolution_problem(r.value) is None
+    assert st.resolution_problem(1000) and st.resolution_problem(128)
+
+
+@pytest.mark.parametrize("text,key", [("16", "nuke16"), ("17.0v2", "nuke16"), ("15.1", "nuke15.1"),
+                                      ("Nuke15.2", "nuke15.1"), ("15.0", "nuke14"), ("14", "nuke14"),
+                                      ("13.2", "nuke13"), ("nuke16", "nuke16")])
+def test_torch_target_for_each_nuke(text, key):
+    assert st.parse_torch_target(text).key == key
+
+
+def test_torch_targets_pin_the_embedded_torch():
+    for target in st.TORCH_TARGETS:
+        pins = [r for r in target.requirements if r.startswith("torch==")]
+        assert pins and pins[0].startswith("torch==" + target.torch + ".")
+        assert target.nuke in target.label and target.torch in target.label
+    assert not st.TORCH_TARGETS_BY_KEY["nuke13"].supported
