@@ -12,7 +12,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
@@ -68,15 +68,30 @@ def remove_stale_partials(folder: str, final_names: List[str]) -> None:
                 pass
 
 
-def trace_network(network: GreenFormer, resolution: int) -> torch.jit.ScriptModule:
-    """Traces the heavy network once at the model resolution on the CPU (the only size it ever sees)."""
+def trace_network(network: GreenFormer, resolution: int,
+                  on_block: Optional[Callable[[int, int], None]] = None) -> torch.jit.ScriptModule:
+    """Traces the heavy network once at the model resolution on the CPU (the only size it ever sees).
+
+    `on_block(done, total)` is called as the encoder's blocks run: at 2048 on a CPU the one forward pass of
+    tracing takes minutes, and a silent bar looks like a hang.
+    """
     example = torch.zeros(1, 4, resolution, resolution)
     example[:, :3] = green_screen_probe(resolution, resolution)[:, :3]
     scale = torch.ones(1)
-    with torch.no_grad(), warnings.catch_warnings():
-        # Hiera's shape arithmetic is fixed at one resolution by design; the tracer's notices about it are noise.
-        warnings.simplefilter("ignore", torch.jit.TracerWarning)
-        return torch.jit.trace(network, (example, scale), strict=False, check_trace=False)
+    blocks = list(network.encoder.model.blocks)
+    handles = []
+    if on_block is not None:
+        for index, block in enumerate(blocks):
+            handles.append(block.register_forward_hook(
+                lambda module, args, output, done=index + 1: on_block(done, len(blocks))))
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            # Hiera's shape arithmetic is fixed at one resolution by design; the tracer's notes on it are noise.
+            warnings.simplefilter("ignore", torch.jit.TracerWarning)
+            return torch.jit.trace(network, (example, scale), strict=False, check_trace=False)
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _validation_device(choice: str) -> torch.device:
@@ -116,7 +131,8 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
 
     reporter.stage("trace", "Tracing the network at %dx%d (one full forward pass; slow at 2048 on a CPU)"
                    % (resolution, resolution))
-    traced = trace_network(network, resolution)
+    traced = trace_network(network, resolution, lambda done, total: reporter.stage(
+        "trace", "Tracing: encoder block %d of %d" % (done, total), done / (total + 1)))
     reporter.stage("script", "Scripting the Nuke wrapper")
     scripted = torch.jit.script(CorridorKeyNuke(traced, resolution))
 

@@ -18,16 +18,9 @@ class ExportedModel:
 
 def make_checkpoint(path: Path, resolution: int, seed: int = 0, wrap: bool = False, compiled_prefix: bool = False):
     """Saves a random-weight CorridorKey state dict the way upstream's training would."""
-    import torch
+    from exporter.demo_checkpoint import make_random_checkpoint
 
-    from exporter.network import GreenFormer
-
-    torch.manual_seed(seed)
-    state = GreenFormer(resolution).state_dict()
-    if compiled_prefix:
-        state = {"_orig_mod." + k: v for k, v in state.items()}
-    torch.save({"state_dict": state, "epoch": 3} if wrap else state, str(path))
-    return path
+    return make_random_checkpoint(path, resolution, seed, wrap, compiled_prefix)
 
 
 @pytest.fixture(scope="session")

@@ -136,3 +136,14 @@ def test_files_are_readable_by_others(exported_model):
     os.umask(umask)
     for path in (exported_model.pt, exported_model.manifest):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_demo_checkpoint_command_writes_a_loadable_checkpoint(tmp_path, capsys):
+    from exporter.checkpoint import load_into, read_state_dict
+    from exporter.demo_checkpoint import main
+    from exporter.network import GreenFormer
+
+    target = tmp_path / "sub" / "random.pth"
+    assert main([str(target), "--resolution", "64"]) == 0
+    assert "NOT a trained model" in capsys.readouterr().out
+    load_into(GreenFormer(SMALL_RESOLUTION), read_state_dict(str(target)))  # pos_embed resized 64 -> 128
