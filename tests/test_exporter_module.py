@@ -149,3 +149,14 @@ def test_module_moves_and_runs_with_float64(exported_model):
     with torch.no_grad():
         out = module(_plate(19, 23).double())
     assert out.dtype == torch.float64 and torch.isfinite(out).all()
+
+
+def test_8k_plate(loaded):
+    """The largest frame the contract promises; also checks the downscale path at a large ratio."""
+    plate = torch.zeros(1, 4, 4320, 7680)
+    plate[:, 1] = 0.7
+    plate[:, :, 1000:3000, 2000:5000] = 0.5
+    with torch.no_grad():
+        out = loaded(plate)
+    assert out.shape == (1, 4, 4320, 7680)
+    assert torch.isfinite(out).all()
