@@ -100,7 +100,7 @@ def test_knobs_reach_the_module_with_nuke_types(host, exported_model):
     assert result.report["libtorch"] == torch.__version__.split("+")[0]
 
 
-@pytest.mark.parametrize("size", [(1, 1), (3, 131), (130, 2)])
+@pytest.mark.parametrize("size", [(1, 1), (3, 131)])
 def test_odd_and_tiny_sizes(host, scripted, exported_model, size):
     image = _plate(*size, seed=sum(size))
     result = run_host(host, exported_model.pt, image, defaults())

@@ -1,0 +1,186 @@
+"""`python -m tools.render_check`: the render check command (see the package docstring)."""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from nuke_plugin.contract import MANIFEST_NAME, NATIVE_RESOLUTION, PT_NAME
+from nuke_plugin.knob_spec import KNOBS_BY_NAME, defaults
+
+from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
+from .gizmo_maths import gizmo_output, linear_to_srgb, over, srgb_to_linear
+from .plate import synthetic_plate
+from .sheet import checkerboard, contact_sheet, save_png, to_display
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RANDOM_RESOLUTION = 256
+
+
+class CheckError(Exception):
+    """A failure the user can fix; the message says how."""
+
+
+def _parse_size(text: str):
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("size must be WIDTHxHEIGHT, e.g. 480x270")
+    if width < 1 or height < 1:
+        raise argparse.ArgumentTypeError("size must be positive")
+    return width, height
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.render_check",
+        description="Synthetic green-screen plate -> exported model in the C++ Inference-node stand-in -> the "
+                    "gizmo's Colorspace (sRGB -> linear) and Premult -> PNG contact sheet.")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--pt", type=Path, help="an exported CorridorKey.pt (its CorridorKey.json beside it is read "
+                                                "for the notes if present)")
+    source.add_argument("--checkpoint", type=Path, help="export this checkpoint first (python -m exporter)")
+    source.add_argument("--random-weights", action="store_true",
+                        help="export a random-weight model first: no checkpoint needed, the matte is meaningless "
+                             "but every size and colour step is real")
+    parser.add_argument("--resolution", type=int, default=None,
+                        help="model resolution for --checkpoint (default %d) or --random-weights (default %d)"
+                             % (NATIVE_RESOLUTION, RANDOM_RESOLUTION))
+    parser.add_argument("--keep-export", type=Path, default=None,
+                        help="folder to keep the export made by --checkpoint/--random-weights (default: discarded)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "render_check.png", help="PNG to write")
+    parser.add_argument("--size", type=_parse_size, default=(480, 270), help="plate size WIDTHxHEIGHT (480x270)")
+    parser.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                        help="override a knob's default (gizmo defaults come from nuke_plugin.knob_spec)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--half", action="store_true", help="half precision, like 'Optimize for Speed and Memory'")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed of the plate")
+    return parser
+
+
+def _knobs(overrides: List[str]) -> Dict[str, object]:
+    knobs = dict(defaults())
+    for item in overrides:
+        name, _, value = item.partition("=")
+        spec = KNOBS_BY_NAME.get(name)
+        if spec is None or not value:
+            raise CheckError("--set %s: expected KNOB=VALUE with KNOB one of %s" % (item, ", ".join(KNOBS_BY_NAME)))
+        try:
+            knobs[name] = float(value) if spec.torch_type == "float" else int(value)
+        except ValueError:
+            raise CheckError("--set %s: %s is a %s knob" % (item, name, spec.torch_type))
+    return knobs
+
+
+def _export(checkpoint: Optional[Path], resolution: int, folder: Path) -> Path:
+    """Runs the exporter CLI into `folder` (with a random checkpoint when none is given); returns the .pt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if checkpoint is None:
+        sys.path.insert(0, str(REPO_ROOT))
+        from exporter.demo_checkpoint import make_random_checkpoint
+
+        checkpoint = make_random_checkpoint(folder / "random-weights.pth", resolution)
+    elif not checkpoint.is_file():
+        raise CheckError("checkpoint not found: %s" % checkpoint)
+    pt = folder / PT_NAME
+    print("[render_check] exporting %s at resolution %d ..." % (checkpoint, resolution), flush=True)
+    result = subprocess.run([sys.executable, "-m", "exporter", "--checkpoint", str(checkpoint), "--output", str(pt),
+                             "--resolution", str(resolution), "--progress", "quiet"], cwd=str(REPO_ROOT))
+    if result.returncode != 0:
+        raise CheckError("the export failed (exit %d); see its message above" % result.returncode)
+    return pt
+
+
+def _manifest(pt: Path) -> dict:
+    path = pt.with_name(MANIFEST_NAME)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, half: bool, seed: int) -> dict:
+    """Runs the whole check and writes the sheet; returns figures for the summary."""
+    width, height = size
+    plate = synthetic_plate(height, width, seed)
+    host = build_host()
+    result = run_host(host, pt, plate.model_input(), knobs, device=device, half=half)
+    output = result.output
+    if output.shape != (1, 4, height, width):
+        raise CheckError("the model returned shape %s for a %dx%d plate" % (output.shape, width, height))
+    if not np.isfinite(output).all():
+        raise CheckError("the model returned non-finite pixels")
+
+    premultiplied, alpha = gizmo_output(output)
+    board = srgb_to_linear(checkerboard(height, width))
+    comp = linear_to_srgb(over(premultiplied, alpha, board))
+    # The same gizmo maths on the plate's true foreground and matte: what a trained model should approach,
+    # and a check of the colour handling on its own (the subject must look as it does in the plate).
+    ideal = linear_to_srgb(over(*gizmo_output(plate.ideal_output()), board))
+    fg_straight = np.transpose(output[0, 0:3], (1, 2, 0))
+
+    manifest = _manifest(pt)
+    knob_text = ", ".join("%s=%s" % (k, v) for k, v in knobs.items())
+    notes = [
+        "model: %s" % pt.name,
+        "resolution %s, checkpoint %s" % (manifest.get("resolution", "?"), manifest.get("checkpoint_name", "?")),
+        "exported with torch %s" % manifest.get("torch_version", "?"),
+        "host: libtorch %s, %s%s" % (result.report["libtorch"], result.report["device"], " half" if half else ""),
+        "forward %.2f s, peak RSS %.0f MB" % (result.report["forward_s_median"], result.report["peak_rss_mb"]),
+        "plate %dx%d, output %s" % (width, height, "x".join(str(s) for s in output.shape)),
+    ] + ["knob " + part for part in knob_text.split(", ")] + [
+        "alpha min %.3f max %.3f mean %.3f" % (alpha.min(), alpha.max(), alpha.mean()),
+        "gizmo: Colorspace sRGB->linear, Premult",
+    ]
+    panels = [
+        ("plate (sRGB, synthetic)", to_display(plate.rgb)),
+        ("hint (eroded, alpha in)", to_display(plate.hint)),
+        ("alpha (model)", to_display(alpha)),
+        ("foreground (straight sRGB)", to_display(fg_straight)),
+        ("comp over checkerboard", to_display(comp)),
+        ("reference: true matte, same maths", to_display(ideal)),
+    ]
+    sheet = contact_sheet(panels, columns=4, notes=notes)
+    save_png(sheet, out)
+    return {"png": str(out), "sheet_size": list(sheet.size), "forward_s": result.report["forward_s_median"],
+            "alpha_mean": float(alpha.mean()), "alpha_error_vs_true_matte": float(np.abs(alpha - plate.alpha).mean())}
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    temp = None
+    try:
+        knobs = _knobs(args.set)
+        if args.pt is not None:
+            if not args.pt.is_file():
+                raise CheckError("model not found: %s (export one with python -m exporter, or use "
+                                 "--random-weights)" % args.pt)
+            pt = args.pt
+        else:
+            folder = args.keep_export
+            if folder is None:
+                temp = Path(tempfile.mkdtemp(prefix="ck-render-check-"))
+                folder = temp
+            default_resolution = RANDOM_RESOLUTION if args.random_weights else NATIVE_RESOLUTION
+            pt = _export(None if args.random_weights else args.checkpoint, args.resolution or default_resolution,
+                         folder)
+        summary = render(pt, args.out, args.size, knobs, args.device, args.half, args.seed)
+    except (CheckError, HostUnavailable) as error:
+        sys.stderr.write("error: %s\n" % error)
+        return 2
+    except (HostError, HostBuildError) as error:
+        sys.stderr.write("error: %s\n" % error)
+        return 1
+    finally:
+        if temp is not None:
+            shutil.rmtree(str(temp), ignore_errors=True)
+    print("[render_check] wrote %s (%dx%d)" % (summary["png"], summary["sheet_size"][0], summary["sheet_size"][1]))
+    print(json.dumps(summary))
+    return 0
