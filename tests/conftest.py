@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.fake_nuke.plugin"]
+
 SMALL_RESOLUTION = 128
 
 

@@ -1,0 +1,103 @@
+"""The main-thread tail of Build Model: export folder -> .cat -> installed node -> node in the script.
+
+Given the folder where the exporter wrote CorridorKey.pt and CorridorKey.json:
+1. check this Nuke can build .cat files and that the manifest and .pt are sound;
+2. if a build is installed already, ask before replacing it (declining changes nothing);
+3. build the .cat with CatFileCreator under a temporary name in the install folder;
+4. move .cat, gizmo, cat.json and the manifest into place together (install.install_build);
+5. put the folder on the plugin path, add the Nodes-toolbar entry, drop the node on the selection.
+
+Call it on Nuke's main thread (from a worker: nuke.executeInMainThreadWithResult(finish_build, ...)).
+`finish_build` raises CorridorKeyError subclasses; `finish_build_interactive` shows them in a message.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, List, Optional
+
+from . import menus
+from .cat_builder import EDITION_MESSAGE, build_cat, cat_files_supported
+from .cattery import InstallLayout, cat_json_text, layout_for
+from .errors import BuildDeclined, CorridorKeyError, EditionError
+from .gizmo import gizmo_text
+from .insert import insert_node
+from .install import activate, ensure_folder, install_build, staging_path
+from .manifest import ModelManifest, read_manifest
+
+REPLACE_QUESTION = ("A CorridorKey node is already installed in\n%s\n\nReplace it with the new build? "
+                    "(Scripts that use CorridorKey will use the new model.)")
+
+
+@dataclass
+class BuildResult:
+    install_dir: str
+    files: List[str]
+    replaced: bool
+    node: Any = None
+
+
+def _nuke_version(nuke: Any) -> float:
+    try:
+        return float("%d.%d" % (nuke.env["NukeVersionMajor"], nuke.env["NukeVersionMinor"]))
+    except (KeyError, TypeError, ValueError):
+        return float(getattr(nuke, "NUKE_VERSION_MAJOR", 14))
+
+
+def model_info(manifest: ModelManifest) -> str:
+    """The note shown on the node: which export it runs."""
+    text = "%s at %d px, exported with torch %s" % (manifest.model_id, manifest.resolution, manifest.torch_version)
+    if manifest.created_utc:
+        text += " on %s" % manifest.created_utc
+    return text
+
+
+def _confirm_replace(nuke: Any, layout: InstallLayout, overwrite: Optional[bool]) -> bool:
+    if not layout.existing_files():
+        return False
+    if overwrite is None:
+        overwrite = bool(nuke.ask(REPLACE_QUESTION % layout.root))
+    if not overwrite:
+        raise BuildDeclined("Nothing was changed: the CorridorKey node installed in %s was kept." % layout.root)
+    return True
+
+
+def finish_build(export_dir: str, install_dir: Optional[str] = None, drop: bool = True,
+                 overwrite: Optional[bool] = None) -> BuildResult:
+    """Builds and installs the node from an export folder. `overwrite`: None asks, True/False decide."""
+    import nuke
+
+    if not cat_files_supported():
+        raise EditionError(EDITION_MESSAGE)
+    manifest = read_manifest(export_dir)
+    manifest.verify_model_file()
+    layout = layout_for(install_dir)
+    replaced = _confirm_replace(nuke, layout, overwrite)
+    ensure_folder(layout.root)
+    temp_cat = staging_path(layout.root, os.path.basename(layout.cat))
+    try:
+        build_cat(manifest, temp_cat)
+        files = install_build(layout, temp_cat,
+                              gizmo_text(manifest.knobs, info=model_info(manifest)),
+                              cat_json_text(_nuke_version(nuke)), manifest.path)
+    finally:
+        if os.path.exists(temp_cat):
+            os.remove(temp_cat)
+    activate(layout.root)
+    menus.register_node_entry()
+    node = insert_node(layout.root) if drop else None
+    return BuildResult(layout.root, files, replaced, node)
+
+
+def finish_build_interactive(export_dir: str, install_dir: Optional[str] = None,
+                             drop: bool = True) -> Optional[BuildResult]:
+    """finish_build for menus and dialogs: problems become a nuke.message; returns None when nothing was built."""
+    import nuke
+
+    try:
+        return finish_build(export_dir, install_dir, drop)
+    except BuildDeclined as exc:
+        nuke.message(str(exc))
+    except CorridorKeyError as exc:
+        nuke.message("CorridorKey: the build did not finish.\n\n%s" % exc)
+    return None

@@ -1,0 +1,99 @@
+"""Puts a built model into its install folder all at once, and onto Nuke's plugin path.
+
+Why staged: every file is first written under a temporary name in the install folder and only then moved
+over the old one with os.replace, so a failure half-way (disk full, permissions) leaves the previous
+install as it was and no partial files. Only `activate` touches `nuke`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import List, Optional, Tuple
+
+from .cattery import InstallLayout
+from .errors import InstallError
+
+
+def staging_path(folder: str, final_name: str) -> str:
+    """A fresh temporary name beside `final_name` (not created: CatFileCreator must not find a file there)."""
+    stem, ext = os.path.splitext(final_name)
+    handle, path = tempfile.mkstemp(prefix="." + stem + ".partial-", suffix=ext, dir=folder)
+    os.close(handle)
+    os.remove(path)
+    return path
+
+
+def _stage_text(folder: str, final_name: str, text: str) -> str:
+    path = staging_path(folder, final_name)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return path
+
+
+def _stage_copy(folder: str, source: str, final_name: str) -> str:
+    path = staging_path(folder, final_name)
+    shutil.copyfile(source, path)
+    return path
+
+
+def ensure_folder(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise InstallError("Cannot create the install folder %s (%s). Choose another folder, or set "
+                           "CORRIDORKEY_INSTALL_DIR to one you can write." % (folder, exc.strerror or exc))
+    if not os.access(folder, os.W_OK):
+        raise InstallError("The install folder %s is not writable. Choose another folder, or set "
+                           "CORRIDORKEY_INSTALL_DIR to one you can write." % folder)
+
+
+def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: str,
+                  manifest: Optional[str] = None) -> List[str]:
+    """Moves `built_cat` (already in the install folder) and the texts into place; returns the final paths."""
+    ensure_folder(layout.root)
+    staged = []  # type: List[Tuple[str, str]]
+    try:
+        staged.append((built_cat, layout.cat))
+        staged.append((_stage_text(layout.root, os.path.basename(layout.gizmo), gizmo), layout.gizmo))
+        staged.append((_stage_text(layout.root, os.path.basename(layout.cat_json), cat_json), layout.cat_json))
+        if manifest:
+            staged.append((_stage_copy(layout.root, manifest, os.path.basename(layout.manifest)), layout.manifest))
+        for temp, final in staged:
+            os.replace(temp, final)
+    except OSError as exc:
+        raise InstallError("Installing into %s failed (%s); the previous install was left as it was."
+                           % (layout.root, exc.strerror or exc))
+    finally:
+        for temp, _ in staged:
+            if temp != built_cat and os.path.exists(temp):
+                os.remove(temp)
+    return [final for _, final in staged]
+
+
+def _same_path(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def activate(install_dir: str) -> bool:
+    """Adds the install folder to Nuke's plugin path now (init.py does it at the next start).
+
+    Returns True if it was added, False if it was already there.
+    """
+    import nuke
+
+    if any(_same_path(p, install_dir) for p in nuke.pluginPath()):
+        return False
+    nuke.pluginAddPath(install_dir.replace(os.sep, "/"))
+    return True
+
+
+def add_install_dir_at_startup() -> Optional[str]:
+    """init.py's job: put the install folder on the plugin path if a build is there. Returns the folder."""
+    from .cattery import default_install_dir
+
+    folder = default_install_dir()
+    if os.path.isdir(folder):
+        activate(folder)
+        return folder
+    return None

@@ -1,0 +1,433 @@
+"""Knob classes of the fake `nuke` module: typed values, ranges, items, expressions, strict setValue.
+
+Each class accepts only the Python types the real knob accepts (an int for a Double_Knob is fine, a string
+is not; an Enumeration_Knob takes an index in range or one of its items). Expressions are stored and, when
+read, evaluated only in the one form the project's gizmo uses (`parent.<knob>`, or a number); anything else
+raises FakeLimitation instead of pretending to know Nuke's expression language.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, List, Optional, Sequence
+
+PARENT_EXPR = re.compile(r"^\s*parent\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+class FakeLimitation(NotImplementedError):
+    """The fake cannot model this faithfully; the test must not rely on it."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Knob(object):
+    """Base knob: a name, a label, a tooltip, flags, an owner node."""
+
+    knob_type = 0          # nuke.KnobType number used by addUserKnob
+    has_value = True
+
+    def __init__(self, name: str, label: Optional[str] = None, *args: Any) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError("%s needs a knob name (str), got %r" % (type(self).__name__, name))
+        if label is not None and not isinstance(label, str):
+            raise TypeError("%s %s: label must be a str, got %r" % (type(self).__name__, name, label))
+        self._name = name
+        self._label = label if label is not None else name
+        self._tooltip = ""
+        self._flags = set()  # type: set
+        self._visible = True
+        self._enabled = True
+        self._expression = None  # type: Optional[str]
+        self._node = None
+        self._value = self.default()
+        self.user = False  # added with addKnob / addUserKnob, as opposed to built in
+
+    # -- identity
+    def name(self) -> str:
+        return self._name
+
+    def label(self) -> str:
+        return self._label
+
+    def setLabel(self, label: str) -> None:
+        self._label = self._check_str(label)
+
+    def tooltip(self) -> str:
+        return self._tooltip
+
+    def setTooltip(self, text: str) -> None:
+        self._tooltip = self._check_str(text)
+
+    def Class(self) -> str:
+        return type(self).__name__
+
+    def node(self):
+        return self._node
+
+    def setFlag(self, flag: int) -> None:
+        self._flags.add(int(flag))
+
+    def clearFlag(self, flag: int) -> None:
+        self._flags.discard(int(flag))
+
+    def getFlag(self, flag: int) -> bool:
+        return int(flag) in self._flags
+
+    def setVisible(self, visible: bool) -> None:
+        self._visible = bool(visible)
+
+    def visible(self) -> bool:
+        return self._visible
+
+    def setEnabled(self, enabled: bool) -> None:
+        self._enabled = bool(enabled)
+
+    def enabled(self) -> bool:
+        return self._enabled
+
+    # -- values
+    def default(self) -> Any:
+        return None
+
+    def _check_str(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError("%s %s: expected a str, got %s" % (self.Class(), self._name, type(value).__name__))
+        return value
+
+    def coerce(self, value: Any) -> Any:
+        raise TypeError("%s %s holds no value" % (self.Class(), self._name))
+
+    def setValue(self, value: Any, *channel: Any) -> bool:
+        self._owner_alive()
+        self._value = self.coerce(value)
+        self._expression = None
+        return True
+
+    def value(self) -> Any:
+        self._owner_alive()
+        if self._expression is not None:
+            return self.coerce(self._evaluate_expression())
+        return self._value
+
+    def getValue(self) -> Any:
+        return self.value()
+
+    def setExpression(self, expression: str, channel: int = -1) -> bool:
+        self._expression = self._check_str(expression)
+        return True
+
+    def hasExpression(self) -> bool:
+        return self._expression is not None
+
+    def expression(self) -> Optional[str]:
+        return self._expression
+
+    def _evaluate_expression(self) -> Any:
+        expr = self._expression or ""
+        match = PARENT_EXPR.match(expr)
+        if match:
+            node = self._node
+            group = node.parent_group() if node is not None else None
+            if group is None or group.is_root():
+                raise FakeLimitation("expression %r on %s has no parent group to read" % (expr, self._name))
+            knob = group.knob(match.group(1))
+            if knob is None:
+                raise NameError("expression %r: the parent has no knob %r" % (expr, match.group(1)))
+            return knob.value()
+        try:
+            return float(expr)
+        except ValueError:
+            raise FakeLimitation("the fake evaluates only `parent.<knob>` expressions, not %r" % expr)
+
+    def fromScript(self, text: str) -> None:
+        """Sets the value from .nk text (what a gizmo file holds)."""
+        self.setValue(text)
+
+    def toScript(self) -> str:
+        return "" if self._value is None else str(self._value)
+
+    def _owner_alive(self) -> None:
+        if self._node is not None:
+            self._node._check_alive()
+
+    def __repr__(self) -> str:
+        return "<fake %s %s>" % (self.Class(), self._name)
+
+
+class Tab_Knob(Knob):
+    knob_type = 20
+    has_value = False
+
+    def setValue(self, value: Any, *channel: Any) -> bool:
+        raise TypeError("Tab_Knob %s holds no value" % self._name)
+
+
+class Text_Knob(Knob):
+    knob_type = 26
+    has_value = False
+
+    def __init__(self, name: str, label: Optional[str] = None, text: str = "") -> None:
+        super(Text_Knob, self).__init__(name, label)
+        self._value = self._check_str(text)
+
+    def coerce(self, value: Any) -> str:
+        return self._check_str(value)
+
+
+class String_Knob(Knob):
+    knob_type = 1
+
+    def __init__(self, name: str, label: Optional[str] = None, text: str = "") -> None:
+        super(String_Knob, self).__init__(name, label)
+        self._value = self._check_str(text)
+
+    def default(self) -> str:
+        return ""
+
+    def coerce(self, value: Any) -> str:
+        return self._check_str(value)
+
+
+class Multiline_Eval_String_Knob(String_Knob):
+    knob_type = 1
+
+
+class File_Knob(String_Knob):
+    knob_type = 2
+
+    def evaluate(self) -> str:
+        from .tcl import evaluate_tcl
+
+        node = self._node
+        return evaluate_tcl(self.value(), node.fake if node is not None else None)
+
+
+class Int_Knob(Knob):
+    knob_type = 3
+
+    def __init__(self, name: str, label: Optional[str] = None) -> None:
+        super(Int_Knob, self).__init__(name, label)
+        self._range = (0, 100)
+
+    def default(self) -> int:
+        return 0
+
+    def coerce(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer() and self._expression is not None:
+                return int(value)
+            raise TypeError("Int_Knob %s: expected an int, got %r" % (self._name, value))
+        return value
+
+    def setRange(self, minimum: int, maximum: int) -> None:
+        if not (_is_number(minimum) and _is_number(maximum)):
+            raise TypeError("Int_Knob %s: setRange takes numbers" % self._name)
+        self._range = (int(minimum), int(maximum))
+
+    def min(self) -> int:
+        return self._range[0]
+
+    def max(self) -> int:
+        return self._range[1]
+
+    def fromScript(self, text: str) -> None:
+        self.setValue(int(text, 0))  # .nk files write colours as 0xRRGGBBAA
+
+
+class Double_Knob(Knob):
+    knob_type = 7
+
+    def __init__(self, name: str, label: Optional[str] = None) -> None:
+        super(Double_Knob, self).__init__(name, label)
+        self._range = (0.0, 1.0)
+
+    def default(self) -> float:
+        return 0.0
+
+    def coerce(self, value: Any) -> float:
+        if not _is_number(value):
+            raise TypeError("Double_Knob %s: expected a number, got %r" % (self._name, value))
+        return float(value)
+
+    def setRange(self, minimum: float, maximum: float) -> None:
+        if not (_is_number(minimum) and _is_number(maximum)):
+            raise TypeError("Double_Knob %s: setRange takes numbers, got %r, %r" % (self._name, minimum, maximum))
+        self._range = (float(minimum), float(maximum))
+
+    def min(self) -> float:
+        return self._range[0]
+
+    def max(self) -> float:
+        return self._range[1]
+
+    def fromScript(self, text: str) -> None:
+        self.setValue(float(text))
+
+
+class Boolean_Knob(Knob):
+    knob_type = 6
+
+    def __init__(self, name: str, label: Optional[str] = None, value: bool = False) -> None:
+        super(Boolean_Knob, self).__init__(name, label)
+        self._value = self.coerce(value)
+
+    def default(self) -> bool:
+        return False
+
+    def coerce(self, value: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return bool(value)
+        raise TypeError("Boolean_Knob %s: expected a bool, got %r" % (self._name, value))
+
+    def fromScript(self, text: str) -> None:
+        if text not in ("true", "false", "0", "1"):
+            raise ValueError("Boolean_Knob %s: %r is not true/false" % (self._name, text))
+        self.setValue(text in ("true", "1"))
+
+
+class Enumeration_Knob(Knob):
+    """value() is the item's text, getValue() its index (as real Nuke does)."""
+
+    knob_type = 4
+
+    def __init__(self, name: str, label: Optional[str] = None, values: Sequence[str] = ()) -> None:
+        if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+            raise TypeError("Enumeration_Knob %s: items must be a list of str, got %r" % (name, values))
+        self._items = list(values)  # type: List[str]
+        super(Enumeration_Knob, self).__init__(name, label)
+
+    def default(self) -> int:
+        return 0
+
+    def values(self) -> List[str]:
+        return list(self._items)
+
+    def setValues(self, items: Sequence[str]) -> None:
+        if isinstance(items, str) or not all(isinstance(v, str) for v in items):
+            raise TypeError("Enumeration_Knob %s: items must be a list of str" % self._name)
+        self._items = list(items)
+        self._value = 0
+
+    def numValues(self) -> int:
+        return len(self._items)
+
+    def coerce(self, value: Any) -> int:
+        if isinstance(value, str):
+            if value not in self._items:
+                raise ValueError("Enumeration_Knob %s: %r is not one of %s" % (self._name, value, self._items))
+            return self._items.index(value)
+        if _is_number(value) and float(value).is_integer() and 0 <= int(value) < len(self._items):
+            return int(value)
+        raise ValueError("Enumeration_Knob %s: %r is neither an item nor an index below %d"
+                         % (self._name, value, len(self._items)))
+
+    def value(self) -> str:
+        return self._items[self.index()]
+
+    def index(self) -> int:
+        self._owner_alive()
+        if self._expression is not None:
+            return self.coerce(self._evaluate_expression())
+        return self._value
+
+    def getValue(self) -> float:
+        return float(self.index())
+
+    def fromScript(self, text: str) -> None:
+        self.setValue(int(text) if text.isdigit() and text not in self._items else text)
+
+
+class PyScript_Knob(Knob):
+    """A button: execute() runs its command (a Python string or, for built-in buttons, a callable)."""
+
+    knob_type = 22
+    has_value = False
+
+    def __init__(self, name: str, label: Optional[str] = None, command: Any = "") -> None:
+        super(PyScript_Knob, self).__init__(name, label)
+        self._command = command
+
+    def setCommand(self, command: str) -> None:
+        self._command = self._check_str(command)
+
+    def command(self) -> Any:
+        return self._command
+
+    def execute(self) -> Any:
+        self._owner_alive()
+        if callable(self._command):
+            return self._command()
+        node = self._node
+        namespace = {"nuke": node.fake if node is not None else None}
+        exec(self._command, namespace)
+        return None
+
+
+class Link_Knob(Knob):
+    knob_type = 41
+    has_value = False
+
+    def setLink(self, target: str) -> None:
+        self._value = self._check_str(target)
+
+    def getLink(self) -> str:
+        return self._value or ""
+
+
+class Channel_Knob(String_Knob):
+    """A single channel, e.g. rgba.alpha (or none)."""
+
+    def coerce(self, value: Any) -> str:
+        text = self._check_str(value)
+        if text != "none" and "." not in text:
+            raise ValueError("%s %s: %r is not a channel (layer.channel or none)" % (self.Class(), self._name, text))
+        return text
+
+
+class ChannelMask_Knob(String_Knob):
+    """A set of channels: a layer name, all/none, or a braced channel list."""
+
+
+class Color_Knob(Double_Knob):
+    knob_type = 18
+
+    def coerce(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)) and all(_is_number(v) for v in value):
+            return tuple(float(v) for v in value)
+        return super(Color_Knob, self).coerce(value)
+
+    def fromScript(self, text: str) -> None:
+        parts = text.split()
+        self.setValue(float(parts[0]) if len(parts) == 1 else tuple(float(p) for p in parts))
+
+
+class Format_Knob(String_Knob):
+    pass
+
+
+class Obsolete_Knob(String_Knob):
+    pass
+
+
+# addUserKnob type number -> knob class (the types the fake can instantiate from a gizmo file).
+KNOB_CLASSES_BY_TYPE = {
+    1: String_Knob,
+    2: File_Knob,
+    3: Int_Knob,
+    4: Enumeration_Knob,
+    6: Boolean_Knob,
+    7: Double_Knob,
+    18: Color_Knob,
+    20: Tab_Knob,
+    22: PyScript_Knob,
+    26: Text_Knob,
+    41: Link_Knob,
+}
+
+PUBLIC_KNOB_CLASSES = (
+    Tab_Knob, Text_Knob, String_Knob, Multiline_Eval_String_Knob, File_Knob, Int_Knob, Double_Knob,
+    Boolean_Knob, Enumeration_Knob, PyScript_Knob, Link_Knob, Color_Knob,
+)

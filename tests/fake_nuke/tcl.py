@@ -1,0 +1,95 @@
+"""The sliver of Nuke's Tcl that file knobs of Cattery-style gizmos use: `[plugins -all NAME]`, `[lsearch ...]`.
+
+`plugins -all NAME` lists every file called NAME in the plugin path folders (in plugin-path order);
+`lsearch -inline LIST PATTERN` returns the first element matching the glob PATTERN, or "" when none does.
+Any other command raises FakeLimitation: the fake does not pretend to run Tcl.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from typing import Any, List, Union
+
+from .knobs import FakeLimitation
+
+Value = Union[str, List[str]]
+
+
+def _split_words(text: str) -> List[str]:
+    words, i, n = [], 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        if text[i] == "[":
+            depth, j = 1, i + 1
+            while j < n and depth:
+                depth += {"[": 1, "]": -1}.get(text[j], 0)
+                j += 1
+            if depth:
+                raise ValueError("unbalanced [ in %r" % text)
+            words.append(text[i:j])
+            i = j
+        else:
+            j = i
+            while j < n and not text[j].isspace():
+                j += 1
+            words.append(text[i:j])
+            i = j
+    return words
+
+
+def _word_value(word: str, fake: Any) -> Value:
+    if word.startswith("[") and word.endswith("]"):
+        return _run(word[1:-1], fake)
+    return word
+
+
+def _run(command: str, fake: Any) -> Value:
+    words = _split_words(command)
+    if not words:
+        return ""
+    name, args = words[0], [_word_value(w, fake) for w in words[1:]]
+    if name == "plugins":
+        flags = [a for a in args if isinstance(a, str) and a.startswith("-")]
+        names = [a for a in args if not (isinstance(a, str) and a.startswith("-"))]
+        if flags != ["-all"] or len(names) != 1 or not isinstance(names[0], str):
+            raise FakeLimitation("the fake supports only `plugins -all NAME`, not %r" % command)
+        found = []
+        for folder in fake.pluginPath():
+            candidate = os.path.join(folder, names[0])
+            if os.path.isfile(candidate):
+                found.append(candidate.replace(os.sep, "/"))
+        return found
+    if name == "lsearch":
+        if len(args) != 3 or args[0] != "-inline":
+            raise FakeLimitation("the fake supports only `lsearch -inline LIST PATTERN`, not %r" % command)
+        items = args[1] if isinstance(args[1], list) else str(args[1]).split()
+        pattern = str(args[2])
+        for item in items:
+            if fnmatch.fnmatchcase(item, pattern):
+                return item
+        return ""
+    raise FakeLimitation("the fake does not run the Tcl command %r" % name)
+
+
+def evaluate_tcl(text: str, fake: Any) -> str:
+    """Evaluates `[...]` commands in a knob value; plain text comes back unchanged."""
+    if "[" not in text:
+        return text
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] == "[":
+            depth, j = 1, i + 1
+            while j < n and depth:
+                depth += {"[": 1, "]": -1}.get(text[j], 0)
+                j += 1
+            if depth:
+                raise ValueError("unbalanced [ in %r" % text)
+            value = _run(text[i + 1:j - 1], fake)
+            out.append(" ".join(value) if isinstance(value, list) else value)
+            i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
