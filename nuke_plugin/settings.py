@@ -71,7 +71,7 @@ RESOLUTIONS = (
 )
 RESOLUTIONS_BY_VALUE = {r.value: r for r in RESOLUTIONS}  # type: Dict[int, ResolutionChoice]
 DEFAULT_RESOLUTION = contract.NATIVE_RESOLUTION
-MIN_RESOLUTION = 256
+MIN_RESOLUTION = 64  # the exporter's floor; tiny sizes are for tests and quick checks
 MAX_RESOLUTION = 4096
 
 

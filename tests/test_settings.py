@@ -118,7 +118,8 @@ def test_resolution_choices_show_their_cost_honestly():
     for r in st.RESOLUTIONS:
         assert "GPU memory not measured" in r.cost
         assert st.resolution_problem(r.value) is None
-    assert st.resolution_problem(1000) and st.resolution_problem(128)
+    assert st.resolution_problem(1000) and st.resolution_problem(32) and st.resolution_problem(8192)
+    assert st.resolution_problem(128) is None
 
 
 @pytest.mark.parametrize("text,key", [("16", "nuke16"), ("17.0v2", "nuke16"), ("15.1", "nuke15.1"),
