@@ -1,5 +1,6 @@
 """`python -m tools.inference_host build` prints the host's path, building it if needed;
-`python -m tools.inference_host run MODEL.pt --input IN.npy --output OUT.npy [...]` builds, then runs it."""
+`python -m tools.inference_host run MODEL.pt --input IN.npy --output OUT.npy [...]` builds, then runs it;
+`python -m tools.inference_host bench --pt MODEL.pt [--device cuda] [--half]` times it against Python."""
 from __future__ import annotations
 
 import subprocess
@@ -12,6 +13,10 @@ USAGE = __doc__
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "bench":
+        from .bench import main as bench
+
+        return bench(argv[1:])
     if not argv or argv[0] not in ("build", "run"):
         sys.stderr.write(USAGE + "\n")
         return 2
