@@ -54,11 +54,13 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
     ensure_folder(layout.root)
     staged = []  # type: List[Tuple[str, str]]
     try:
-        staged.append((built_cat, layout.cat))
         staged.append((_stage_text(layout.root, os.path.basename(layout.gizmo), gizmo), layout.gizmo))
         staged.append((_stage_text(layout.root, os.path.basename(layout.cat_json), cat_json), layout.cat_json))
         if manifest:
             staged.append((_stage_copy(layout.root, manifest, os.path.basename(layout.manifest)), layout.manifest))
+        # The .cat goes last: if an earlier move fails, the old .cat still sits beside a gizmo made from the
+        # same knob spec, and the new .cat stays under its temporary name for the caller to remove.
+        staged.append((built_cat, layout.cat))
         for temp, final in staged:
             os.replace(temp, final)
     except OSError as exc:

@@ -134,7 +134,8 @@ class Knob(object):
             knob = group.knob(match.group(1))
             if knob is None:
                 raise NameError("expression %r: the parent has no knob %r" % (expr, match.group(1)))
-            return knob.value()
+            # In an expression an enumeration knob is its index, as in Nuke.
+            return knob.index() if isinstance(knob, Enumeration_Knob) else knob.value()
         try:
             return float(expr)
         except ValueError:

@@ -1,0 +1,391 @@
+"""The strict fake `nuke` rejects what a real Nuke rejects (otherwise the Nuke-side tests would prove nothing)."""
+import os
+import sys
+import threading
+
+import pytest
+
+from tests.fake_nuke import CatFileError, FakeDialogUnanswered, FakeLimitation, NUKE_CHANNELS, read_fake_cat
+
+
+def _creator(nuke, pt, cat, channels="rgba.red,rgba.green,rgba.blue,rgba.alpha"):
+    node = nuke.nodes.CatFileCreator()
+    node["torchScriptFile"].setValue(str(pt).replace(os.sep, "/"))
+    node["catFile"].setValue(str(cat).replace(os.sep, "/"))
+    node["channelsIn"].setValue(channels)
+    node["channelsOut"].setValue(channels)
+    node["modelId"].setValue("Test")
+    return node
+
+
+def _add_model_knobs(nuke, node, gamma_class="Enumeration_Knob"):
+    despill = nuke.Double_Knob("despill_strength", "Despill")
+    despill.setRange(0, 10)
+    node.addKnob(despill)
+    if gamma_class == "Enumeration_Knob":
+        node.addKnob(nuke.Enumeration_Knob("gamma_input", "Gamma", ["sRGB", "Linear"]))
+    else:
+        node.addKnob(getattr(nuke, gamma_class)("gamma_input", "Gamma"))
+    node.addKnob(nuke.Double_Knob("refiner_strength", "Refiner"))
+
+
+def test_the_fixture_installs_a_fresh_fake_and_hides_the_real_home(fake_nuke, tmp_path):
+    import nuke
+
+    assert nuke is fake_nuke
+    assert os.path.expanduser("~").startswith(str(tmp_path))
+    assert nuke.allNodes() == []
+    assert nuke.env["nukex"] and nuke.env["gui"]
+
+
+def test_unknown_node_class_and_unknown_knob_raise(fake_nuke):
+    with pytest.raises(RuntimeError, match="unknown command"):
+        fake_nuke.createNode("NoSuchNode")
+    with pytest.raises(RuntimeError, match="unknown command"):
+        fake_nuke.nodes.Blurr()
+    node = fake_nuke.nodes.Inference()
+    with pytest.raises(NameError, match="modelfile"):
+        node["modelfile"]
+    assert node.knob("modelfile") is None
+    with pytest.raises(NameError):
+        fake_nuke.nodes.Inference(useGPU=True)
+
+
+@pytest.mark.parametrize("knob_class, bad_value", [
+    ("Double_Knob", "1.0"), ("Double_Knob", True), ("Int_Knob", 1.5), ("Int_Knob", "3"),
+    ("Boolean_Knob", "true"), ("Boolean_Knob", 2), ("String_Knob", 3), ("File_Knob", None),
+])
+def test_wrong_value_types_raise(fake_nuke, knob_class, bad_value):
+    knob = getattr(fake_nuke, knob_class)("k", "K")
+    with pytest.raises(TypeError):
+        knob.setValue(bad_value)
+
+
+def test_enumeration_knob_takes_an_item_or_an_index_in_range(fake_nuke):
+    knob = fake_nuke.Enumeration_Knob("gamma_input", "Gamma", ["sRGB", "Linear"])
+    knob.setValue("Linear")
+    assert (knob.value(), knob.getValue()) == ("Linear", 1.0)
+    knob.setValue(0)
+    assert knob.value() == "sRGB"
+    for bad in (2, -1, "linear", 0.5):
+        with pytest.raises(ValueError):
+            knob.setValue(bad)
+    with pytest.raises(TypeError):
+        fake_nuke.Enumeration_Knob("e", "E", "sRGB Linear")
+
+
+def test_double_knob_keeps_its_range_and_float_value(fake_nuke):
+    knob = fake_nuke.Double_Knob("despill_strength", "Despill")
+    knob.setRange(0, 10)
+    knob.setValue(3)
+    assert (knob.min(), knob.max(), knob.value()) == (0.0, 10.0, 3.0)
+    assert isinstance(knob.value(), float)
+
+
+def test_first_user_knob_opens_a_user_tab_and_names_are_unique(fake_nuke):
+    node = fake_nuke.nodes.NoOp()
+    node.addKnob(fake_nuke.Double_Knob("amount"))
+    assert [k.Class() for k in node.user_knobs()] == ["Tab_Knob", "Double_Knob"]
+    with pytest.raises(ValueError):
+        node.addKnob(fake_nuke.Double_Knob("amount"))
+
+
+def test_deleted_nodes_cannot_be_used(fake_nuke):
+    node = fake_nuke.nodes.NoOp()
+    downstream = fake_nuke.nodes.NoOp(inputs=[node])
+    fake_nuke.delete(node)
+    assert downstream.input(0) is None
+    with pytest.raises(ValueError, match="valid node"):
+        node.name()
+    with pytest.raises(ValueError):
+        node["label"].setValue("x")
+
+
+def test_create_node_connects_to_the_selection_and_selects_only_the_new_node(fake_nuke):
+    read = fake_nuke.nodes.Read()
+    read.setSelected(True)
+    blur = fake_nuke.createNode("NoOp")
+    assert blur.input(0) is read
+    assert fake_nuke.selectedNodes() == [blur]
+    assert fake_nuke.selectedNode() is blur
+    fake_nuke.delete(blur)
+    with pytest.raises(ValueError, match="No node selected"):
+        fake_nuke.selectedNode()
+
+
+def test_groups_are_contexts_and_to_node_resolves_full_names(fake_nuke):
+    group = fake_nuke.nodes.Group()
+    with group:
+        inner = fake_nuke.nodes.NoOp()
+        assert fake_nuke.thisGroup() is group
+    assert fake_nuke.thisGroup() is fake_nuke.root()
+    assert fake_nuke.toNode("%s.%s" % (group.name(), inner.name())) is inner
+    assert fake_nuke.allNodes() == [group]
+    assert fake_nuke.allNodes(recurseGroups=True) == [group, inner]
+    with pytest.raises(ValueError, match="different groups"):
+        inner.setInput(0, fake_nuke.nodes.NoOp())
+
+
+def test_plain_nuke_refuses_catfilecreator(plain_nuke):
+    with pytest.raises(RuntimeError, match="NukeX"):
+        plain_nuke.nodes.CatFileCreator()
+
+
+def test_menus_need_a_gui(fake_nuke):
+    fake_nuke.fake_set_gui(False)
+    with pytest.raises(RuntimeError, match="GUI"):
+        fake_nuke.menu("Nuke")
+    with pytest.raises(RuntimeError, match="GUI"):
+        fake_nuke.toolbar("Nodes")
+
+
+def test_menu_add_menu_reuses_and_add_command_duplicates(fake_nuke):
+    bar = fake_nuke.menu("Nuke")
+    assert bar.addMenu("Tools") is bar.addMenu("Tools")
+    bar.addCommand("Tools/Go", "nuke.tprint('go')")
+    bar.addCommand("Tools/Go", "nuke.tprint('go')")
+    assert bar.findItem("Tools").count("Go") == 2
+    bar.findItem("Tools/Go").invoke()
+    assert fake_nuke.log == [("tprint", "go")]
+    bar.removeItem("Tools/Go")
+    assert bar.findItem("Tools").count("Go") == 1
+    assert fake_nuke.toolbar("Nodes") is fake_nuke.menu("Nodes")
+
+
+def test_dialogs_need_scripted_answers_and_are_recorded(fake_nuke):
+    fake_nuke.message("hello")
+    with pytest.raises(FakeDialogUnanswered):
+        fake_nuke.ask("Sure?")
+    fake_nuke.fake_answer("ask", False)
+    fake_nuke.fake_answer("getFilename", None)
+    assert fake_nuke.ask("Sure?") is False
+    assert fake_nuke.getFilename("Checkpoint", "*.pth") is None
+    assert fake_nuke.fake_dialogs_of("message") == ["hello"]
+
+
+def test_execute_in_main_thread_from_the_main_thread_raises(fake_nuke):
+    with pytest.raises(RuntimeError, match="hang"):
+        fake_nuke.executeInMainThread(lambda: None)
+    with pytest.raises(RuntimeError, match="hang"):
+        fake_nuke.executeInMainThreadWithResult(lambda: None)
+
+
+def test_worker_threads_must_go_through_the_main_thread(fake_nuke):
+    outcome = {}
+
+    def worker():
+        try:
+            fake_nuke.nodes.NoOp()
+        except RuntimeError as exc:
+            outcome["direct"] = str(exc)
+        try:
+            fake_nuke.message("from a worker")
+        except RuntimeError as exc:
+            outcome["dialog"] = str(exc)
+        outcome["node"] = fake_nuke.executeInMainThreadWithResult(lambda label: fake_nuke.nodes.NoOp(label=label),
+                                                                  args=("made on main",))
+        fake_nuke.executeInMainThread(fake_nuke.message, args=("done",))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    fake_nuke.fake_run_event_loop(thread, timeout=30)
+    assert "main thread" in outcome["direct"] and "main thread" in outcome["dialog"]
+    assert outcome["node"]["label"].value() == "made on main"
+    assert fake_nuke.fake_dialogs_of("message") == ["done"]
+
+
+def test_progress_task_takes_int_percent_and_can_be_cancelled(fake_nuke):
+    task = fake_nuke.ProgressTask("Exporting")
+    task.setProgress(10)
+    with pytest.raises(TypeError):
+        task.setProgress(0.5)
+    assert not task.isCancelled()
+    task.fake_cancel()
+    assert task.isCancelled()
+    fake_nuke.cancel_progress_tasks = True
+    assert fake_nuke.ProgressTask("Next").isCancelled()
+
+
+def test_env_rejects_unknown_keys_and_models_editions(fake_nuke):
+    with pytest.raises(KeyError):
+        fake_nuke.env["nuke_x"]
+    fake_nuke.fake_set_edition("nuke")
+    assert not fake_nuke.env["nukex"] and not fake_nuke.env["studio"]
+    fake_nuke.fake_set_edition("studio")
+    assert fake_nuke.env["nukex"] and fake_nuke.env["studio"]
+
+
+# ------------------------------------------------------------------------------------------ CatFileCreator
+def test_catfilecreator_builds_a_cat_and_an_inference_node(fake_nuke, tiny_model, tmp_path):
+    pt = tiny_model("GoodModel")
+    node = _creator(fake_nuke, pt, tmp_path / "good.cat")
+    _add_model_knobs(fake_nuke, node)
+    node["createCatFile"].execute()
+    cat = read_fake_cat(str(tmp_path / "good.cat"))
+    assert [k["name"] for k in cat["knobs"]] == ["despill_strength", "gamma_input", "refiner_strength"]
+    assert cat["knobs"][0]["range"] == [0.0, 10.0]
+    assert cat["channelsIn"] == ["rgba.red", "rgba.green", "rgba.blue", "rgba.alpha"]
+    inference = fake_nuke.allNodes("Inference")
+    assert len(inference) == 1 and not inference[0].hasError()
+    assert inference[0]["gamma_input"].value() == "sRGB"
+
+
+@pytest.mark.parametrize("model, gamma_class, message", [
+    ("MissingAttributeModel", "Enumeration_Knob", "parameter refiner_strength not found"),
+    ("WrongTypeModel", "Enumeration_Knob", "needs a int attribute"),
+    ("GoodModel", "Double_Knob", "needs a float attribute"),
+])
+def test_catfilecreator_rejects_knobs_the_module_cannot_take(fake_nuke, tiny_model, tmp_path, model, gamma_class,
+                                                             message):
+    node = _creator(fake_nuke, tiny_model(model), tmp_path / "x.cat")
+    _add_model_knobs(fake_nuke, node, gamma_class)
+    with pytest.raises(CatFileError, match=message):
+        node["createCatFile"].execute()
+    assert not (tmp_path / "x.cat").exists()
+    assert fake_nuke.allNodes("Inference") == []
+
+
+def test_catfilecreator_rejects_a_bool_attribute_and_a_constant(fake_nuke, tiny_model, tmp_path):
+    node = _creator(fake_nuke, tiny_model("BoolAttributeModel"), tmp_path / "b.cat")
+    node.addKnob(fake_nuke.Boolean_Knob("flag"))
+    with pytest.raises(CatFileError, match="needs a int attribute.*bool"):
+        node["createCatFile"].execute()
+    node = _creator(fake_nuke, tiny_model("ConstantAttributeModel"), tmp_path / "c.cat")
+    node.addKnob(fake_nuke.Double_Knob("despill_strength"))
+    with pytest.raises(CatFileError, match="cannot be set"):
+        node["createCatFile"].execute()
+
+
+def test_catfilecreator_rejects_unsupported_knob_kinds(fake_nuke, tiny_model, tmp_path):
+    node = _creator(fake_nuke, tiny_model("GoodModel"), tmp_path / "s.cat")
+    node.addKnob(fake_nuke.String_Knob("despill_strength"))
+    with pytest.raises(CatFileError, match="String_Knob"):
+        node["createCatFile"].execute()
+
+
+@pytest.mark.parametrize("channels", ["rgba.red,rgba.green,rgba.blue,rgba.a", "rgb", "", "rgba.red,rgba.red"])
+def test_catfilecreator_rejects_channels_nuke_does_not_know(fake_nuke, tiny_model, tmp_path, channels):
+    node = _creator(fake_nuke, tiny_model("GoodModel"), tmp_path / "ch.cat", channels)
+    with pytest.raises(CatFileError, match="channels"):
+        node["createCatFile"].execute()
+
+
+def test_the_fake_knows_exactly_nineteen_channel_names():
+    assert len(NUKE_CHANNELS) == len(set(NUKE_CHANNELS)) == 19
+
+
+def test_catfilecreator_rejects_missing_or_non_torchscript_files(fake_nuke, tmp_path):
+    node = _creator(fake_nuke, tmp_path / "missing.pt", tmp_path / "m.cat")
+    with pytest.raises(CatFileError, match="does not exist"):
+        node["createCatFile"].execute()
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"version https://git-lfs.github.com/spec/v1\n")
+    node = _creator(fake_nuke, junk, tmp_path / "j.cat")
+    with pytest.raises(CatFileError, match="not a TorchScript model"):
+        node["createCatFile"].execute()
+
+
+def test_catfilecreator_asks_before_overwriting_and_keeps_the_file_when_declined(fake_nuke, tiny_model, tmp_path):
+    cat = tmp_path / "old.cat"
+    cat.write_text("previous build")
+    node = _creator(fake_nuke, tiny_model("GoodModel"), cat)
+    fake_nuke.fake_answer("ask", False)
+    assert node["createCatFile"].execute() is None
+    assert cat.read_text() == "previous build"
+    assert fake_nuke.allNodes("Inference") == []
+    fake_nuke.fake_answer("ask", True)
+    node["createCatFile"].execute()
+    assert read_fake_cat(str(cat))["modelId"] == "Test"
+    assert len(fake_nuke.fake_dialogs_of("ask")) == 2
+
+
+def test_catfilecreator_button_only_on_the_main_thread(fake_nuke, tiny_model, tmp_path):
+    node = _creator(fake_nuke, tiny_model("GoodModel"), tmp_path / "t.cat")
+    errors = []
+
+    def press():
+        try:
+            node["createCatFile"].execute()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    thread = threading.Thread(target=press)
+    thread.start()
+    thread.join()
+    assert errors and "main thread" in errors[0]
+    assert not (tmp_path / "t.cat").exists()
+
+
+# ------------------------------------------------------------------------------------------------ gizmos
+GOOD_GIZMO = """Gizmo {
+ inputs 1
+ addUserKnob {20 Main}
+ addUserKnob {7 amount l Amount R 0 4}
+ amount 2
+}
+ Input {
+  inputs 0
+  name Input1
+ }
+ NoOp {
+  label {{parent.amount}}
+  name Inner
+ }
+ Output {
+  name Output1
+ }
+end_group
+"""
+
+
+def test_gizmos_on_the_plugin_path_become_node_classes(fake_nuke, tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "Thing.gizmo").write_text(GOOD_GIZMO)
+    with pytest.raises(RuntimeError, match="unknown command"):
+        fake_nuke.createNode("Thing")
+    fake_nuke.pluginAddPath(str(folder))
+    node = fake_nuke.createNode("Thing")
+    assert node.Class() == "Thing" and node.maxInputs() == 1
+    assert node["amount"].value() == 2.0 and node["amount"].max() == 4.0
+    assert [n.name() for n in node.nodes()] == ["Input1", "Inner", "Output1"]
+    assert node.node("Output1").input(0) is node.node("Inner")
+
+
+@pytest.mark.parametrize("broken, message", [
+    (GOOD_GIZMO.replace("label {{parent.amount}}", "lable x"), "has no knob 'lable'"),
+    (GOOD_GIZMO.replace("NoOp {", "NoOperation {"), "unknown command"),
+    (GOOD_GIZMO.replace("amount 2", "amount two"), "not a number"),
+    (GOOD_GIZMO.replace(" Output {\n  name Output1\n }\n", ""), "exactly one Output"),
+])
+def test_the_fake_refuses_gizmos_nuke_would_not_load(fake_nuke, tmp_path, broken, message):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "Thing.gizmo").write_text(broken)
+    fake_nuke.pluginAddPath(str(folder))
+    with pytest.raises(RuntimeError, match=message):
+        fake_nuke.createNode("Thing")
+
+
+def test_tcl_plugins_lookup_and_its_limits(fake_nuke, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (second / "M.cat").write_text("x")
+    fake_nuke.pluginAddPath(str(first))
+    fake_nuke.pluginAddPath(str(second))
+    node = fake_nuke.nodes.Inference(modelFile="[lsearch -inline [plugins -all M.cat] *.cat]")
+    assert node["modelFile"].evaluate() == str(second / "M.cat").replace(os.sep, "/")
+    node["modelFile"].setValue("[file join a b]")
+    with pytest.raises(FakeLimitation):
+        node["modelFile"].evaluate()
+
+
+def test_inference_reports_a_missing_model_as_a_node_error(fake_nuke):
+    node = fake_nuke.nodes.Inference(modelFile="[lsearch -inline [plugins -all Nope.cat] *.cat]")
+    node.forceValidate()
+    assert node.hasError() and "cannot find model file" in node.error_message()
+
+
+def test_the_fake_is_not_importable_as_nuke_outside_the_fixture():
+    assert "nuke" not in sys.modules or not hasattr(sys.modules["nuke"], "fake_home")
