@@ -85,7 +85,8 @@ def default_finish(pt: str, manifest: str, install_dir: str) -> Any:
     """The Nuke-side last step (teammate's module), imported only when a build gets that far."""
     from . import finish_build
 
-    return finish_build.finish_build(pt, manifest, install_dir=install_dir or None)
+    export_dir = os.path.dirname(os.path.abspath(pt))
+    return finish_build.finish_build(export_dir, install_dir=install_dir or None, drop=True)
 
 
 class BuildJob:

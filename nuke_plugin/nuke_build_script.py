@@ -63,18 +63,22 @@ def run_job(job: Dict[str, Any]) -> Dict[str, Any]:
     root = job.get("plugin_root")
     if root and root not in sys.path:
         sys.path.insert(0, root)
-    import nuke
+    import nuke  # noqa: F401 - fails clearly outside Nuke
 
-    if not nuke.env["nukex"]:
-        raise BuildScriptError("CatFileCreator needs NukeX, Nuke Studio or Nuke Indie: start Nuke with --nukex "
-                               "(and a NukeX licence).")
     for key in ("pt", "manifest"):
         if not os.path.isfile(job[key]):
             raise BuildScriptError("%s does not exist: run the export first" % job[key])
     from nuke_plugin import finish_build
+    from nuke_plugin.errors import BuildDeclined, CorridorKeyError
 
-    value = finish_build.finish_build_headless(job["pt"], job["manifest"], install_dir=job.get("install_dir") or None,
-                                               overwrite=bool(job.get("overwrite")))
+    try:
+        value = finish_build.finish_build(os.path.dirname(os.path.abspath(job["pt"])),
+                                          install_dir=job.get("install_dir") or None, drop=False,
+                                          overwrite=bool(job.get("overwrite")))
+    except BuildDeclined as exc:
+        raise BuildScriptError("%s Pass --force to replace it." % exc)
+    except CorridorKeyError as exc:
+        raise BuildScriptError(str(exc))
     return {"status": DONE, "message": "built and installed", "details": _plain(value)}
 
 
