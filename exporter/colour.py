@@ -30,18 +30,22 @@ def imagenet_normalise(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb - mean) / std
 
 
-def despill_average(rgb: torch.Tensor, strength: float) -> torch.Tensor:
-    """Green despill, "average" limit: green above (R+B)/2 is removed and half of it given to R and to B.
+def despill_in_place(rgba: torch.Tensor, strength: float) -> None:
+    """Green despill, "average" limit, on the RGB of an [N, 4, H, W] tensor, in place.
 
-    `strength` is 0-1 and blends the despilled result with the original.
+    Green above (R+B)/2 is removed and half of it given to R and to B; `strength` (0-1) blends with the
+    original. Blending the result is the same as scaling the spill, which lets this touch each pixel once
+    instead of building a despilled copy and mixing two full frames.
     """
     if strength <= 0.0:
-        return rgb
-    r = rgb[:, 0:1]
-    g = rgb[:, 1:2]
-    b = rgb[:, 2:3]
-    spill = (g - (r + b) * 0.5).clamp(min=0.0)
-    despilled = torch.cat([r + spill * 0.5, g - spill, b + spill * 0.5], dim=1)
-    if strength >= 1.0:
-        return despilled
-    return rgb * (1.0 - strength) + despilled * strength
+        return
+    r = rgba[:, 0:1]
+    g = rgba[:, 1:2]
+    b = rgba[:, 2:3]
+    spill = (g - (r + b) * 0.5).clamp_(min=0.0)
+    if strength < 1.0:
+        spill.mul_(strength)
+    g.sub_(spill)
+    spill.mul_(0.5)
+    r.add_(spill)
+    b.add_(spill)

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 
 from nuke_plugin.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
 
-from .colour import despill_average, imagenet_normalise, linear_to_srgb
+from .colour import despill_in_place, imagenet_normalise, linear_to_srgb
 
 # Largest finite half-precision value: non-finite input pixels are replaced by values every dtype can hold.
 _FINITE_LIMIT = 65504.0
@@ -60,10 +60,13 @@ class CorridorKeyNuke(nn.Module):
         # Pre/post-processing runs in fp32 whatever the input: the antialiased resize has no CPU kernel in
         # fp16, and these steps are memory-bound, so half precision would only cost accuracy. The network
         # itself runs in the input's dtype (fp16 under Nuke's "Optimize for Speed and Memory").
-        work = torch.nan_to_num(x[:, 0:4].float(), nan=0.0, posinf=limit, neginf=-limit).clamp(-limit, limit)
+        work = x[:, 0:4].float()
+        # One cheap reduction decides whether the full-frame clean-up pass is needed at all (it rarely is).
+        if not bool(torch.isfinite(work.sum())):
+            work = torch.nan_to_num(work, nan=0.0, posinf=limit, neginf=-limit)
 
         # 1-3. Resize in the plate's own transfer, then sRGB-encode a linear plate, then normalise.
-        small = _resize(work, [self.resolution, self.resolution])
+        small = _resize(work, [self.resolution, self.resolution]).clamp(-limit, limit)
         rgb = small[:, 0:3]
         if min(max(self.gamma_input, 0), self.gamma_max) == self.linear_index:
             rgb = linear_to_srgb(rgb)
@@ -73,12 +76,14 @@ class CorridorKeyNuke(nn.Module):
         refiner = min(max(self.refiner_strength, 0.0), self.refiner_max)
         scale = torch.full([1], refiner, dtype=x.dtype, device=x.device)
         alpha, fg = self.network(model_input, scale)
+        # Finite at model size means finite at any size: resizing and despill cannot make NaN from numbers.
+        keyed = torch.nan_to_num(torch.cat([fg, alpha], dim=1).float(), nan=0.0, posinf=1.0, neginf=0.0)
 
         # 6. Back to the plate's size, both passes in one resample.
-        out = _resize(torch.cat([fg, alpha], dim=1).float(), [height, width])
+        out = _resize(keyed, [height, width])
+        if out is keyed:
+            out = out.clone()
 
-        # 7. Despill the sRGB foreground; the knob is upstream's 0-10 CLI scale.
-        despill = min(max(self.despill_strength, 0.0), self.despill_max) / 10.0
-        fg = despill_average(out[:, 0:3], despill)
-        result = torch.cat([fg, out[:, 3:4]], dim=1)
-        return torch.nan_to_num(result, nan=0.0, posinf=limit, neginf=-limit).to(x.dtype)
+        # 7. Despill the sRGB foreground in place; the knob is upstream's 0-10 CLI scale.
+        despill_in_place(out, min(max(self.despill_strength, 0.0), self.despill_max) / 10.0)
+        return out.to(x.dtype)
