@@ -13,6 +13,7 @@ Call it on Nuke's main thread (from a worker: nuke.executeInMainThreadWithResult
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Any, List, Optional
 
@@ -67,6 +68,9 @@ def finish_build(export_dir: str, install_dir: Optional[str] = None, drop: bool 
     """Builds and installs the node from an export folder. `overwrite`: None asks, True/False decide."""
     import nuke
 
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("finish_build must run on Nuke's main thread: from a worker, call "
+                           "nuke.executeInMainThreadWithResult(finish_build, args=(...))")
     if not cat_files_supported():
         raise EditionError(EDITION_MESSAGE)
     manifest = read_manifest(export_dir)
