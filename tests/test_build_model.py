@@ -161,3 +161,17 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
     assert finish.calls and finish.calls[0][3] is True
     saved = json.load(open(str(tmp_path / "home" / ".nuke" / "CorridorKey" / "settings.json")))
     assert saved["checkpoint"] == str(small_checkpoint) and saved["python"] == ""  # env override not saved
+
+
+def test_build_with_the_real_last_step_installs_and_drops_the_node(fake_nuke, tmp_path, exported_model):
+    """Export -> teammate's finish_build (CatFileCreator in the strict fake, gizmo install, node drop)."""
+    plate = fake_nuke.createNode("NoOp")
+    request = request_for(tmp_path, exported_model.checkpoint, exported_model.resolution)
+    result = run(build_model.BuildJob(request, fake_nuke), fake_nuke)
+    assert result.status == export_runner.DONE, result.message
+    install = tmp_path / "install"
+    for name in (contract.CAT_NAME, contract.GIZMO_NAME, contract.MANIFEST_NAME):
+        assert (install / name).is_file(), name
+    node = result.finished.node
+    assert node is not None and node.Class() == contract.MODEL_ID and node.input(0) is plate
+    assert not [m for m in fake_nuke.fake_dialogs_of("message") if "failed" in m]
