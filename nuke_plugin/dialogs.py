@@ -12,7 +12,8 @@ import threading
 from typing import Callable, List, Optional, Sequence
 
 from . import contract, env_probe, env_setup, export_runner
-from .knob_spec import FLOAT, KNOBS
+from .gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES
+from .knob_spec import FLOAT, GAMMA_INPUT, KNOBS
 from .qt_compat import QtCore, QtWidgets, Signal, exec_dialog
 from .settings import RESOLUTIONS, RESOLUTIONS_BY_VALUE, TORCH_TARGETS, TORCH_TARGETS_BY_KEY, Settings, \
     resolution_problem
@@ -348,18 +349,22 @@ class BuildModelDialog(QtWidgets.QDialog):
 
 
 def _knob_rows() -> str:
+    """Every knob on the node, from the specs that build it (the model's knobs and the gizmo's own)."""
     rows = []
-    for knob in KNOBS:
+    for knob in (HINT_CHANNEL,) + tuple(KNOBS) + (OUTPUT_MODE,):
         if knob.kind == FLOAT:
             span = "%g to %g, default %g" % (knob.minimum, knob.maximum, knob.default)
         else:
-            span = " / ".join(knob.items) + ", default " + knob.items[knob.default]
+            span = " / ".join(knob.items) + "; default " + knob.items[knob.default]
         rows.append("<li><b>%s</b> (%s): %s</li>" % (knob.label, span, knob.tooltip))
+    for toggle in TOGGLES:
+        rows.append("<li><b>%s</b> (default %s): %s</li>" % (toggle.label, "on" if toggle.default else "off",
+                                                             toggle.tooltip))
     return "<ul>%s</ul>" % "".join(rows)
 
 
 def help_html() -> str:
-    """The short artist help: comp tree, hint quality, colour contract, knobs (from the knob spec)."""
+    """The short artist help: comp tree, hint quality, colour contract, knobs (from the specs)."""
     return (
         "<h3>CorridorKey for Nuke</h3>"
         "<p>A neural green-screen keyer: give it the plate and a rough matte, it returns a clean foreground and a "
@@ -372,20 +377,22 @@ def help_html() -> str:
         "edge detail in well but is weaker at removing an over-expanded hint. Hair and motion blur come from the "
         "model, not the hint.</p>"
         "<h4>Colour contract</h4>"
-        "<ul><li>Set <b>Input Gamma</b> to how the plate enters the node: <b>Linear</b> for a normal "
-        "scene-linear Nuke script (Read nodes converting to linear), <b>sRGB</b> for a display-referred plate. "
-        "The model itself works in sRGB at %d px square (the resolution you built) and resizes back.</li>"
+        "<ul><li>Set <b>%(gamma)s</b> to how the plate enters the node: <b>%(linear)s</b> for a normal "
+        "scene-linear Nuke script (Read nodes converting to linear), <b>%(srgb)s</b> for a display-referred plate. "
+        "The model works in sRGB at its own square resolution (the one you built, %(native)d by default) and "
+        "resizes the result back to the plate's size.</li>"
         "<li>Working in ACEScg or another wide gamut: convert to linear sRGB/Rec.709 primaries before the node "
         "and back after it.</li>"
-        "<li>The default output is <b>premultiplied linear RGBA</b>, ready to Merge over. The straight "
-        "foreground output is sRGB, un-premultiplied; the matte output is linear alpha only.</li></ul>"
-        "<h4>Knobs</h4>%s"
+        "<li><b>%(output)s</b>: <i>%(premult)s</i> (default) is linear RGBA premultiplied by the matte, ready to "
+        "Merge over; the other choices give the linear foreground un-premultiplied, or the matte alone.</li></ul>"
+        "<h4>Knobs</h4>%(knobs)s"
         "<h4>Speed</h4>"
-        "<p>Tick <i>Use GPU if available</i>; <i>Optimize for Speed and Memory</i> runs in half precision. "
-        "Each frame is processed at the model resolution whatever the plate size.</p>"
+        "<p>Each frame is processed at the model resolution whatever the plate size; a GPU makes it practical.</p>"
         "<p>CorridorKey is licensed CC BY-NC-SA 4.0 (variant): use in productions is fine; selling it is not. "
         "This plugin does not ship the weights.</p>"
-    ) % (contract.NATIVE_RESOLUTION, _knob_rows())
+    ) % {"gamma": GAMMA_INPUT.label, "linear": GAMMA_INPUT.items[1], "srgb": GAMMA_INPUT.items[0],
+         "native": contract.NATIVE_RESOLUTION, "output": OUTPUT_MODE.label, "premult": OUTPUT_MODE.items[0],
+         "knobs": _knob_rows()}
 
 
 class AboutDialog(QtWidgets.QDialog):

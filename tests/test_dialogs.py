@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 qt_compat = pytest.importorskip("nuke_plugin.qt_compat", reason="needs PySide6 or PySide2",
                                 exc_type=ImportError)
 from nuke_plugin import dialogs, env_probe, env_setup, export_runner  # noqa: E402
+from nuke_plugin.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
 from nuke_plugin.knob_spec import KNOBS  # noqa: E402
 from nuke_plugin.settings import RESOLUTIONS_BY_VALUE, TORCH_TARGETS_BY_KEY, Settings, load_settings  # noqa: E402
 
@@ -279,9 +280,12 @@ def test_help_dialog_opens_from_the_button_with_the_comp_advice(app):
     QtCore.QTimer.singleShot(20, read_and_close)
     QTest.mouseClick(dialog.help_button, LEFT)
     text = shown[0]
-    for knob in KNOBS:
-        assert knob.label in text
-    for phrase in ("slightly eroded", "Merge (over)", "premultiplied linear RGBA", "Input Gamma", "Linear"):
+    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE):
+        assert knob.label in text and knob.tooltip in text
+    for toggle in TOGGLES:
+        assert toggle.label in text
+    for phrase in ("slightly eroded", "Merge (over)", "premultiplied by the matte", "Set Input Gamma to how",
+                   OUTPUT_MODE.items[0]):
         assert phrase in text
     assert dialog.isVisible()  # back to the build dialog
 
