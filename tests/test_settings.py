@@ -135,3 +135,16 @@ def test_torch_targets_pin_the_embedded_torch():
         assert pins and pins[0].startswith("torch==" + target.torch + ".")
         assert target.nuke in target.label and target.torch in target.label
     assert not st.TORCH_TARGETS_BY_KEY["nuke13"].supported
+
+
+def test_artist_guide_matches_the_specs():
+    """The guide's knob table is the generated one, and every studio variable is documented."""
+    from nuke_plugin.knob_docs import knob_table
+
+    guide = open(os.path.join(os.path.dirname(__file__), os.pardir, "docs", "artist_guide.md"),
+                 encoding="utf-8").read()
+    assert knob_table() in guide
+    for variable, _field in st.ENV_OVERRIDES:
+        assert "`%s`" % variable in guide
+    for target in st.TORCH_TARGETS:
+        assert target.nuke in guide
