@@ -107,6 +107,7 @@ def build_host(build_root: Optional[Path] = None, verbose: bool = False) -> Path
         _run(["cmake", "--build", str(work), "--config", "Release", "--parallel", str(os.cpu_count() or 2)], verbose)
         if not _binary_in(work).is_file():
             raise HostBuildError("the build finished but %s is not in %s" % (BINARY_NAME, work))
+        os.chmod(str(work), 0o755)  # mkdtemp makes it private; the binary is for every user of the checkout
         try:
             os.replace(str(work), str(final))
         except OSError:
