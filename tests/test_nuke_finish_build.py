@@ -104,7 +104,7 @@ def test_install_dir_from_argument_and_from_env(fake_nuke, exported_model, tmp_p
     monkeypatch.setenv("CORRIDORKEY_INSTALL_DIR", str(tmp_path / "studio"))
     result = finish_build(str(exported_model.directory), drop=False)
     assert result.install_dir == str(tmp_path / "studio")
-    assert not os.path.exists(default_install_dir().replace(str(tmp_path / "studio"), str(tmp_path / "nowhere")))
+    assert not os.path.exists(os.path.join(fake_nuke.fake_home, ".nuke", contract.MODEL_ID))
 
 
 def test_plain_nuke_is_refused_before_anything_happens(plain_nuke, exported_model):
