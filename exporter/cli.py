@@ -28,6 +28,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
                              "GPU memory)" % (contract.RESOLUTION_MULTIPLE, contract.NATIVE_RESOLUTION))
     parser.add_argument("--progress", choices=("human", "json", "quiet"), default="human",
                         help="progress format: human (default), json lines for the Nuke side, or quiet")
+    parser.add_argument("--target-nuke", default="",
+                        help="the Nuke this build is for (e.g. nuke16); recorded in the manifest beside the torch "
+                             "version actually used")
     parser.add_argument("--validate-device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where the saved model is checked (auto: CUDA when available)")
     return parser.parse_args(argv)
@@ -44,9 +47,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     reporter = Reporter(args.progress)
     # Nuke's Cancel ends us with SIGTERM: turn it into an exception so the export's cleanup runs.
     signal.signal(signal.SIGTERM, _raise_cancelled)
+    if hasattr(signal, "SIGBREAK"):  # Windows: the Nuke side sends CTRL_BREAK_EVENT first
+        signal.signal(signal.SIGBREAK, _raise_cancelled)
     try:
         from .export import export  # torch import is slow: after argument errors are reported
-        export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device)
+        export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device, args.target_nuke)
     except ExportError as exc:
         reporter.error(str(exc), "user")
         return EXIT_USER

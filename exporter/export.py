@@ -26,7 +26,7 @@ from .nuke_module import CorridorKeyNuke
 from .progress import Reporter
 from .validate import green_screen_probe, validate
 
-PARTIAL_MARK = ".partial-"
+PARTIAL_MARK = contract.PARTIAL_MARK
 MIN_RESOLUTION = 64
 
 
@@ -103,7 +103,8 @@ def _validation_device(choice: str) -> torch.device:
 
 
 def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOLUTION,
-           reporter: Optional[Reporter] = None, validate_device: str = "auto") -> ExportResult:
+           reporter: Optional[Reporter] = None, validate_device: str = "auto",
+           target_nuke: str = "") -> ExportResult:
     reporter = reporter or Reporter("quiet")
     check_resolution(resolution)
     output = os.path.abspath(output)
@@ -151,7 +152,7 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         del loaded
 
         reporter.stage("manifest", "Writing the manifest")
-        info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp), figures)
+        info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp), figures, target_nuke)
         manifest_tmp = _partial_path(folder, os.path.basename(manifest_out))
         partials.append(manifest_tmp)
         with open(manifest_tmp, "w", encoding="utf-8") as handle:

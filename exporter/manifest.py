@@ -15,7 +15,8 @@ EXPORTER_VERSION = "0.1.0"
 
 
 def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoint_sha256: str,
-                   pt_sha256: str, validation: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                   pt_sha256: str, validation: Optional[Dict[str, Any]] = None,
+                   target_nuke: str = "") -> Dict[str, Any]:
     return {
         "format": contract.MANIFEST_FORMAT,
         "format_version": contract.MANIFEST_VERSION,
@@ -29,6 +30,8 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
         "knobs": [k.to_manifest() for k in KNOBS],
         "torch_version": torch.__version__,
         "timm_version": timm.__version__,
+        # The Nuke the artist built for (free text from the Nuke side); torch_version is what really ran.
+        "target_nuke": target_nuke,
         "checkpoint_name": os.path.basename(checkpoint_path),
         "checkpoint_sha256": checkpoint_sha256,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

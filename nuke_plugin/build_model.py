@@ -138,7 +138,7 @@ class BuildJob:
 
         outcome = export_runner.run_export(request.python, request.checkpoint, request.output_pt,
                                            request.resolution, on_event, task.isCancelled, root=self.root,
-                                           grace=self.grace)
+                                           grace=self.grace, extra=export_runner.target_args(request.torch_target))
         if outcome.status == export_runner.CANCELLED:
             return BuildResult(outcome.status, "Build Model cancelled. " + outcome.message, outcome)
         if outcome.status == export_runner.FAILED:

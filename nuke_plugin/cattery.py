@@ -26,11 +26,13 @@ DESCRIPTION = "CorridorKey neural green-screen keyer (Corridor Digital) - plate 
 
 
 def default_install_dir() -> str:
-    """$CORRIDORKEY_INSTALL_DIR if set, else ~/.nuke/CorridorKey (~ is the user's home on every OS)."""
+    """$CORRIDORKEY_INSTALL_DIR if set, else CorridorKey/ in Nuke's per-user folder (found as Nuke finds it)."""
+    from .settings import nuke_user_dir
+
     configured = os.environ.get(INSTALL_DIR_ENV, "").strip()
     if configured:
         return os.path.abspath(os.path.expanduser(configured))
-    return os.path.join(os.path.expanduser("~"), ".nuke", contract.MODEL_ID)
+    return os.path.join(nuke_user_dir(), contract.MODEL_ID)
 
 
 def resolve_install_dir(install_dir: Optional[str] = None) -> str:

@@ -20,5 +20,8 @@ NATIVE_RESOLUTION = 2048
 # 8x8-token mask units at stage one, which is the same 32 pixels.
 RESOLUTION_MULTIPLE = 32
 
+# Temporary files are named ".<final name>" + PARTIAL_MARK + random until they are complete and moved into place.
+PARTIAL_MARK = ".partial-"
+
 MANIFEST_FORMAT = "corridorkey-nuke-manifest"
 MANIFEST_VERSION = 1

@@ -36,7 +36,7 @@ DONE, FAILED, CANCELLED = "done", "failed", "cancelled"
 EXIT_CANCELLED = 130
 STDERR_TAIL_LINES = 40
 # The exporter's temporary files are named ".<final name><PARTIAL_MARK><random>" (exporter/export.py).
-PARTIAL_MARK = getattr(contract, "PARTIAL_MARK", ".partial-")
+PARTIAL_MARK = contract.PARTIAL_MARK
 
 Event = Dict[str, object]
 
@@ -66,6 +66,11 @@ def build_export_command(python: str, checkpoint: str, output_pt: str, resolutio
     """The exporter command line (documented CLI: see the README and exporter/cli.py)."""
     return [python, "-m", "exporter", "--checkpoint", checkpoint, "--output", output_pt,
             "--resolution", str(int(resolution)), "--progress", progress] + list(extra)
+
+
+def target_args(torch_target: str) -> List[str]:
+    """Exporter options recording the Nuke a build is for (its manifest keeps it beside the real torch)."""
+    return ["--target-nuke", torch_target] if torch_target else []
 
 
 def format_command(argv: Sequence[str]) -> str:

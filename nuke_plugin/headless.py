@@ -147,7 +147,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("Exporting %s -> %s at %d with %s" % (args.checkpoint, output_pt, args.resolution, python), flush=True)
     with _CtrlC() as ctrl_c:
         outcome = export_runner.run_export(python, args.checkpoint, output_pt, args.resolution, _print_event,
-                                           ctrl_c.flag.is_set)
+                                           ctrl_c.flag.is_set, extra=export_runner.target_args(args.target))
         if outcome.status == export_runner.CANCELLED:
             print("Cancelled; nothing new was written.", file=sys.stderr)
             return EXIT_CANCELLED

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from typing import List, Optional, Tuple
 
+from . import contract
 from .cattery import InstallLayout
 from .errors import InstallError
 
@@ -18,7 +19,7 @@ from .errors import InstallError
 def staging_path(folder: str, final_name: str) -> str:
     """A fresh temporary name beside `final_name` (not created: CatFileCreator must not find a file there)."""
     stem, ext = os.path.splitext(final_name)
-    handle, path = tempfile.mkstemp(prefix="." + stem + ".partial-", suffix=ext, dir=folder)
+    handle, path = tempfile.mkstemp(prefix="." + stem + contract.PARTIAL_MARK, suffix=ext, dir=folder)
     os.close(handle)
     os.remove(path)
     return path
@@ -91,10 +92,15 @@ def activate(install_dir: str) -> bool:
 
 
 def add_install_dir_at_startup() -> Optional[str]:
-    """init.py's job: put the install folder on the plugin path if a build is there. Returns the folder."""
-    from .cattery import default_install_dir
+    """init.py's job: put the install folder on the plugin path if a build is there. Returns the folder.
 
-    folder = default_install_dir()
+    The folder is the one Build Model installs into: the artist's setting (or the studio's environment
+    override), else the default.
+    """
+    from .cattery import resolve_install_dir
+    from .settings import load_settings
+
+    folder = resolve_install_dir(load_settings().install_dir)
     if os.path.isdir(folder):
         activate(folder)
         return folder

@@ -17,6 +17,7 @@ from .errors import CorridorKeyError
 MENU_NAME = "CorridorKey"
 BUILD_MODEL = "Build Model"
 INSERT_NODE = "Insert CorridorKey"
+ABOUT = "Help and About"  # no "/": Nuke reads it as a submenu path
 TOOLBAR_ITEM = contract.MODEL_ID  # Nodes > CorridorKey > CorridorKey (also what Tab search lists)
 
 
@@ -52,6 +53,19 @@ def build_model() -> None:
         nuke.message("CorridorKey: Build Model failed to open (%s: %s)." % (type(exc).__name__, exc))
 
 
+def about_command() -> None:
+    """Menu command: the About / Help window (comp-tree advice, colour contract, knobs)."""
+    import nuke
+
+    try:
+        from . import build_model as dialog_module
+
+        dialog_module.open_help()
+    except Exception as exc:  # noqa: BLE001 - a Qt problem must reach the user, not kill the menu
+        traceback.print_exc()
+        nuke.message("CorridorKey: the help window could not be opened (%s: %s)." % (type(exc).__name__, exc))
+
+
 def insert_command() -> None:
     """Menu command: drops the node, or says how to get one."""
     import nuke
@@ -84,6 +98,7 @@ def register() -> bool:
     menu = _submenu(nuke.menu("Nuke"), MENU_NAME)
     _command(menu, BUILD_MODEL, build_model, "Export the CorridorKey checkpoint and build the Nuke node")
     _command(menu, INSERT_NODE, insert_command, "Insert a CorridorKey keyer on the selected node")
+    _command(menu, ABOUT, about_command, "How to use CorridorKey: the comp tree, hints, knobs, colour")
     register_node_entry()
     return True
 

@@ -235,3 +235,11 @@ def test_cancel_a_real_export_midway_keeps_the_previous_build(tmp_path, exported
     assert outcome.status == CANCELLED, outcome.message
     assert not any(e["event"] == "done" for e in events)
     assert _snapshot(build) == before, "the previous build changed or partial files were left"
+
+
+def test_target_nuke_travels_to_the_exporter_command():
+    from nuke_plugin.export_runner import build_export_command, target_args
+
+    argv = build_export_command("py", "ck.pth", "out/CorridorKey.pt", 2048, "json", target_args("nuke16"))
+    assert argv[-2:] == ["--target-nuke", "nuke16"]
+    assert target_args("") == []

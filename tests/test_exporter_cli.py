@@ -43,7 +43,7 @@ def previous_build(tmp_path, exported_model):
 def test_cli_json_progress_end_to_end(tmp_path, small_checkpoint):
     out = tmp_path / "nested" / "CorridorKey.pt"
     result = _run("--checkpoint", str(small_checkpoint), "--output", str(out),
-                  "--resolution", str(SMALL_RESOLUTION), "--progress", "json")
+                  "--resolution", str(SMALL_RESOLUTION), "--progress", "json", "--target-nuke", "nuke16")
     assert result.returncode == 0, result.stderr
     events = _events(result.stdout)
     stages = [e["stage"] for e in events if e["event"] == "stage"]
@@ -53,7 +53,7 @@ def test_cli_json_progress_end_to_end(tmp_path, small_checkpoint):
     done = events[-1]
     assert done["event"] == "done" and Path(done["pt"]) == out
     manifest = json.loads(Path(done["manifest"]).read_text())
-    assert manifest["resolution"] == SMALL_RESOLUTION
+    assert manifest["resolution"] == SMALL_RESOLUTION and manifest["target_nuke"] == "nuke16"
     assert manifest["model_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert manifest["checkpoint_sha256"] == hashlib.sha256(small_checkpoint.read_bytes()).hexdigest()
     assert [k["name"] for k in manifest["knobs"]] == ["despill_strength", "gamma_input", "refiner_strength"]

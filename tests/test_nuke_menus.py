@@ -9,7 +9,8 @@ from nuke_plugin.cat_builder import EDITION_MESSAGE
 from nuke_plugin.cattery import default_install_dir
 from nuke_plugin.gizmo import gizmo_text
 
-EXPECTED_NUKE_MENU = ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey"]
+EXPECTED_NUKE_MENU = ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
+                      "CorridorKey/Help and About"]
 EXPECTED_NODES_MENU = ["CorridorKey", "CorridorKey/CorridorKey"]
 
 
@@ -24,8 +25,7 @@ def test_register_keeps_other_tools_in_a_shared_menu(fake_nuke):
     fake_nuke.menu("Nuke").addCommand("CorridorKey/Studio Tool", "nuke.tprint('x')")
     menus.register()
     menus.register()
-    assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Studio Tool", "CorridorKey/Build Model",
-                                             "CorridorKey/Insert CorridorKey"]
+    assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Studio Tool"] + EXPECTED_NUKE_MENU[1:]
 
 
 def test_without_a_gui_nothing_is_registered(fake_nuke):
@@ -60,6 +60,14 @@ def test_build_model_reports_a_dialog_that_cannot_be_imported(fake_nuke, monkeyp
     _invoke(fake_nuke, "CorridorKey/Build Model")
     (message,) = fake_nuke.fake_dialogs_of("message")
     assert "could not be loaded" in message and "nuke_plugin.build_model" in message
+
+
+def test_help_reports_a_window_that_cannot_be_opened(fake_nuke, monkeypatch):
+    _break_dialog_import(monkeypatch)
+    menus.register()
+    _invoke(fake_nuke, "CorridorKey/Help and About")
+    (message,) = fake_nuke.fake_dialogs_of("message")
+    assert "help window could not be opened" in message
 
 
 def test_insert_without_a_build_says_how_to_get_one(fake_nuke):

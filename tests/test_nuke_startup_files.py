@@ -31,10 +31,23 @@ def test_init_follows_the_install_dir_variable(fake_nuke, monkeypatch, tmp_path)
     assert fake_nuke.pluginPath()[0] == str(tmp_path / "studio")
 
 
+def test_init_follows_the_install_folder_chosen_in_build_model(fake_nuke, tmp_path):
+    from nuke_plugin.settings import load_settings, save_settings
+
+    chosen = tmp_path / "show" / "tools"
+    chosen.mkdir(parents=True)
+    settings = load_settings()
+    settings.install_dir = str(chosen)
+    save_settings(settings)
+    runpy.run_path(INIT)
+    assert fake_nuke.pluginPath()[0] == str(chosen)
+
+
 def test_menu_py_can_be_reloaded_without_duplicates(fake_nuke):
     for _ in range(2):
         runpy.run_path(MENU)
-    assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey"]
+    assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
+                                             "CorridorKey/Help and About"]
     assert fake_nuke.menu("Nodes").walk() == ["CorridorKey", "CorridorKey/CorridorKey"]
 
 
