@@ -218,7 +218,7 @@ def open_build_dialog() -> Optional[BuildJob]:
 
     if not nuke.env["nukex"]:
         nuke.message("Build Model needs NukeX or Nuke Studio: it uses the CatFileCreator node. Plain Nuke can use a "
-                     "CorridorKey node built elsewhere (see CorridorKey > About / Help).")
+                     "CorridorKey node built elsewhere (see CorridorKey > Help and About).")
         return None
     if _active_job is not None and _active_job.is_running():
         nuke.message("A CorridorKey build is already running (see its progress bar).")
@@ -243,7 +243,7 @@ def open_build_dialog() -> Optional[BuildJob]:
 
 
 def open_help() -> None:
-    """The CorridorKey > About / Help menu command."""
+    """The CorridorKey > Help and About menu command."""
     import nuke
 
     try:

@@ -15,6 +15,17 @@ from .knobs import FakeLimitation
 Value = Union[str, List[str]]
 
 
+def _bracket_end(text: str, start: int) -> int:
+    """Index just past the "]" that closes the "[" at `start` (nested brackets counted)."""
+    depth, j = 1, start + 1
+    while j < len(text) and depth:
+        depth += {"[": 1, "]": -1}.get(text[j], 0)
+        j += 1
+    if depth:
+        raise ValueError("unbalanced [ in %r" % text)
+    return j
+
+
 def _split_words(text: str) -> List[str]:
     words, i, n = [], 0, len(text)
     while i < n:
@@ -22,12 +33,7 @@ def _split_words(text: str) -> List[str]:
             i += 1
             continue
         if text[i] == "[":
-            depth, j = 1, i + 1
-            while j < n and depth:
-                depth += {"[": 1, "]": -1}.get(text[j], 0)
-                j += 1
-            if depth:
-                raise ValueError("unbalanced [ in %r" % text)
+            j = _bracket_end(text, i)
             words.append(text[i:j])
             i = j
         else:
@@ -80,12 +86,7 @@ def evaluate_tcl(text: str, fake: Any) -> str:
     out, i, n = [], 0, len(text)
     while i < n:
         if text[i] == "[":
-            depth, j = 1, i + 1
-            while j < n and depth:
-                depth += {"[": 1, "]": -1}.get(text[j], 0)
-                j += 1
-            if depth:
-                raise ValueError("unbalanced [ in %r" % text)
+            j = _bracket_end(text, i)
             value = _run(text[i + 1:j - 1], fake)
             out.append(" ".join(value) if isinstance(value, list) else value)
             i = j
