@@ -11,6 +11,7 @@ from typing import List, Optional
 from nuke_plugin import contract
 
 from .errors import ExportCancelled, ExportError
+from .memory import limit_heap_retention
 from .progress import Reporter
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_CANCELLED = 0, 1, 2, 130
@@ -49,6 +50,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     signal.signal(signal.SIGTERM, _raise_cancelled)
     if hasattr(signal, "SIGBREAK"):  # Windows: the Nuke side sends CTRL_BREAK_EVENT first
         signal.signal(signal.SIGBREAK, _raise_cancelled)
+    limit_heap_retention()
     try:
         from .export import export  # torch import is slow: after argument errors are reported
         export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device, args.target_nuke)

@@ -24,7 +24,7 @@ from .manifest import build_manifest
 from .network import GreenFormer
 from .nuke_module import CorridorKeyNuke
 from .progress import Reporter
-from .validate import green_screen_probe, validate
+from .validate import eager_reference, green_screen_probe, validate
 
 PARTIAL_MARK = contract.PARTIAL_MARK
 MIN_RESOLUTION = 64
@@ -130,12 +130,18 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
     load_into(network, state, source=os.path.basename(checkpoint))
     del state
 
+    device = _validation_device(validate_device)
+    reporter.stage("reference", "Running the eager model once on %s for the validation reference" % device)
+    reference = eager_reference(CorridorKeyNuke(network, resolution), device)
+    network.to("cpu")
+
     reporter.stage("trace", "Tracing the network at %dx%d (one full forward pass; slow at 2048 on a CPU)"
                    % (resolution, resolution))
     traced = trace_network(network, resolution, lambda done, total: reporter.stage(
         "trace", "Tracing: encoder block %d of %d" % (done, total), done / (total + 1)))
     reporter.stage("script", "Scripting the Nuke wrapper")
     scripted = torch.jit.script(CorridorKeyNuke(traced, resolution))
+    del network  # the traced and scripted modules hold the weights from here on
 
     partials: List[str] = []
     try:
@@ -143,11 +149,11 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         partials.append(pt_tmp)
         reporter.stage("save", "Saving TorchScript")
         torch.jit.save(scripted, pt_tmp)
-        del scripted, traced
+        del scripted, traced  # only the reloaded copy is in memory while it is validated
 
         reporter.stage("validate", "Reloading the saved file to validate it")
         loaded = torch.jit.load(pt_tmp, map_location="cpu")
-        figures = validate(loaded, CorridorKeyNuke(network, resolution), _validation_device(validate_device),
+        figures = validate(loaded, reference, device,
                            lambda message, fraction: reporter.stage("validate", message, fraction))
         del loaded
 

@@ -15,15 +15,16 @@ import time
 from typing import IO, Optional
 
 STAGES = (
-    # (stage, share of the bar at which it starts): set by time at 2048 on a CPU, where tracing is one
-    # forward pass of the network and validation six.
+    # (stage, share of the bar at which it starts): set by time at 2048 on a CPU, where the eager
+    # reference and tracing are one forward pass of the network each and validation five.
     ("check", 0.0),
     ("build", 0.02),
-    ("load", 0.05),
-    ("trace", 0.08),
-    ("script", 0.22),
-    ("save", 0.24),
-    ("validate", 0.28),
+    ("load", 0.04),
+    ("reference", 0.06),
+    ("trace", 0.20),
+    ("script", 0.34),
+    ("save", 0.35),
+    ("validate", 0.38),
     ("manifest", 0.98),
 )
 STAGE_START = dict(STAGES)

@@ -147,3 +147,10 @@ def test_demo_checkpoint_command_writes_a_loadable_checkpoint(tmp_path, capsys):
     assert main([str(target), "--resolution", "64"]) == 0
     assert "NOT a trained model" in capsys.readouterr().out
     load_into(GreenFormer(SMALL_RESOLUTION), read_state_dict(str(target)))  # pos_embed resized 64 -> 128
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator setting is glibc's")
+def test_heap_retention_limit_applies_on_linux():
+    from exporter.memory import limit_heap_retention
+
+    assert limit_heap_retention() is True
