@@ -38,9 +38,9 @@ ENV_OVERRIDES = (
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Model resolution: what each choice costs. Only the 512 and 2048 CPU figures were measured (random weights,
-# 2 CPU cores, eager PyTorch); the in-between figures are interpolated from those two and marked as estimates.
-# GPU memory was not measured on this project's machines.
+# Model resolution: what each choice costs. CPU figures measured by benchmarks/bench_resolutions.py (random
+# weights, 2 CPU cores, one 1920x1080 frame, torch 2.14.1). GPU memory was not measured on this project's
+# machines (no GPU was available); the same script prints it with --device cuda --half.
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -58,16 +58,16 @@ class ResolutionChoice:
 RESOLUTIONS = (
     ResolutionChoice(
         2048, "native, best edges",
-        "Measured on CPU (2 cores): about 108 s per frame, 5.9 GB peak RAM. "
+        "Measured on CPU (2 cores): about 77 s per HD frame, 6.0 GB peak RAM. "
         "GPU memory not measured; needs the most VRAM of the three."),
     ResolutionChoice(
         1536, "less GPU memory",
-        "Estimate (interpolated from the 512 and 2048 CPU measurements): about 57 s per frame on CPU, "
-        "about 3.9 GB peak RAM. GPU memory not measured; roughly 55-60 % of 2048's."),
+        "Measured on CPU (2 cores): about 33 s per HD frame, 3.9 GB peak RAM. "
+        "GPU memory not measured; estimate: roughly 55-60 % of 2048's."),
     ResolutionChoice(
         1024, "smaller GPUs, softer edges",
-        "Estimate (interpolated): about 23 s per frame on CPU, about 2.4 GB peak RAM "
-        "(measured at 512: 4.8 s, 1.5 GB). GPU memory not measured; roughly a quarter to a third of 2048's."),
+        "Measured on CPU (2 cores): about 12 s per HD frame, 2.3 GB peak RAM. "
+        "GPU memory not measured; estimate: roughly a quarter to a third of 2048's."),
 )
 RESOLUTIONS_BY_VALUE = {r.value: r for r in RESOLUTIONS}  # type: Dict[int, ResolutionChoice]
 DEFAULT_RESOLUTION = contract.NATIVE_RESOLUTION

@@ -90,7 +90,7 @@ def test_resolution_choice_shows_its_cost(app):
     assert dialog.resolution_cost.text() == RESOLUTIONS_BY_VALUE[2048].cost
     dialog.resolution_combo.setCurrentIndex(2)
     assert dialog.resolution_cost.text() == RESOLUTIONS_BY_VALUE[1024].cost
-    assert "Estimate" in dialog.resolution_cost.text()
+    assert "12 s per HD frame" in dialog.resolution_cost.text()
 
 
 def test_target_nuke_shows_the_torch_it_needs_and_nuke13_is_not_offered(app):
