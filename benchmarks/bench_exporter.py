@@ -24,14 +24,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from exporter.checkpoint import load_into, read_state_dict  # noqa: E402
+from exporter.demo_checkpoint import make_random_checkpoint  # noqa: E402
 from exporter.network import GreenFormer  # noqa: E402
 from exporter.nuke_module import CorridorKeyNuke  # noqa: E402
 from exporter.validate import green_screen_probe  # noqa: E402
-
-
-def make_checkpoint(path, resolution):
-    torch.manual_seed(0)
-    torch.save(GreenFormer(resolution).state_dict(), path)
 
 
 def export_in_child(checkpoint, output, resolution):
@@ -43,6 +39,16 @@ def export_in_child(checkpoint, output, resolution):
     seconds = time.perf_counter() - start
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     return seconds, peak_kib * 1024
+
+
+def export_random(folder, resolution, target=""):
+    """A random-weight checkpoint exported at `resolution` in a child; prints and returns (pt, checkpoint)."""
+    checkpoint = os.path.join(folder, "ck_%d.pth" % resolution)
+    make_random_checkpoint(checkpoint, resolution)
+    pt = os.path.join(folder, "r%d" % resolution, "CorridorKey.pt")
+    seconds, peak = export_in_child(checkpoint, pt, resolution)
+    print("export at %d: %.1f s wall, peak RSS %.2f GB%s" % (resolution, seconds, peak / 1e9, target))
+    return pt, checkpoint
 
 
 def timed(fn, x):
@@ -105,11 +111,7 @@ def main():
     print("torch %s, %d threads, %s" % (torch.__version__, torch.get_num_threads(), sys.platform))
     with tempfile.TemporaryDirectory() as tmp:
         res = args.ratio_resolution
-        checkpoint = os.path.join(tmp, "ck_%d.pth" % res)
-        make_checkpoint(checkpoint, res)
-        pt = os.path.join(tmp, "r%d" % res, "CorridorKey.pt")
-        seconds, peak = export_in_child(checkpoint, pt, res)
-        print("export at %d: %.1f s wall, peak RSS %.2f GB" % (res, seconds, peak / 1e9))
+        pt, checkpoint = export_random(tmp, res)
 
         pt_time, eager_time = ratio_figure(pt, checkpoint, res, args.runs)
         print("forward at %d, median of %d interleaved: .pt %.3f s, eager %.3f s, ratio %.3f (target <= 1.00)"
@@ -120,11 +122,7 @@ def main():
 
         if args.export_resolution != res:
             big = args.export_resolution
-            checkpoint = os.path.join(tmp, "ck_%d.pth" % big)
-            make_checkpoint(checkpoint, big)
-            big_pt = os.path.join(tmp, "r%d" % big, "CorridorKey.pt")
-            seconds, peak = export_in_child(checkpoint, big_pt, big)
-            print("export at %d: %.1f s wall, peak RSS %.2f GB (target <= 8 GB at 2048)" % (big, seconds, peak / 1e9))
+            big_pt, _ = export_random(tmp, big, " (target <= 8 GB at 2048)")
             # One pass of the network is minutes at 2048 on a CPU: a single run is the figure.
             print_share(big, prepost_seconds(big, args.runs, plate), network_seconds(big_pt, big, 1))
 
