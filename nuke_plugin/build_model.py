@@ -2,7 +2,7 @@
 
 Why this shape: the export takes minutes, so it runs in a worker thread, reported through a nuke.ProgressTask
 whose Cancel ends the exporter (nothing partial is left, a previous build stays). Nuke allows node creation and
-dialogs only on the main thread, so the worker hands the last step (teammate's `finish_build`: build the .cat with
+dialogs only on the main thread, so the worker hands the last step (`finish_build.finish_build`: build the .cat with
 CatFileCreator, install the gizmo, drop the node) and every message to the main thread with
 nuke.executeInMainThread[WithResult] - never calling those from the main thread itself, where Nuke would hang.
 
@@ -82,7 +82,7 @@ def torch_compatibility_warning(manifest_path: str, target_key: str) -> Optional
 
 
 def default_finish(pt: str, manifest: str, install_dir: str) -> Any:
-    """The Nuke-side last step (teammate's module), imported only when a build gets that far."""
+    """The Nuke-side last step (nuke_plugin.finish_build), imported only when a build gets that far."""
     from . import finish_build
 
     export_dir = os.path.dirname(os.path.abspath(pt))

@@ -164,7 +164,7 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
 
 
 def test_build_with_the_real_last_step_installs_and_drops_the_node(fake_nuke, tmp_path, exported_model):
-    """Export -> teammate's finish_build (CatFileCreator in the strict fake, gizmo install, node drop)."""
+    """Export -> finish_build (CatFileCreator in the strict fake, gizmo install, node drop)."""
     plate = fake_nuke.createNode("NoOp")
     request = request_for(tmp_path, exported_model.checkpoint, exported_model.resolution)
     result = run(build_model.BuildJob(request, fake_nuke), fake_nuke)
