@@ -20,7 +20,7 @@ from nuke_plugin import contract
 
 from .checkpoint import load_into, read_state_dict, sha256_of
 from .errors import ExportError
-from .manifest import build_manifest
+from .manifest import build_manifest, torchscript_file_version
 from .network import GreenFormer
 from .nuke_module import CorridorKeyNuke
 from .progress import Reporter
@@ -158,7 +158,8 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         del loaded
 
         reporter.stage("manifest", "Writing the manifest")
-        info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp), figures, target_nuke)
+        info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp),
+                              torchscript_file_version(pt_tmp), figures, target_nuke)
         manifest_tmp = _partial_path(folder, os.path.basename(manifest_out))
         partials.append(manifest_tmp)
         with open(manifest_tmp, "w", encoding="utf-8") as handle:

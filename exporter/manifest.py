@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import zipfile
 from typing import Any, Dict, Optional
 
 import timm
@@ -14,8 +15,21 @@ from nuke_plugin.knob_spec import KNOBS
 EXPORTER_VERSION = "0.1.0"
 
 
+def torchscript_file_version(pt_path: str) -> int:
+    """The file-format version torch wrote into the archive: an older libtorch (an older Nuke) refuses a file
+    whose version it does not know, so a TD comparing builds wants to see it. -1 if it cannot be read."""
+    try:
+        with zipfile.ZipFile(pt_path) as archive:
+            for name in archive.namelist():
+                if name.endswith("/version") and name.count("/") <= 2:
+                    return int(archive.read(name).decode("ascii").strip())
+    except (OSError, ValueError, zipfile.BadZipFile):
+        pass
+    return -1
+
+
 def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoint_sha256: str,
-                   pt_sha256: str, validation: Optional[Dict[str, Any]] = None,
+                   pt_sha256: str, file_version: int, validation: Optional[Dict[str, Any]] = None,
                    target_nuke: str = "") -> Dict[str, Any]:
     return {
         "format": contract.MANIFEST_FORMAT,
@@ -29,6 +43,7 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
         "output_scale": contract.OUTPUT_SCALE,
         "knobs": [k.to_manifest() for k in KNOBS],
         "torch_version": torch.__version__,
+        "torchscript_file_version": file_version,
         "timm_version": timm.__version__,
         # The Nuke the artist built for (free text from the Nuke side); torch_version is what really ran.
         "target_nuke": target_nuke,

@@ -54,6 +54,7 @@ def test_cli_json_progress_end_to_end(tmp_path, small_checkpoint):
     assert done["event"] == "done" and Path(done["pt"]) == out
     manifest = json.loads(Path(done["manifest"]).read_text())
     assert manifest["resolution"] == SMALL_RESOLUTION and manifest["target_nuke"] == "nuke16"
+    assert manifest["torchscript_file_version"] >= 1
     assert manifest["model_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert manifest["checkpoint_sha256"] == hashlib.sha256(small_checkpoint.read_bytes()).hexdigest()
     assert [k["name"] for k in manifest["knobs"]] == ["despill_strength", "gamma_input", "refiner_strength"]

@@ -14,14 +14,15 @@ from tests.fake_nuke import NUKE_CHANNELS
 @pytest.fixture
 def export_dir(tmp_path, tiny_model):
     """A folder as the exporter leaves it, with the exporter's own manifest writer and a tiny scripted model."""
-    from exporter.manifest import build_manifest
+    from exporter.manifest import build_manifest, torchscript_file_version
 
     folder = tmp_path / "export"
     folder.mkdir()
     pt = tiny_model("GoodModel", filename=contract.PT_NAME)
     (folder / contract.PT_NAME).write_bytes(open(pt, "rb").read())
     sha = hashlib.sha256((folder / contract.PT_NAME).read_bytes()).hexdigest()
-    data = build_manifest(str(folder / contract.PT_NAME), 128, str(tmp_path / "CK.pth"), "0" * 64, sha)
+    data = build_manifest(str(folder / contract.PT_NAME), 128, str(tmp_path / "CK.pth"), "0" * 64, sha,
+                          torchscript_file_version(str(folder / contract.PT_NAME)))
     (folder / contract.MANIFEST_NAME).write_text(json.dumps(data), encoding="utf-8")
     return folder
 
