@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .errors import ExportError
+from .safe_load import load_tensors
 
 _LFS_SIGNATURE = b"version https://git-lfs"
 _COMPILE_PREFIX = "_orig_mod."
@@ -43,7 +44,7 @@ def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
             "Run `git lfs pull` in that clone, or download the file directly. %s"
             % (path, os.path.getsize(path), _DOWNLOAD_HINT))
     try:
-        loaded = torch.load(path, map_location="cpu", weights_only=True)
+        loaded = load_tensors(path)
     except (RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile, ValueError, OSError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ExportError(

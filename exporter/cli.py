@@ -32,6 +32,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--target-nuke", default="",
                         help="the Nuke this build is for (e.g. nuke16); recorded in the manifest beside the torch "
                              "version actually used")
+    parser.add_argument("--verify-with", action="append", default=[], metavar="PYTHON",
+                        help="another Python whose torch must load and run the saved file like this one before "
+                             "it is kept (e.g. a venv with the torch of Nuke 14); repeat for several")
     parser.add_argument("--validate-device", choices=("auto", "cpu", "cuda"), default="auto",
                         help="where the saved model is checked (auto: CUDA when available)")
     return parser.parse_args(argv)
@@ -53,7 +56,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     limit_heap_retention()
     try:
         from .export import export  # torch import is slow: after argument errors are reported
-        export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device, args.target_nuke)
+        export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device, args.target_nuke,
+               args.verify_with)
     except ExportError as exc:
         reporter.error(str(exc), "user")
         return EXIT_USER

@@ -12,17 +12,19 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 
 from nuke_plugin import contract
+from nuke_plugin.knob_spec import KNOBS
 
 from .checkpoint import load_into, read_state_dict, sha256_of
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
 from .network import GreenFormer
 from .nuke_module import CorridorKeyNuke
+from .portability import compatible_torch, verify_in
 from .progress import Reporter
 from .validate import eager_reference, green_screen_probe, validate
 
@@ -104,7 +106,9 @@ def _validation_device(choice: str) -> torch.device:
 
 def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOLUTION,
            reporter: Optional[Reporter] = None, validate_device: str = "auto",
-           target_nuke: str = "") -> ExportResult:
+           target_nuke: str = "", verify_with: Sequence[str] = ()) -> ExportResult:
+    """`verify_with`: other Pythons (each with the torch of a Nuke release) that must load and run the saved
+    file like this torch does before it replaces anything."""
     reporter = reporter or Reporter("quiet")
     check_resolution(resolution)
     output = os.path.abspath(output)
@@ -141,6 +145,11 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         "trace", "Tracing: encoder block %d of %d" % (done, total), done / (total + 1)))
     reporter.stage("script", "Scripting the Nuke wrapper")
     scripted = torch.jit.script(CorridorKeyNuke(traced, resolution))
+    compatibility = compatible_torch(scripted)
+    if compatibility["unproven_ops"]:
+        reporter.log("This build uses operators not proven in every supported Nuke (%s): it is recorded as "
+                     "loading in torch %s only." % (", ".join(compatibility["unproven_ops"]),
+                                                     ", ".join(compatibility["torch"])))
     del network  # the traced and scripted modules hold the weights from here on
 
     partials: List[str] = []
@@ -156,10 +165,17 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         figures = validate(loaded, reference, device,
                            lambda message, fraction: reporter.stage("validate", message, fraction))
         del loaded
+        verified = {torch.__version__.split("+")[0]: float(figures["max_abs_error_vs_eager"])}
+        for index, python in enumerate(verify_with):
+            reporter.stage("validate", "Loading the saved model in the torch of %s" % python,
+                           (index + 1.0) / (len(verify_with) + 1.0))
+            verified.update(verify_in(pt_tmp, [python], KNOBS))
+        figures["verified_torch"] = verified
 
         reporter.stage("manifest", "Writing the manifest")
         info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp),
-                              torchscript_file_version(pt_tmp), figures, target_nuke)
+                              torchscript_file_version(pt_tmp), figures, target_nuke,
+                              compatibility["torch"], sorted(verified))
         manifest_tmp = _partial_path(folder, os.path.basename(manifest_out))
         partials.append(manifest_tmp)
         with open(manifest_tmp, "w", encoding="utf-8") as handle:

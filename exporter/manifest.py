@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime
 import os
 import zipfile
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 import timm
 import torch
@@ -30,7 +30,8 @@ def torchscript_file_version(pt_path: str) -> int:
 
 def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoint_sha256: str,
                    pt_sha256: str, file_version: int, validation: Optional[Dict[str, Any]] = None,
-                   target_nuke: str = "") -> Dict[str, Any]:
+                   target_nuke: str = "", compatible_torch: Sequence[str] = (),
+                   verified_torch: Sequence[str] = ()) -> Dict[str, Any]:
     return {
         "format": contract.MANIFEST_FORMAT,
         "format_version": contract.MANIFEST_VERSION,
@@ -45,6 +46,10 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
         "torch_version": torch.__version__,
         "torchscript_file_version": file_version,
         "timm_version": timm.__version__,
+        # The torch releases (so the Nuke releases) this file loads in: every operator it uses is proven to
+        # exist there (exporter/portable_ops.json), and those in verified_torch loaded and ran this very file.
+        "compatible_torch": list(compatible_torch),
+        "verified_torch": list(verified_torch),
         # The Nuke the artist built for (free text from the Nuke side); torch_version is what really ran.
         "target_nuke": target_nuke,
         "checkpoint_name": os.path.basename(checkpoint_path),

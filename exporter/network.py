@@ -15,6 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .attention import make_attention_portable
+
 ENCODER_NAME = "hiera_base_plus_224.mae_in1k_ft_in1k"
 FEATURE_CHANNELS = (112, 224, 448, 896)
 DECODER_WIDTH = 256
@@ -116,6 +118,7 @@ class GreenFormer(nn.Module):
         super().__init__()
         self.resolution = resolution
         self.encoder = timm.create_model(ENCODER_NAME, pretrained=False, features_only=True, img_size=resolution)
+        make_attention_portable(self.encoder)
         self._widen_patch_embedding(4)
         self.alpha_decoder = SegFormerHead(out_dim=1)
         self.fg_decoder = SegFormerHead(out_dim=3)

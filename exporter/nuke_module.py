@@ -13,7 +13,6 @@ from typing import List
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from nuke_plugin.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
 
@@ -25,10 +24,15 @@ _LINEAR = GAMMA_INPUT.items.index("Linear")
 
 
 def _resize(x: torch.Tensor, size: List[int]) -> torch.Tensor:
-    """Bilinear with antialiasing: the behaviour of torchvision's `resize` on tensors, which upstream uses."""
+    """Bilinear with antialiasing: the behaviour of torchvision's `resize` on tensors, which upstream uses.
+
+    The operator is called directly: scripting `F.interpolate` would compile its whole body, whose newer
+    branches (Lanczos in recent torch) name operators that the libtorch of an older Nuke cannot load.
+    `_upsample_bilinear2d_aa` itself exists from torch 1.11 on.
+    """
     if x.shape[2] == size[0] and x.shape[3] == size[1]:
         return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
+    return torch.ops.aten._upsample_bilinear2d_aa(x, size, False, None, None)
 
 
 class CorridorKeyNuke(nn.Module):

@@ -19,8 +19,8 @@ from typing import Any, Callable, List, Optional
 
 from . import contract, env_probe, export_runner
 from .errors import BuildDeclined, CorridorKeyError
-from .settings import TORCH_TARGETS_BY_KEY, Settings, load_settings, save_settings, settings_path, \
-    torch_target_for_nuke
+from .settings import Settings, load_settings, save_settings, settings_path
+from .torch_targets import TORCH_TARGETS_BY_KEY, torch_target_for_nuke, version_tuple
 
 PROGRESS_TITLE = "CorridorKey: Build Model"
 EXPORT_SHARE = 90  # percent of the bar the export takes; the .cat and install take the rest
@@ -60,25 +60,29 @@ class BuildResult:
 
 
 def torch_compatibility_warning(manifest_path: str, target_key: str) -> Optional[str]:
-    """Warns when the torch that made the .pt is newer than the target Nuke's (it may not load there)."""
+    """Warns when the manifest does not list the target Nuke's torch among those the build loads in.
+
+    A build made by this exporter names them (`compatible_torch`); one from before that field existed is judged
+    by the torch that made it, which must then be no newer than the target's.
+    """
     target = TORCH_TARGETS_BY_KEY.get(target_key)
     if target is None:
         return None
     try:
         with open(manifest_path, "r", encoding="utf-8") as handle:
-            used = str(json.load(handle).get("torch_version", ""))
-    except (OSError, ValueError):
+            manifest = json.load(handle)
+        used = str(manifest.get("torch_version", ""))
+        compatible = [version_tuple(v)[:3] for v in manifest.get("compatible_torch") or []]
+    except (OSError, ValueError, AttributeError, TypeError):
         return None
-    parts = [p for p in used.split("+")[0].split(".")[:2]]
-    try:
-        used_tuple = (int(parts[0]), int(parts[1]))
-    except (IndexError, ValueError):
+    if compatible:
+        if version_tuple(target.torch)[:3] in compatible:
+            return None
+    elif not used or version_tuple(used)[:2] <= target.torch_tuple:
         return None
-    if used_tuple > target.torch_tuple:
-        return ("This model was exported with torch %s, newer than the torch %s inside %s: it may fail to load "
-                "there. Rebuild with an environment made by Set up for that Nuke." % (used, target.torch,
-                                                                                     target.nuke))
-    return None
+    return ("This model (exported with torch %s) is not known to load in the torch %s inside %s. Rebuild it "
+            "with this version of the plugin, whose exports load in every supported Nuke." % (
+                used or "unknown", target.torch, target.nuke))
 
 
 def default_finish(pt: str, manifest: str, install_dir: str) -> Any:

@@ -15,8 +15,8 @@ from . import contract, env_probe, env_setup, export_runner
 from .gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES
 from .knob_spec import FLOAT, GAMMA_INPUT, KNOBS
 from .qt_compat import QtCore, QtWidgets, Signal, exec_dialog
-from .settings import RESOLUTIONS, RESOLUTIONS_BY_VALUE, TORCH_TARGETS, TORCH_TARGETS_BY_KEY, Settings, \
-    resolution_problem
+from .settings import RESOLUTIONS, RESOLUTIONS_BY_VALUE, Settings, resolution_problem
+from .torch_targets import TORCH_TARGETS, TORCH_TARGETS_BY_KEY
 
 ProbeFunction = Callable[[Settings], env_probe.ProbeResult]
 PlanFunction = Callable[[Settings], Sequence[env_setup.Step]]

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from . import export_runner
-from .settings import Settings, TorchTarget, corridorkey_home
+from .settings import Settings, corridorkey_home
+from .torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, version_tuple
 
 REQUIRED_PACKAGES = ("torch", "torchvision", "timm", "numpy")
 PROBE_MARK = "CORRIDORKEY_PROBE "
@@ -125,16 +126,6 @@ class ProbeResult:
         return "\n".join(lines)
 
 
-def _version_tuple(text: str) -> Tuple[int, ...]:
-    out = []
-    for part in text.split("+")[0].split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        if not digits:
-            break
-        out.append(int(digits))
-    return tuple(out)
-
-
 def install_command(python: str, target: TorchTarget, packages: Sequence[str]) -> List[str]:
     """pip command adding the target's pinned requirement for each named package to an environment."""
     pins = []
@@ -166,9 +157,7 @@ def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> P
     result.cuda = None if cuda is None else bool(cuda)
     result.cuda_device = data.get("cuda_device") or None  # type: ignore[assignment]
 
-    py = _version_tuple(result.python_version)[:2]
-    low, high = target.python
-    python_fits = low <= py <= high
+    python_fits = version_tuple(result.python_version)[:2] == target.python
     if result.missing:
         for name in result.missing:
             result.problems.append("cannot import %s (%s)" % (name, result.errors[name] or "not installed"))
@@ -176,17 +165,14 @@ def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> P
             result.fix = export_runner.format_command(install_command(python, target, result.missing))
         else:
             result.problems.append(
-                "Python %s has no torch %s wheels (they exist for Python %d.%d-%d.%d): create a new environment "
-                "with Set up." % (result.python_version, target.torch, low[0], low[1], high[0], high[1]))
+                "this is Python %s; the export environment for %s uses Python %s: create it with Set up."
+                % (result.python_version, target.nuke, target.python_text))
     torch_version = result.versions.get("torch")
-    if torch_version and _version_tuple(torch_version)[:2] > target.torch_tuple:
+    if torch_version and version_tuple(torch_version)[:3] not in PROVEN_EXPORT_TORCHES:
         result.warnings.append(
-            "torch %s is newer than the torch %s inside %s: a model saved with it may fail to load there. "
-            "Export with torch %s (Set up creates that environment) or choose another target Nuke."
-            % (torch_version, target.torch, target.nuke, target.torch))
-        if not result.fix and python_fits:
-            result.fix = export_runner.format_command(
-                install_command(python, target, ["torch", "torchvision"]))
+            "torch %s is not one this plugin was proven with (%s). The export still refuses operators that an "
+            "older Nuke lacks, but only a proven torch is tested end to end: Set up creates one."
+            % (torch_version, ", ".join(sorted(".".join(map(str, v)) for v in PROVEN_EXPORT_TORCHES))))
     if not target.supported:
         result.problems.append(target.note)
     result.ok = not result.problems

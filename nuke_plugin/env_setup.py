@@ -18,7 +18,7 @@ from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from . import export_runner
 from .env_probe import venv_python
-from .settings import TorchTarget
+from .torch_targets import TorchTarget
 
 
 @dataclass(frozen=True)
@@ -48,15 +48,13 @@ def _python_version(python: str) -> Optional[Tuple[int, int]]:
 
 def find_base_python(target: TorchTarget, environ: Optional[Mapping[str, str]] = None,
                      candidates: Optional[Sequence[str]] = None) -> Optional[str]:
-    """A Python on PATH whose version has wheels for the target's torch (newest first)."""
+    """A Python on PATH of the target Nuke's own version (its torch's wheels exist for it)."""
     env = os.environ if environ is None else environ
-    low, high = target.python
     if candidates is None:
-        names = ["python%d.%d" % (3, minor) for minor in range(high[1], low[1] - 1, -1)] + ["python3", "python"]
+        names = ["python" + target.python_text, "python3", "python"]
         candidates = [p for p in (shutil.which(n, path=env.get("PATH")) for n in names) if p]
     for python in candidates:
-        version = _python_version(python)
-        if version is not None and low <= version <= high:
+        if _python_version(python) == target.python:
             return python
     return None
 
@@ -69,7 +67,7 @@ def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None
     python = venv_python(env_dir)
     requirements = list(target.requirements)
     if uv:
-        version = "%d.%d" % target.python[1]
+        version = target.python_text
         return [
             Step("Creating the environment (Python %s) with uv" % version,
                  (uv, "venv", "--python", version, env_dir)),
@@ -77,10 +75,9 @@ def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None
                  (uv, "pip", "install", "--python", python) + tuple(requirements)),
         ]
     if not base_python:
-        low, high = target.python
-        raise ValueError("No Python %d.%d-%d.%d found to create the environment for torch %s. Install uv "
-                         "(https://docs.astral.sh/uv/) or one of those Pythons, or set CORRIDORKEY_PYTHON."
-                         % (low[0], low[1], high[0], high[1], target.torch))
+        raise ValueError("No Python %s found to create the environment for torch %s. Install uv "
+                         "(https://docs.astral.sh/uv/) or that Python, or set CORRIDORKEY_PYTHON."
+                         % (target.python_text, target.torch))
     return [
         Step("Creating the environment with %s" % base_python, (base_python, "-m", "venv", env_dir)),
         Step("Updating pip", (python, "-m", "pip", "install", "--upgrade", "pip")),

@@ -19,7 +19,8 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from . import contract, env_probe, export_runner
-from .settings import DEFAULT_RESOLUTION, load_settings, parse_torch_target
+from .settings import DEFAULT_RESOLUTION, load_settings
+from .torch_targets import parse_torch_target
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_CANCELLED = 0, 1, 2, 130
 DEFAULT_NUKE_FLAGS = ("--nukex", "-i")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, fields
 from typing import Dict, List, Mapping, Optional, Tuple
 
 from . import contract
+from .torch_targets import DEFAULT_TORCH_TARGET, TORCH_TARGETS_BY_KEY, TorchTarget, parse_torch_target
 
 SETTINGS_FILE_NAME = "settings.json"
 SETTINGS_FORMAT_VERSION = 1
@@ -82,85 +83,6 @@ def resolution_problem(value: int) -> Optional[str]:
     if value % contract.RESOLUTION_MULTIPLE:
         return "resolution %d is not a multiple of %d (Hiera's patch grid)" % (value, contract.RESOLUTION_MULTIPLE)
     return None
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Which torch to export with. A .pt written by a newer torch than the libtorch inside Nuke does not load there,
-# so the export environment must hold a torch no newer than the target Nuke's.
-# --------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TorchTarget:
-    key: str
-    nuke: str                       # the Nuke releases it suits, for people
-    torch: str                      # "major.minor" that Nuke embeds
-    source: str                     # how we know
-    requirements: Tuple[str, ...]   # what the export environment gets (pip requirement strings)
-    python: Tuple[Tuple[int, int], Tuple[int, int]]  # lowest and highest Python with wheels for that torch
-    supported: bool = True
-    note: str = ""
-
-    @property
-    def label(self) -> str:
-        return "%s  (torch %s, %s)" % (self.nuke, self.torch, self.source)
-
-    @property
-    def torch_tuple(self) -> Tuple[int, int]:
-        major, minor = self.torch.split(".")[:2]
-        return int(major), int(minor)
-
-
-_COMMON = ("timm>=1.0,<2",)
-TORCH_TARGETS = (
-    TorchTarget(
-        "nuke16", "Nuke 16 / 17", "2.7", "reported",
-        ("torch==2.7.1", "torchvision==0.22.1") + _COMMON + ("numpy",), ((3, 9), (3, 13)),
-        note="A public Nuke 17 port exported with torch 2.7.1; Foundry's stored docs do not name the version."),
-    TorchTarget(
-        "nuke15.1", "Nuke 15.1 / 15.2", "2.1", "reported",
-        ("torch==2.1.1", "torchvision==0.16.1") + _COMMON + ("numpy<2",), ((3, 8), (3, 11)),
-        note="Reported, not documented: check Nuke's own torch with `import torch` in its Script Editor."),
-    TorchTarget(
-        "nuke14", "Nuke 14 / 15.0", "1.12", "Foundry's guide",
-        ("torch==1.12.1", "torchvision==0.13.1") + _COMMON + ("numpy<2",), ((3, 7), (3, 10)),
-        note="Export with torch 1.12 is not tested on this project's machines."),
-    TorchTarget(
-        "nuke13", "Nuke 13", "1.6", "Foundry's guide",
-        ("torch==1.6.0", "torchvision==0.7.0", "numpy<2"), ((3, 6), (3, 8)),
-        supported=False,
-        note="Not supported: the encoder comes from timm >= 1.0 (Hiera), which needs a newer torch than 1.6."),
-)
-TORCH_TARGETS_BY_KEY = {t.key: t for t in TORCH_TARGETS}  # type: Dict[str, TorchTarget]
-DEFAULT_TORCH_TARGET = "nuke16"
-
-
-def torch_target_for_nuke(major: int, minor: int = 0) -> TorchTarget:
-    """The target that suits a Nuke version (used to pre-select the running Nuke's own)."""
-    if major >= 16:
-        return TORCH_TARGETS_BY_KEY["nuke16"]
-    if major == 15 and minor >= 1:
-        return TORCH_TARGETS_BY_KEY["nuke15.1"]
-    if major in (14, 15):
-        return TORCH_TARGETS_BY_KEY["nuke14"]
-    return TORCH_TARGETS_BY_KEY["nuke13"]
-
-
-def parse_torch_target(text: str) -> TorchTarget:
-    """Accepts a target key ('nuke16') or a Nuke version ('16', '15.1', '14.0v5'); ValueError otherwise."""
-    text = text.strip().lower()
-    if text in TORCH_TARGETS_BY_KEY:
-        return TORCH_TARGETS_BY_KEY[text]
-    version = text[4:] if text.startswith("nuke") else text
-    version = version.split("v")[0]
-    parts = version.split(".")
-    try:
-        major = int(parts[0])
-        minor = int(parts[1]) if len(parts) > 1 and parts[1] else 0
-    except ValueError:
-        raise ValueError("unknown target %r: use one of %s or a Nuke version such as 15.1"
-                         % (text, ", ".join(TORCH_TARGETS_BY_KEY)))
-    return torch_target_for_nuke(major, minor)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -112,11 +112,16 @@ def test_declining_the_overwrite_is_quiet(fake_nuke, tmp_path, exported_model):
 
 def test_torch_compatibility_warning(tmp_path):
     manifest = tmp_path / "CorridorKey.json"
+    # An older build without the list: judged by the torch that made it.
     manifest.write_text(json.dumps({"torch_version": "2.14.1+cu126"}))
-    assert "newer than the torch 1.12 inside Nuke 14 / 15.0" in build_model.torch_compatibility_warning(
+    assert "not known to load in the torch 1.12.1 inside Nuke 14 / 15.0" in build_model.torch_compatibility_warning(
         str(manifest), "nuke14")
     manifest.write_text(json.dumps({"torch_version": "2.7.1"}))
     assert build_model.torch_compatibility_warning(str(manifest), "nuke16") is None
+    # A portable build lists every torch it loads in, whatever torch made it.
+    manifest.write_text(json.dumps({"torch_version": "2.14.1", "compatible_torch": ["1.12.1", "2.1.1", "2.14.1"]}))
+    assert build_model.torch_compatibility_warning(str(manifest), "nuke14") is None
+    assert "torch 2.7.1 inside Nuke 16 / 17" in build_model.torch_compatibility_warning(str(manifest), "nuke16")
     assert build_model.torch_compatibility_warning(str(tmp_path / "missing.json"), "nuke16") is None
 
 

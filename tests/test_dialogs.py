@@ -18,7 +18,8 @@ qt_compat = pytest.importorskip("nuke_plugin.qt_compat", reason="needs PySide6 o
 from nuke_plugin import dialogs, env_probe, env_setup, export_runner  # noqa: E402
 from nuke_plugin.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
 from nuke_plugin.knob_spec import KNOBS  # noqa: E402
-from nuke_plugin.settings import RESOLUTIONS_BY_VALUE, TORCH_TARGETS_BY_KEY, Settings, load_settings  # noqa: E402
+from nuke_plugin.settings import RESOLUTIONS_BY_VALUE, Settings, load_settings  # noqa: E402
+from nuke_plugin.torch_targets import TORCH_TARGETS_BY_KEY  # noqa: E402
 
 QtCore, QtWidgets = qt_compat.QtCore, qt_compat.QtWidgets
 QTest = importlib.import_module(qt_compat.QT_BINDING + ".QtTest").QTest

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from nuke_plugin import env_probe, env_setup, export_runner
-from nuke_plugin.settings import TORCH_TARGETS_BY_KEY, Settings
+from nuke_plugin.settings import Settings
+from nuke_plugin.torch_targets import TORCH_TARGETS_BY_KEY
 
 NUKE16 = TORCH_TARGETS_BY_KEY["nuke16"]
 NUKE14 = TORCH_TARGETS_BY_KEY["nuke14"]
@@ -39,10 +40,17 @@ def test_probe_of_the_project_interpreter_finds_torch():
     assert result.versions["timm"] == timm.__version__
     assert not result.missing and result.ok, result.report()
     assert result.cuda == torch.cuda.is_available()
-    # This machine's torch (2.14) is newer than Nuke 16's 2.7: said plainly, with the command that fixes it.
-    if tuple(int(x) for x in torch.__version__.split(".")[:2]) > (2, 7):
-        assert any("newer than the torch 2.7" in w for w in result.warnings)
-        assert "torch==2.7.1" in result.fix and "torchvision==0.22.1" in result.fix
+    # The project's torch makes builds that every supported Nuke loads: no advice to change it.
+    assert result.warnings == [] and result.fix == ""
+
+
+def test_an_unproven_torch_is_a_warning_that_points_at_set_up():
+    data = {"python": "3.11.7", "packages": {n: {"version": "2.5.0"} for n in env_probe.REQUIRED_PACKAGES}}
+    result = env_probe.interpret("/py", data, NUKE16)
+    assert result.ok and result.fix == ""
+    assert len(result.warnings) == 1
+    assert "torch 2.5.0 is not one this plugin was proven with (1.12.1, 2.1.1, 2.14.1, 2.7.1)" in result.warnings[0]
+    assert "Set up" in result.warnings[0]
 
 
 @pytest.mark.skipif(os.name == "nt", reason="venv layout differs; covered by venv_python")
@@ -53,15 +61,15 @@ def test_probe_of_a_bare_venv_lists_what_is_missing_and_the_fix(bare_venv):
     assert result.missing == ["torch", "torchvision", "timm", "numpy"]
     assert any(p.startswith("cannot import torch (ModuleNotFoundError") for p in result.problems)
     assert result.fix == export_runner.format_command(
-        [python, "-m", "pip", "install", "torch==2.7.1", "torchvision==0.22.1", "timm>=1.0,<2", "numpy"])
+        [python, "-m", "pip", "install", "torch==2.7.1", "torchvision==0.22.1", "timm==1.0.30", "numpy<2"])
     assert "torch MISSING" in result.summary()
 
 
-@pytest.mark.skipif(sys.version_info[:2] <= (3, 10), reason="needs a Python too new for torch 1.12")
-def test_python_too_new_for_the_target_torch_says_to_create_a_new_env(bare_venv):
+@pytest.mark.skipif(sys.version_info[:2] == (3, 9), reason="needs a Python other than Nuke 14's 3.9")
+def test_python_other_than_the_target_nukes_says_to_create_a_new_env(bare_venv):
     result = env_probe.probe(env_probe.venv_python(str(bare_venv)), NUKE14)
     assert not result.ok and result.fix == ""
-    assert any("no torch 1.12 wheels" in p and "Set up" in p for p in result.problems)
+    assert any("uses Python 3.9: create it with Set up" in p for p in result.problems)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in interpreter")
@@ -140,13 +148,13 @@ def test_plan_with_uv_and_with_pip(tmp_path):
     py = env_probe.venv_python(env_dir)
     uv_plan = env_setup.plan_environment(env_dir, NUKE14, uv="/usr/bin/uv")
     assert [s.argv for s in uv_plan] == [
-        ("/usr/bin/uv", "venv", "--python", "3.10", env_dir),
-        ("/usr/bin/uv", "pip", "install", "--python", py, "torch==1.12.1", "torchvision==0.13.1", "timm>=1.0,<2",
+        ("/usr/bin/uv", "venv", "--python", "3.9", env_dir),
+        ("/usr/bin/uv", "pip", "install", "--python", py, "torch==1.12.1", "torchvision==0.13.1", "timm==1.0.30",
          "numpy<2")]
     pip_plan = env_setup.plan_environment(env_dir, NUKE16, base_python="/usr/bin/python3.11")
     assert pip_plan[0].argv == ("/usr/bin/python3.11", "-m", "venv", env_dir)
     assert pip_plan[-1].argv == (py, "-m", "pip", "install") + NUKE16.requirements
-    with pytest.raises(ValueError, match="No Python 3.7-3.10 found"):
+    with pytest.raises(ValueError, match="No Python 3.9 found"):
         env_setup.plan_environment(env_dir, NUKE14)
     with pytest.raises(ValueError, match="Not supported"):
         env_setup.plan_environment(env_dir, TORCH_TARGETS_BY_KEY["nuke13"], uv="uv")
@@ -155,8 +163,9 @@ def test_plan_with_uv_and_with_pip(tmp_path):
 
 def test_find_base_python_checks_the_version():
     here = sys.executable
-    fits = NUKE16.python[0] <= sys.version_info[:2] <= NUKE16.python[1]
+    fits = sys.version_info[:2] == NUKE16.python
     assert env_setup.find_base_python(NUKE16, candidates=[here]) == (here if fits else None)
+    assert env_setup.find_base_python(NUKE14 if fits else NUKE16, candidates=[here]) is None
     assert env_setup.find_base_python(TORCH_TARGETS_BY_KEY["nuke13"], candidates=[here]) is None
 
 

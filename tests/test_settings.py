@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from nuke_plugin import contract, settings as st
+from nuke_plugin import contract, settings as st, torch_targets
 
 
 def env_for(tmp_path, **extra):
@@ -131,11 +131,24 @@ def test_torch_target_for_each_nuke(text, key):
 
 
 def test_torch_targets_pin_the_embedded_torch():
-    for target in st.TORCH_TARGETS:
-        pins = [r for r in target.requirements if r.startswith("torch==")]
-        assert pins and pins[0].startswith("torch==" + target.torch + ".")
-        assert target.nuke in target.label and target.torch in target.label
-    assert not st.TORCH_TARGETS_BY_KEY["nuke13"].supported
+    for target in torch_targets.TORCH_TARGETS:
+        assert [r for r in target.requirements if r.startswith("torch==")] == ["torch==" + target.torch]
+        assert target.nuke in target.label and target.torch in target.label and target.python_text in target.label
+        if target.torch_tuple < (2, 3):  # numpy 2 breaks torch.from_numpy below torch 2.3
+            assert "numpy<2" in target.requirements
+    assert not torch_targets.TORCH_TARGETS_BY_KEY["nuke13"].supported
+    assert [t.python for t in torch_targets.SUPPORTED_TARGETS] == [(3, 11), (3, 10), (3, 9)]
+
+
+def test_torch_targets_command_prints_lanes_and_requirements(capsys):
+    assert torch_targets.main(["lanes"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "torch-2.7.1 3.11 2.7.1 nuke16", "torch-2.1.1 3.10 2.1.1 nuke15.1", "torch-1.12.1 3.9 1.12.1 nuke14"]
+    assert torch_targets.main(["requirements", "14"]) == 0
+    assert capsys.readouterr().out.split() == list(torch_targets.TORCH_TARGETS_BY_KEY["nuke14"].requirements)
+    assert torch_targets.main(["requirements", "project"]) == 0
+    assert capsys.readouterr().out.split()[0] == "torch==2.14.1"
+    assert torch_targets.main(["requirements", "nuke-x"]) == 2
 
 
 def test_artist_guide_matches_the_specs():
@@ -147,5 +160,5 @@ def test_artist_guide_matches_the_specs():
     assert knob_table() in guide
     for variable, _field in st.ENV_OVERRIDES:
         assert "`%s`" % variable in guide
-    for target in st.TORCH_TARGETS:
+    for target in torch_targets.TORCH_TARGETS:
         assert target.nuke in guide
