@@ -90,8 +90,9 @@ def build_cat(manifest: ModelManifest, cat_path: str) -> str:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever Nuke raises, the user needs its words
         raise CatBuildError("CatFileCreator could not build the .cat from %s:\n%s\nCheck that the export finished "
-                            "and that it was made with a torch no newer than this Nuke's (the manifest says torch "
-                            "%s)." % (manifest.model_path, exc, manifest.torch_version))
+                            "and that it loads in this Nuke's torch (the manifest says it was made by torch %s and "
+                            "loads in torch %s)." % (manifest.model_path, exc, manifest.torch_version,
+                                                     ", ".join(manifest.compatible_torch) or "unknown"))
     finally:
         with nuke.root():
             for node in nuke.allNodes(group=nuke.root()):

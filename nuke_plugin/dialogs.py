@@ -194,7 +194,12 @@ class BuildModelDialog(QtWidgets.QDialog):
 
     def _show_target_note(self) -> None:
         target = TORCH_TARGETS_BY_KEY[str(self.target_combo.currentData())]
-        self.target_note.setText("Exports with torch %s.x. %s" % (target.torch, target.note))
+        if not target.supported:
+            self.target_note.setText(target.note)
+            return
+        self.target_note.setText("Set up makes a torch %s environment on Python %s, as inside %s. Builds load in "
+                                 "every supported Nuke (14 to 17) whichever environment made them."
+                                 % (target.torch, target.python_text, target.nuke))
 
     def _target_changed(self) -> None:
         self._show_target_note()

@@ -170,8 +170,8 @@ def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> P
     torch_version = result.versions.get("torch")
     if torch_version and version_tuple(torch_version)[:3] not in PROVEN_EXPORT_TORCHES:
         result.warnings.append(
-            "torch %s is not one this plugin was proven with (%s). The export still refuses operators that an "
-            "older Nuke lacks, but only a proven torch is tested end to end: Set up creates one."
+            "torch %s is not one this plugin was proven with (%s). The manifest will still say which Nuke "
+            "releases can load the build, but only a proven torch is tested end to end: Set up creates one."
             % (torch_version, ", ".join(sorted(".".join(map(str, v)) for v in PROVEN_EXPORT_TORCHES))))
     if not target.supported:
         result.problems.append(target.note)

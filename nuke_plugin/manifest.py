@@ -40,6 +40,7 @@ class ModelManifest:
     knobs: Tuple[KnobSpec, ...]
     model_sha256: str
     torch_version: str
+    compatible_torch: Tuple[str, ...]  # the torch releases (so the Nuke releases) the .pt loads in
     created_utc: str
     raw: Dict[str, Any]
 
@@ -149,6 +150,7 @@ def read_manifest(folder_or_file: str) -> ModelManifest:
         knobs=_knobs(data, path),
         model_sha256=str(data.get("model_sha256", "")),
         torch_version=str(data.get("torch_version", "unknown")),
+        compatible_torch=tuple(str(v) for v in data.get("compatible_torch") or () if isinstance(v, str)),
         created_utc=str(data.get("created_utc", "")),
         raw=data,
     )

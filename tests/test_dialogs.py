@@ -94,10 +94,11 @@ def test_resolution_choice_shows_its_cost(app):
     assert "12 s per HD frame" in dialog.resolution_cost.text()
 
 
-def test_target_nuke_shows_the_torch_it_needs_and_nuke13_is_not_offered(app):
+def test_target_nuke_shows_the_environment_set_up_makes_and_nuke13_is_not_offered(app):
     dialog = make_dialog(app)
     dialog.target_combo.setCurrentIndex(dialog.target_combo.findData("nuke14"))
-    assert "torch 1.12" in dialog.target_note.text()
+    note = dialog.target_note.text()
+    assert "torch 1.12.1 environment on Python 3.9" in note and "load in every supported Nuke" in note
     index = dialog.target_combo.findData("nuke13")
     assert not dialog.target_combo.model().item(index).isEnabled()
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Creates (once) the project's virtual environment and installs what the named extras need.
 # Usage: source tools/env.sh EXTRAS   e.g. "export" or "export,test"
-# Override the torch pair with CK_TORCH="torch==X torchvision==Y" (pick the torch of your target Nuke:
-# see README "Which torch for which Nuke"). CK_VENV moves the environment.
+# The pins come from nuke_plugin/torch_targets.py (the project's environment: its exports load in every supported
+# Nuke). CK_TORCH="torch==X torchvision==Y ..." replaces them; CK_VENV moves the environment.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${CK_VENV:-$here/.venv}"
 extras="${1:-export}"
-torch_pair="${CK_TORCH-torch==2.14.1 torchvision==0.29.1}"
 py="${CK_PYTHON:-python3}"
+torch_pair="${CK_TORCH-$(cd "$here" && "$py" -m nuke_plugin.torch_targets requirements project | tr '\n' ' ')}"
 stamp="$venv/.ck-installed-$(echo "$extras $torch_pair" | tr -c 'A-Za-z0-9._=-' '_')"
 if [ ! -x "$venv/bin/python" ]; then
   echo "[env] creating $venv" >&2
