@@ -48,6 +48,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     # TorchScript is what Nuke loads; torch's notice that it is deprecated is noise for the user.
     warnings.filterwarnings("ignore", message=r".*torch\.jit.*deprecated", category=FutureWarning)
+    # Older torches (Nuke 14's 1.12, Nuke 15.1's 2.1) comment on their own internals while loading and tracing.
+    warnings.filterwarnings("ignore", message=r"__floordiv__ is deprecated", category=UserWarning)
+    warnings.filterwarnings("ignore", message=r"TypedStorage is deprecated", category=UserWarning)
     reporter = Reporter(args.progress)
     # Nuke's Cancel ends us with SIGTERM: turn it into an exception so the export's cleanup runs.
     signal.signal(signal.SIGTERM, _raise_cancelled)

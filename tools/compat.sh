@@ -9,7 +9,7 @@
 #   3. exports with each lane's torch and has the other lanes and the project's torch load that;
 #   4. runs the default build through the C++ Inference-node stand-in built against Nuke 16/17's libtorch.
 #
-# Lanes live in ${CK_LANES_DIR:-~/.cache/corridorkey-nuke/lanes}; pip keeps downloaded wheels in its own cache,
+# Lanes live in ${CK_LANES_DIR:-~/.cache/corridorkey-nuke/lanes} and their wheels in ~/.cache/corridorkey-nuke/wheels,
 # so a second run downloads nothing. First run: about 6.6 GB of downloads (CUDA builds of torch: PyPI has no
 # CPU-only Linux wheels of these releases). Pythons come from pyenv, uv or PATH (python3.9, 3.10, 3.11).
 # Usage: bash tools/compat.sh [--update-ops]   (--update-ops rewrites portable_ops.json after the lanes agree)
@@ -56,9 +56,17 @@ while read -r lane python_version torch_version key; do
     echo "         (first run only; torch $torch_version with its CUDA libraries is 1.5-3 GB to download)"
     rm -rf "$venv"
     "$base" -m venv "$venv"
-    # shellcheck disable=SC2086
-    PIP_CONFIG_FILE=/dev/null "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-      $requirements | grep -E "^(Collecting|Downloading|Successfully)" | sed 's/^/         /'
+    # Wheels are kept in a folder of our own, so a lane can be rebuilt without downloading anything again.
+    wheels="$cache/wheels/$lane"
+    mkdir -p "$wheels"
+    if ! PIP_CONFIG_FILE=/dev/null "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index \
+        --find-links "$wheels" $requirements >/dev/null 2>&1; then
+      PIP_CONFIG_FILE=/dev/null "$venv/bin/python" -m pip download --disable-pip-version-check --progress-bar off \
+        -d "$wheels" $requirements | { grep --line-buffered -E "^(Collecting|  Downloading|Saved)" || true; } \
+        | sed 's/^ */         /'
+      PIP_CONFIG_FILE=/dev/null "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-index \
+        --find-links "$wheels" $requirements
+    fi
     echo "$requirements" > "$stamp"
   fi
   lane_pythons+=("$venv/bin/python")
@@ -69,6 +77,8 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/corridorkey-compat.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$here"
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
+# Old torches warn about their own internals (TypedStorage, __floordiv__) while loading and tracing: noise here.
+export PYTHONWARNINGS="ignore::UserWarning,ignore::FutureWarning"
 
 echo "[compat] 1. every lane knows every operator of exporter/portable_ops.json"
 for i in "${!lane_pythons[@]}"; do
@@ -93,8 +103,10 @@ for field in ("compatible_torch", "verified_torch"):
     missing = [v for v in lanes if v not in manifest[field]]
     assert not missing, "%s lacks %s: %s" % (field, missing, manifest[field])
 figures = manifest["validation"]["verified_torch"]
-print("         made by torch %s; max abs difference per torch: %s" % (
-    manifest["torch_version"], ", ".join("%s %.1e" % item for item in sorted(figures.items()))))
+def by_version(item):
+    return [int(part) for part in item[0].split(".")]
+print("         made by torch %s; max abs difference per torch (own: vs its eager model): %s" % (
+    manifest["torch_version"], ", ".join("%s %.1e" % item for item in sorted(figures.items(), key=by_version))))
 PY
 
 echo "[compat] 3. each lane's own export loads and matches in the other lanes and in the project's torch"
@@ -103,8 +115,9 @@ for i in "${!lane_pythons[@]}"; do
   for j in "${!lane_pythons[@]}"; do [ "$i" != "$j" ] && others+=(--verify-with "${lane_pythons[$j]}"); done
   "${lane_pythons[$i]}" -m exporter --checkpoint "$work/ck.pth" --output "$work/${lane_names[$i]}/CorridorKey.pt" \
     --resolution 128 --progress quiet "${others[@]}"
-  "$project_py" -c "import json,sys; m=json.load(open(sys.argv[1])); print('         %s export: %s' % (
-    sys.argv[2], ', '.join('%s %.1e' % kv for kv in sorted(m['validation']['verified_torch'].items()))))" \
+  "$project_py" -c "import json,sys; m=json.load(open(sys.argv[1])); print('         %s export: %s' % (sys.argv[2],
+    ', '.join('%s %.1e' % kv for kv in sorted(m['validation']['verified_torch'].items(),
+                                               key=lambda kv: [int(p) for p in kv[0].split('.')]))))" \
     "$work/${lane_names[$i]}/CorridorKey.json" "${lane_names[$i]}"
 done
 

@@ -20,7 +20,10 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
-#if __has_include(<c10/core/CachingDeviceAllocator.h>)
+// The device-generic allocator statistics (c10::getDeviceAllocator) arrived in torch 2.9; the header itself is
+// older (Nuke 16/17's 2.7 has it without that function), so both are checked. Older libtorch: VRAM unknown.
+#if __has_include(<c10/core/CachingDeviceAllocator.h>) && \
+    (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 9))
 #include <c10/core/CachingDeviceAllocator.h>
 #define CK_HAS_DEVICE_ALLOCATOR_STATS 1
 #endif
