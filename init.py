@@ -3,10 +3,10 @@
 Never fails Nuke's start-up: any problem is printed and skipped. Imports no torch.
 """
 try:
-    from nuke_plugin.install import add_install_dir_at_startup
+    from nuke_plugin.host.plugin_path import add_install_dir_at_startup
 
     add_install_dir_at_startup()
-except Exception as _error:  # noqa: BLE001 - a broken plugin must not stop Nuke from starting
+except Exception as _error:  # a broken plugin must not stop Nuke from starting
     import sys
 
     sys.stderr.write("CorridorKey: init.py skipped: %s: %s\n" % (type(_error).__name__, _error))

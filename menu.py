@@ -3,10 +3,10 @@
 Never fails Nuke's start-up: any problem is printed and skipped. Imports no torch. Safe to run twice.
 """
 try:
-    from nuke_plugin import menus as _corridorkey_menus
+    from nuke_plugin.ui import menus as _corridorkey_menus
 
     _corridorkey_menus.register()
-except Exception as _error:  # noqa: BLE001 - a broken plugin must not stop Nuke from starting
+except Exception as _error:  # a broken plugin must not stop Nuke from starting
     import sys
 
     sys.stderr.write("CorridorKey: menu.py skipped: %s: %s\n" % (type(_error).__name__, _error))

@@ -9,6 +9,8 @@ softmax runs over all keys), so chunking changes memory, not the numbers.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn as nn
 
@@ -48,7 +50,7 @@ class PortableMaskUnitAttention(nn.Module):
     It takes over the timm module's `qkv` and `proj` layers, so state-dict keys do not change.
     """
 
-    def __init__(self, timm_attention: nn.Module) -> None:
+    def __init__(self, timm_attention: Any) -> None:
         super().__init__()
         self.dim_out = int(timm_attention.dim_out)
         self.heads = int(timm_attention.heads)

@@ -1,7 +1,6 @@
 """Reading a CorridorKey checkpoint into the network, refusing anything that is not one with a clear message."""
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import pickle
@@ -20,14 +19,6 @@ _POS_EMBED = "encoder.model.pos_embed"
 _MAX_LISTED = 5
 _DOWNLOAD_HINT = ("Download CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0 "
                   "and point --checkpoint at it.")
-
-
-def sha256_of(path: str, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -73,7 +64,8 @@ def resize_pos_embed(pos_embed: torch.Tensor, tokens: int) -> torch.Tensor:
     _, n_src, channels = pos_embed.shape
     side_src, side_dst = math.isqrt(n_src), math.isqrt(tokens)
     if side_src * side_src != n_src or side_dst * side_dst != tokens:
-        raise ExportError("pos_embed of %d tokens cannot be resized to %d: both must be square grids." % (n_src, tokens))
+        raise ExportError("pos_embed of %d tokens cannot be resized to %d: both must be square grids."
+                          % (n_src, tokens))
     grid = pos_embed.float().permute(0, 2, 1).reshape(1, channels, side_src, side_src)
     grid = F.interpolate(grid, size=(side_dst, side_dst), mode="bicubic", align_corners=False)
     return grid.flatten(2).transpose(1, 2).to(pos_embed.dtype)

@@ -6,15 +6,15 @@ import signal
 import sys
 import traceback
 import warnings
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from nuke_plugin import contract
+from nuke_plugin.contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
+from nuke_plugin.contract.progress import CANCELLED, INTERNAL, USER
 
 from .errors import ExportCancelled, ExportError
 from .memory import limit_heap_retention
 from .progress import Reporter
-
-EXIT_OK, EXIT_INTERNAL, EXIT_USER, EXIT_CANCELLED = 0, 1, 2, 130
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -40,7 +40,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _raise_cancelled(signum, frame):  # noqa: ARG001 - signal handler signature
+def _raise_cancelled(signum: int, frame: Any) -> None:
     raise ExportCancelled("export cancelled (signal %d)" % signum)
 
 
@@ -62,14 +62,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device, args.target_nuke,
                args.verify_with)
     except ExportError as exc:
-        reporter.error(str(exc), "user")
+        reporter.error(str(exc), USER)
         return EXIT_USER
     except (ExportCancelled, KeyboardInterrupt):
-        reporter.error("Export cancelled; nothing was written and any previous build is unchanged.", "cancelled")
+        reporter.error("Export cancelled; nothing was written and any previous build is unchanged.", CANCELLED)
         return EXIT_CANCELLED
     except Exception as exc:  # a bug: say so, with the traceback on stderr for the report
         traceback.print_exc(file=sys.stderr)
         reporter.error("Internal error: %s: %s. Please report it with the log above." % (type(exc).__name__, exc),
-                       "internal")
+                       INTERNAL)
         return EXIT_INTERNAL
     return EXIT_OK

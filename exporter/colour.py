@@ -6,9 +6,6 @@ tensor on a fixed device.
 
 import torch
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
 
 def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
     """IEC 61966-2-1 encoding (the exact piecewise curve, not a 2.2 power); negatives clamp to 0 first."""
@@ -24,7 +21,7 @@ def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
 
 def imagenet_normalise(rgb: torch.Tensor) -> torch.Tensor:
     """ImageNet mean/std normalisation of an [N, 3, H, W] tensor, constants built on its device and dtype."""
-    # Literals, not the module tuples: TorchScript cannot read Python globals.
+    # Literals: TorchScript cannot read Python globals.
     mean = torch.tensor([0.485, 0.456, 0.406], dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225], dtype=rgb.dtype, device=rgb.device).view(1, 3, 1, 1)
     return (rgb - mean) / std

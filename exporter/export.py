@@ -6,10 +6,8 @@ build untouched and no partial file behind.
 """
 from __future__ import annotations
 
-import glob
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -17,9 +15,11 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import torch
 
 from nuke_plugin import contract
-from nuke_plugin.knob_spec import KNOBS
+from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract.files import new_partial, remove_partials, sha256_of
+from nuke_plugin.contract.knob_spec import KNOBS
 
-from .checkpoint import load_into, read_state_dict, sha256_of
+from .checkpoint import load_into, read_state_dict
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
 from .network import GreenFormer
@@ -28,8 +28,7 @@ from .portability import compatible_torch, verify_in
 from .progress import Reporter
 from .validate import eager_reference, green_screen_probe, validate
 
-PARTIAL_MARK = contract.PARTIAL_MARK
-MIN_RESOLUTION = 64
+MIN_RESOLUTION = contract.MIN_RESOLUTION
 
 
 @dataclass
@@ -44,30 +43,6 @@ def check_resolution(resolution: int) -> None:
     if resolution < MIN_RESOLUTION or resolution % step:
         raise ExportError("Model resolution %d is not usable: Hiera needs a multiple of %d, at least %d "
                           "(2048 is native; 1536 and 1024 use less GPU memory)." % (resolution, step, MIN_RESOLUTION))
-
-
-def manifest_path_for(pt_path: str) -> str:
-    return os.path.splitext(pt_path)[0] + ".json"
-
-
-def _partial_path(folder: str, final_name: str) -> str:
-    handle, path = tempfile.mkstemp(prefix="." + final_name + PARTIAL_MARK, dir=folder)
-    os.close(handle)
-    # mkstemp makes the file private (0600); a build is meant to be shared like any other file.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-    return path
-
-
-def remove_stale_partials(folder: str, final_names: List[str]) -> None:
-    """Partial files of an export that was killed outright (no chance to clean up) are removed next time."""
-    for name in final_names:
-        for path in glob.glob(os.path.join(glob.escape(folder), "." + name + PARTIAL_MARK + "*")):
-            try:
-                os.remove(path)
-            except OSError:
-                pass
 
 
 def trace_network(network: GreenFormer, resolution: int,
@@ -115,14 +90,14 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
     if not output.endswith(".pt"):
         raise ExportError("--output must name a .pt file (e.g. build/%s), got %s" % (contract.PT_NAME, output))
     folder = os.path.dirname(output)
-    manifest_out = manifest_path_for(output)
+    manifest_out = manifest_schema.path_for(output)
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
         raise ExportError("Cannot create the output folder %s: %s" % (folder, exc.strerror or exc))
     if not os.access(folder, os.W_OK):
         raise ExportError("The output folder %s is not writable; choose another with --output." % folder)
-    remove_stale_partials(folder, [os.path.basename(output), os.path.basename(manifest_out)])
+    remove_partials(folder, [os.path.basename(output), os.path.basename(manifest_out)])
 
     reporter.stage("check", "Reading checkpoint %s" % checkpoint)
     state = read_state_dict(checkpoint)
@@ -154,7 +129,7 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
 
     partials: List[str] = []
     try:
-        pt_tmp = _partial_path(folder, os.path.basename(output))
+        pt_tmp = new_partial(folder, os.path.basename(output))
         partials.append(pt_tmp)
         reporter.stage("save", "Saving TorchScript")
         torch.jit.save(scripted, pt_tmp)
@@ -176,7 +151,7 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp),
                               torchscript_file_version(pt_tmp), figures, target_nuke,
                               compatibility["torch"], sorted(verified))
-        manifest_tmp = _partial_path(folder, os.path.basename(manifest_out))
+        manifest_tmp = new_partial(folder, os.path.basename(manifest_out))
         partials.append(manifest_tmp)
         with open(manifest_tmp, "w", encoding="utf-8") as handle:
             json.dump(info, handle, indent=2)

@@ -12,7 +12,7 @@ OUT.pt holds {"torch": version, "outputs": [[tensor per probe] per setting]}.
 import json
 import math
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Set
 
 import torch
 
@@ -49,7 +49,7 @@ def _apply(module: Any, setting: Dict[str, Any], defaults: Dict[str, Any]) -> No
 def run(model_path: str, settings: List[Dict[str, Any]]) -> List[List[torch.Tensor]]:
     """Outputs of the saved model for every setting on every probe, on the CPU in fp32."""
     module = torch.jit.load(model_path, map_location="cpu").eval()
-    names = set()
+    names: Set[str] = set()
     for setting in settings:
         names.update(setting)
     defaults = {name: getattr(module, name) for name in sorted(names)}

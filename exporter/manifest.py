@@ -10,9 +10,10 @@ import timm
 import torch
 
 from nuke_plugin import contract
-from nuke_plugin.knob_spec import KNOBS
+from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract.knob_spec import KNOBS
 
-EXPORTER_VERSION = "0.1.0"
+EXPORTER_VERSION = contract.VERSION
 
 
 def torchscript_file_version(pt_path: str) -> int:
@@ -32,9 +33,9 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
                    pt_sha256: str, file_version: int, validation: Optional[Dict[str, Any]] = None,
                    target_nuke: str = "", compatible_torch: Sequence[str] = (),
                    verified_torch: Sequence[str] = ()) -> Dict[str, Any]:
-    return {
-        "format": contract.MANIFEST_FORMAT,
-        "format_version": contract.MANIFEST_VERSION,
+    return manifest_schema.complete({
+        "format": manifest_schema.FORMAT,
+        "format_version": manifest_schema.FORMAT_VERSION,
         "model_id": contract.MODEL_ID,
         "model_file": os.path.basename(pt_path),
         "model_sha256": pt_sha256,
@@ -57,4 +58,4 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "exporter_version": EXPORTER_VERSION,
         "validation": validation or {},
-    }
+    })

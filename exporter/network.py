@@ -144,7 +144,3 @@ class GreenFormer(nn.Module):
         fg = torch.sigmoid(fg_logits + delta[:, 1:4])
         return alpha, fg
 
-
-def build_network(resolution: int) -> GreenFormer:
-    """A randomly initialised network in eval mode (weights come from `checkpoint.load_into`)."""
-    return GreenFormer(resolution).eval()

@@ -14,7 +14,7 @@ from typing import List
 import torch
 import torch.nn as nn
 
-from nuke_plugin.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
 
 from .colour import despill_in_place, imagenet_normalise, linear_to_srgb
 
@@ -44,12 +44,12 @@ class CorridorKeyNuke(nn.Module):
     gamma_input: int
     refiner_strength: float
 
-    def __init__(self, network: torch.jit.ScriptModule, resolution: int) -> None:
+    def __init__(self, network: nn.Module, resolution: int) -> None:
         super().__init__()
         self.network = network
         self.resolution = resolution
-        self.despill_max = float(DESPILL_STRENGTH.maximum)
-        self.refiner_max = float(REFINER_STRENGTH.maximum)
+        self.despill_max = DESPILL_STRENGTH.high
+        self.refiner_max = REFINER_STRENGTH.high
         self.gamma_max = len(GAMMA_INPUT.items) - 1
         self.linear_index = _LINEAR
         self.finite_limit = _FINITE_LIMIT

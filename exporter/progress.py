@@ -1,18 +1,15 @@
 """Progress reporting for the export: readable lines for a person, JSON lines for the Nuke side.
 
-JSON protocol (one object per line on stdout, `--progress json`):
-  {"event": "stage",  "stage": STAGE, "message": TEXT, "progress": 0.0-1.0}
-  {"event": "log",    "message": TEXT}
-  {"event": "done",   "pt": PATH, "manifest": PATH, "seconds": N, "progress": 1.0}
-  {"event": "error",  "message": TEXT, "kind": "user"|"internal"|"cancelled"}
-The Nuke side reads `progress` for its bar, `message` for its label, and the final done/error line.
+The JSON protocol (`--progress json`: event names, fields, error kinds) is nuke_plugin.contract.progress, which the
+Nuke side reads with the same definitions.
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import IO, Optional
+
+from nuke_plugin.contract import progress as protocol
 
 STAGES = (
     # (stage, share of the bar at which it starts): set by time at 2048 on a CPU, where the eager
@@ -40,21 +37,21 @@ class Reporter:
         self.stream = stream or sys.stdout
         self.started = time.monotonic()
 
-    def _emit(self, event: dict) -> None:
+    def _emit(self, event: protocol.Event) -> None:
         if self.mode == "json":
-            self.stream.write(json.dumps(event) + "\n")
+            self.stream.write(protocol.encode(event) + "\n")
         elif self.mode == "human":
             kind = event["event"]
-            if kind == "stage":
+            if kind == protocol.STAGE:
                 text = "[%3d%%] %s" % (round(event["progress"] * 100), event["message"])
-            elif kind == "done":
+            elif kind == protocol.DONE:
                 text = "[100%%] Done in %.1f s: %s" % (event["seconds"], event["pt"])
-            elif kind == "error":
+            elif kind == protocol.ERROR:
                 text = "ERROR: " + event["message"]
             else:
                 text = "       " + event["message"]
             self.stream.write(text + "\n")
-        elif event["event"] == "error":
+        elif event["event"] == protocol.ERROR:
             sys.stderr.write("ERROR: " + event["message"] + "\n")
         self.stream.flush()
 
@@ -64,15 +61,13 @@ class Reporter:
         start = STAGE_START[stage]
         i = names.index(stage)
         end = STAGES[i + 1][1] if i + 1 < len(STAGES) else 1.0
-        self._emit({"event": "stage", "stage": stage, "message": message,
-                    "progress": round(start + (end - start) * fraction, 4)})
+        self._emit(protocol.stage_event(stage, message, start + (end - start) * fraction))
 
     def log(self, message: str) -> None:
-        self._emit({"event": "log", "message": message})
+        self._emit(protocol.log_event(message))
 
     def done(self, pt: str, manifest: str) -> None:
-        self._emit({"event": "done", "pt": pt, "manifest": manifest,
-                    "seconds": round(time.monotonic() - self.started, 2), "progress": 1.0})
+        self._emit(protocol.done_event(pt, manifest, time.monotonic() - self.started))
 
-    def error(self, message: str, kind: str = "user") -> None:
-        self._emit({"event": "error", "message": message, "kind": kind})
+    def error(self, message: str, kind: str = protocol.USER) -> None:
+        self._emit(protocol.error_event(message, kind))

@@ -5,7 +5,7 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import torch
 
-from nuke_plugin.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
 
 from .errors import ExportError
 
@@ -88,6 +88,7 @@ def validate(loaded: torch.nn.Module, reference: torch.Tensor, device: torch.dev
             if baseline is None:
                 baseline = (probe, out)
 
+        assert baseline is not None  # the loop ran at least once
         probe, out = baseline
         step("Comparing with the eager model")
         error = float((out.cpu() - reference).abs().max())

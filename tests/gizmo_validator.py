@@ -299,7 +299,8 @@ def _parse_user_knob(words: List[Word], problems: List[str]) -> Optional[UserKno
     return knob
 
 
-def _knob_block(word: Word, problems: List[str]) -> Tuple[Dict[str, KnobValue], List[UserKnob], List[Tuple[str, KnobValue, int]]]:
+def _knob_block(word: Word, problems: List[str]
+                ) -> Tuple[Dict[str, KnobValue], List[UserKnob], List[Tuple[str, KnobValue, int]]]:
     """Parses the inside of `Class { ... }`: knob value lines and addUserKnob lines, in order."""
     values: Dict[str, KnobValue] = {}
     user: List[UserKnob] = []
@@ -479,7 +480,8 @@ def parse_gizmo(text: str) -> GizmoDoc:
         problems.append("Input nodes must be numbered 0..%d once each, found %s" % (len(inputs) - 1, sorted(numbers)))
     declared_inputs = header_values.get("inputs")
     if declared_inputs is not None and declared_inputs.text != str(len(inputs)):
-        problems.append("header says inputs %s but the gizmo holds %d Input nodes" % (declared_inputs.text, len(inputs)))
+        problems.append("header says inputs %s but the gizmo holds %d Input nodes"
+                        % (declared_inputs.text, len(inputs)))
     for node in nodes:
         for key, value in node.knobs.items():
             for ref in PARENT_REF.findall(value.text):

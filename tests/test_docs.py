@@ -1,14 +1,14 @@
 """The README's knob table is generated from the knob spec; this keeps the two from drifting apart."""
 from pathlib import Path
 
-from nuke_plugin.knob_docs import knob_table
+from nuke_plugin.cli.knob_docs import knob_table
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_readme_knob_table_is_the_generated_one():
     assert knob_table() in README.read_text(encoding="utf-8"), (
-        "README.md's knob table is stale: paste the output of `python -m nuke_plugin.knob_docs` into it")
+        "README.md's knob table is stale: paste the output of `python -m nuke_plugin.cli.knob_docs` into it")
 
 
 def test_readme_names_the_two_setup_commands_that_ci_runs():

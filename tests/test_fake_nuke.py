@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from tests.fake_nuke import CatFileError, FakeDialogUnanswered, FakeLimitation, NUKE_CHANNELS, read_fake_cat
+from tests.fake_nuke import NUKE_CHANNELS, CatFileError, FakeDialogUnanswered, FakeLimitation, read_fake_cat
 
 
 def _creator(nuke, pt, cat, channels="rgba.red,rgba.green,rgba.blue,rgba.alpha"):

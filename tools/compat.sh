@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compatibility lanes: proves that builds load and run in the torch inside every supported Nuke.
 #
-# For each Nuke release in nuke_plugin/torch_targets.py it keeps a venv of that Nuke's Python with that Nuke's
+# For each Nuke release in nuke_plugin/contract/torch_targets.py it keeps a venv of that Nuke's Python with that Nuke's
 # torch (a faithful stand-in for its libtorch), then:
 #   1. checks that each lane knows every operator listed in exporter/portable_ops.json;
 #   2. exports a random-weight checkpoint with the project's own environment (the default build) and has every
@@ -22,7 +22,7 @@ update_ops=0
 
 source "$here/tools/env.sh" export
 project_py="$CK_PY"
-targets() { (cd "$here" && "$project_py" -m nuke_plugin.torch_targets "$@"); }
+targets() { (cd "$here" && "$project_py" -m nuke_plugin.contract.torch_targets "$@"); }
 
 find_python() {  # an interpreter of exactly version $1 (e.g. 3.9), from pyenv, uv or PATH
   local want="$1" candidate

@@ -28,4 +28,8 @@ export QT_QPA_PLATFORM=offscreen
 cd "$here"
 echo "[test] vermin: nuke_plugin/, init.py and menu.py must run on Python 3.9+ (Nuke 14 and later)"
 "$(dirname "$CK_PY")/vermin" --no-tips --violations --eval-annotations -t=3.9- nuke_plugin init.py menu.py
+echo "[test] ruff (pyproject.toml [tool.ruff])"
+"$CK_PY" -m ruff check exporter nuke_plugin init.py menu.py tests tools benchmarks
+echo "[test] mypy on exporter/ and nuke_plugin/ (pyproject.toml [tool.mypy])"
+"$CK_PY" -m mypy
 exec "$CK_PY" -m pytest "$@"

@@ -74,7 +74,7 @@ def _load_torchscript(path: str) -> Any:
 
     try:
         return torch.jit.load(path, map_location="cpu")
-    except Exception as exc:  # noqa: BLE001 - any load failure is what the user sees
+    except Exception as exc:  # any load failure is what the user sees
         raise CatFileError("CatFileCreator: %s is not a TorchScript model Nuke can load: %s"
                            % (path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
 

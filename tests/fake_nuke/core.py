@@ -46,8 +46,8 @@ class ProgressTask(object):
         if not isinstance(title, str):
             raise TypeError("ProgressTask takes a title str")
         self.title = title
-        self.messages = []  # type: List[str]
-        self.progress = []  # type: List[int]
+        self.messages: List[str] = []
+        self.progress: List[int] = []
         self._cancelled = False
         self._fake = fake
         if fake is not None:
@@ -98,25 +98,27 @@ class _NodeConstructors(object):
 class FakeNuke(types.ModuleType):
     """A strict stand-in for Nuke's `nuke` module. Build one with FakeNuke(home=..., edition=..., gui=...)."""
 
-    def __init__(self, home: str, edition: str = "nukex", gui: bool = True, version: Tuple[int, int, int] = (15, 1, 3)) -> None:
+    def __init__(self, home: str, edition: str = "nukex", gui: bool = True,
+                 version: Tuple[int, int, int] = (15, 1, 3)) -> None:
         super(FakeNuke, self).__init__("nuke", "strict fake of Foundry Nuke's Python module (tests only)")
         self.fake_home = home
         self._main_thread = threading.get_ident()
-        self.events = []   # type: List[Tuple[str, Any]]
-        self.dialogs = []  # type: List[Tuple[str, str]]
-        self.answers = collections.defaultdict(collections.deque)  # type: Dict[str, Deque[Any]]
-        self.progress_tasks = []  # type: List[ProgressTask]
+        self.events: List[Tuple[str, Any]] = []
+        self.dialogs: List[Tuple[str, str]] = []
+        self.answers: Dict[str, Deque[Any]] = collections.defaultdict(collections.deque)
+        self.progress_tasks: List[ProgressTask] = []
         self.cancel_progress_tasks = False
-        self.log = []  # type: List[Tuple[str, str]]
-        self._main_queue = collections.deque()  # type: Deque[Tuple[Callable[..., Any], tuple, dict, Optional[threading.Event], list]]
+        self.log: List[Tuple[str, str]] = []
+        self._main_queue: Deque[Tuple[Callable[..., Any], tuple, dict, Optional[threading.Event], list]] = (
+            collections.deque())
         self._plugin_path = [os.path.join(home, ".nuke")]
-        self.fake_sys_path_additions = []  # type: List[str]
+        self.fake_sys_path_additions: List[str] = []
         self._validators = {"Inference": catfile.validate_inference}
-        self._menus = {}  # type: Dict[str, Menu]
+        self._menus: Dict[str, Menu] = {}
         self._root = Node(self, "Root", 0, NODE_CLASSES["Root"][1], None, is_group=True)
         self._root["name"].setValue("root")
-        self._context = [self._root]  # type: List[Node]
-        self._name_counters = collections.Counter()  # type: collections.Counter
+        self._context: List[Node] = [self._root]
+        self._name_counters: collections.Counter = collections.Counter()
         self.nodes = _NodeConstructors(self)
         self.env = _Env()
         self.fake_set_version(*version)
@@ -160,7 +162,7 @@ class FakeNuke(types.ModuleType):
             fn, args, kwargs, done, box = self._main_queue.popleft()
             try:
                 box.append(("ok", fn(*args, **kwargs)))
-            except BaseException as exc:  # noqa: BLE001 - handed back to the waiting worker
+            except BaseException as exc:  # handed back to the waiting worker
                 box.append(("error", exc))
                 if done is None:
                     raise
@@ -202,13 +204,14 @@ class FakeNuke(types.ModuleType):
         self._main_queue.append((call, tuple(args) if isinstance(args, (tuple, list)) else (args,),
                                  dict(kwargs or {}), None, []))
 
-    def executeInMainThreadWithResult(self, call: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None) -> Any:
+    def executeInMainThreadWithResult(self, call: Callable[..., Any], args: Any = (),
+                                      kwargs: Optional[dict] = None) -> Any:
         if self._on_main_thread():
             raise RuntimeError("executeInMainThreadWithResult called from the main thread: Nuke would hang here")
         if not callable(call):
             raise TypeError("executeInMainThreadWithResult needs a callable")
         done = threading.Event()
-        box = []  # type: list
+        box: list = []
         self._main_queue.append((call, tuple(args) if isinstance(args, (tuple, list)) else (args,),
                                  dict(kwargs or {}), done, box))
         if not done.wait(120):
@@ -411,7 +414,8 @@ class FakeNuke(types.ModuleType):
     def selectedNodes(self, filter: Optional[str] = None) -> List[Node]:
         return [n for n in self._selected_in(self._context[-1]) if filter is None or n.Class() == filter]
 
-    def allNodes(self, filter: Optional[str] = None, group: Optional[Node] = None, recurseGroups: bool = False) -> List[Node]:
+    def allNodes(self, filter: Optional[str] = None, group: Optional[Node] = None,
+                 recurseGroups: bool = False) -> List[Node]:
         group = group or self._context[-1]
         found = []
         for node in group._children:

@@ -64,7 +64,7 @@ def build_gizmo_node(fake: Any, cls: str, doc: GizmoDoc, group: Node) -> Node:
             continue
         apply_value(gizmo, key, value, "%s.gizmo header" % cls)
 
-    made = {}  # type: Dict[int, Node]
+    made: Dict[int, Node] = {}
     fake._context.append(gizmo)
     try:
         for child in doc.nodes:

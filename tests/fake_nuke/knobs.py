@@ -35,10 +35,10 @@ class Knob(object):
         self._name = name
         self._label = label if label is not None else name
         self._tooltip = ""
-        self._flags = set()  # type: set
+        self._flags: set = set()
         self._visible = True
         self._enabled = True
-        self._expression = None  # type: Optional[str]
+        self._expression: Optional[str] = None
         self._node = None
         self._value = self.default()
         self.user = False  # added with addKnob / addUserKnob, as opposed to built in
@@ -297,7 +297,7 @@ class Enumeration_Knob(Knob):
     def __init__(self, name: str, label: Optional[str] = None, values: Sequence[str] = ()) -> None:
         if isinstance(values, str) or not all(isinstance(v, str) for v in values):
             raise TypeError("Enumeration_Knob %s: items must be a list of str, got %r" % (name, values))
-        self._items = list(values)  # type: List[str]
+        self._items: List[str] = list(values)
         super(Enumeration_Knob, self).__init__(name, label)
 
     def default(self) -> int:

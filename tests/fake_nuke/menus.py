@@ -73,7 +73,7 @@ class MenuItem(object):
 class Menu(MenuItem):
     def __init__(self, name: str, fake: Any = None, icon: Optional[str] = None, tooltip: Optional[str] = None) -> None:
         super(Menu, self).__init__(name, None, None, icon, tooltip, fake)
-        self._items = []  # type: List[MenuItem]
+        self._items: List[MenuItem] = []
 
     def _split(self, name: str) -> List[str]:
         if not isinstance(name, str) or not name:
@@ -137,7 +137,7 @@ class Menu(MenuItem):
 
     def findItem(self, name: str) -> Optional[Union["Menu", MenuItem]]:
         parts = self._split(name)
-        menu = self  # type: Any
+        menu: Any = self
         for part in parts:
             if not isinstance(menu, Menu):
                 return None

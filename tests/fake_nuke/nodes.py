@@ -109,13 +109,13 @@ class Node(object):
         self.fake = fake
         self._cls = cls
         self._max_inputs = max_inputs
-        self._inputs = []  # type: List[Optional[Node]]
-        self._knobs = {}   # type: Dict[str, K.Knob]
-        self._order = []   # type: List[str]
+        self._inputs: List[Optional[Node]] = []
+        self._knobs: Dict[str, K.Knob] = {}
+        self._order: List[str] = []
         self._parent = parent
-        self._children = [] if is_group else None  # type: Optional[List[Node]]
+        self._children: Optional[List[Node]] = [] if is_group else None
         self._deleted = False
-        self._error = None  # type: Optional[str]
+        self._error: Optional[str] = None
         self.panel_shown = False
         for factory, name in COMMON_KNOBS + knob_factories:
             self._attach(factory(name))

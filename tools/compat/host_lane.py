@@ -15,7 +15,7 @@ import torch
 
 from exporter import lane_check
 from exporter.portability import TOLERANCE, knob_settings
-from nuke_plugin.knob_spec import KNOBS
+from nuke_plugin.contract.knob_spec import KNOBS
 from tools.inference_host import build_host
 from tools.inference_host.client import run_host
 

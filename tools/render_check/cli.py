@@ -13,7 +13,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from nuke_plugin.contract import MANIFEST_NAME, NATIVE_RESOLUTION, PT_NAME
-from nuke_plugin.knob_spec import KNOBS_BY_NAME, defaults
+from nuke_plugin.contract.knob_spec import KNOBS_BY_NAME, defaults
 
 from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
 from .gizmo_maths import gizmo_output, linear_to_srgb, over, srgb_to_linear
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "render_check.png", help="PNG to write")
     parser.add_argument("--size", type=_parse_size, default=(480, 270), help="plate size WIDTHxHEIGHT (480x270)")
     parser.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                        help="override a knob's default (gizmo defaults come from nuke_plugin.knob_spec)")
+                        help="override a knob's default (gizmo defaults come from nuke_plugin.contract.knob_spec)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--half", action="store_true", help="half precision, like 'Optimize for Speed and Memory'")
     parser.add_argument("--seed", type=int, default=0, help="noise seed of the plate")

@@ -1,0 +1,183 @@
+"""Headless builds for farms and CI: ``python -m nuke_plugin.headless --checkpoint CK.pth --output-dir DIR``.
+
+Always builds the .pt and its manifest (runs the exporter, in this Python or --python). Given a NukeX executable
+(--nuke), it then runs Nuke with ``--nukex -i`` and nuke_plugin/host/nuke_build_script.py to press CatFileCreator's
+createCatFile and install the gizmo: under ``-t`` that button does nothing. Exit codes follow the exporter's:
+0 done, 1 internal error, 2 something the user can fix, 130 cancelled (Ctrl+C).
+
+No Nuke and no Qt needed; Python 3.9+.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+from typing import Any, Dict, List, Optional, Sequence
+
+from .. import contract
+from ..contract import progress
+from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
+from ..contract.torch_targets import parse_torch_target
+from ..core.paths import plugin_root
+from ..core.settings import DEFAULT_RESOLUTION, load_settings
+from ..runner import env_probe, exporter_client, process
+
+DEFAULT_NUKE_FLAGS = ("--nukex", "-i")
+# Run by NukeX as a file (never imported here: it is the host layer's, and imports `nuke`).
+BUILD_SCRIPT = os.path.join(plugin_root(), "nuke_plugin", "host", "nuke_build_script.py")
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(
+        prog="python -m nuke_plugin.headless",
+        description="Build CorridorKey for Nuke without the GUI: the TorchScript .pt and manifest always; the .cat "
+                    "and installed gizmo too when --nuke names a NukeX executable.")
+    parser.add_argument("--checkpoint", default=settings.checkpoint or None,
+                        help="CorridorKey .pth checkpoint (default: CORRIDORKEY_CHECKPOINT / your settings)")
+    parser.add_argument("--output-dir", default=settings.resolved_build_dir(),
+                        help="folder for %s and %s (default: %%(default)s)" % (contract.PT_NAME,
+                                                                             contract.MANIFEST_NAME))
+    parser.add_argument("--resolution", type=int, default=settings.resolution or DEFAULT_RESOLUTION,
+                        help="model resolution: 2048 (native), 1536 or 1024 (default: %(default)s)")
+    parser.add_argument("--python", default=None,
+                        help="interpreter with torch + timm for the export (default: CORRIDORKEY_PYTHON, your "
+                             "settings, a CorridorKey environment, else this Python)")
+    parser.add_argument("--target", default=settings.torch_target,
+                        help="the Nuke the build is for, e.g. 16, 15.1, 14 (checks the export torch; "
+                             "default: %(default)s)")
+    parser.add_argument("--nuke", default=None,
+                        help="NukeX executable: also build the .cat and install the gizmo")
+    parser.add_argument("--nuke-flags", default=" ".join(DEFAULT_NUKE_FLAGS),
+                        help="flags for Nuke before our script (default: %(default)s)")
+    parser.add_argument("--install-dir", default=settings.install_dir or None,
+                        help="where the gizmo and .cat are installed (default: the plugin's default)")
+    parser.add_argument("--force", action="store_true", help="replace an existing .cat without asking")
+    parser.add_argument("--nuke-timeout", type=float, default=900.0, help="seconds to allow Nuke (default 900)")
+    parser.add_argument("--skip-probe", action="store_true", help="do not check the export Python first")
+    return parser.parse_args(argv)
+
+
+def choose_python(requested: Optional[str]) -> str:
+    if requested:
+        return requested
+    python, _why = env_probe.locate_interpreter(load_settings())
+    return python or sys.executable
+
+
+def build_nuke_command(nuke: str, job_path: str, flags: Sequence[str] = DEFAULT_NUKE_FLAGS,
+                       script: str = BUILD_SCRIPT) -> List[str]:
+    """``Nuke --nukex -i nuke_build_script.py JOB.json`` (the job file last, so Nuke takes no number as frames)."""
+    return [nuke] + list(flags) + [script, job_path]
+
+
+def write_job(folder: str, pt: str, manifest: str, install_dir: Optional[str], overwrite: bool) -> str:
+    handle, path = tempfile.mkstemp(prefix="corridorkey-job-", suffix=".json", dir=folder)
+    job: Dict[str, Any] = {"pt": os.path.abspath(pt), "manifest": os.path.abspath(manifest), "install_dir": install_dir,
+           "overwrite": overwrite, "plugin_root": plugin_root(),
+           "result": os.path.splitext(path)[0] + ".result.json"}
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(job, out, indent=2)
+    return path
+
+
+class _CtrlC:
+    """Turns Ctrl+C / SIGTERM into a cancel flag the runner polls, so the child gets ended cleanly."""
+
+    def __init__(self) -> None:
+        self.flag = threading.Event()
+
+    def __enter__(self) -> "_CtrlC":
+        self.previous: Dict[Any, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, lambda *_: self.flag.set())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+def _print_event(event: Dict[str, Any]) -> None:
+    kind = event.get("event")
+    if kind == progress.STAGE:
+        print("[%3d%%] %s" % (round(float(event.get("progress", 0)) * 100), event.get("message", "")), flush=True)
+    elif kind == progress.LOG:
+        print("       %s" % event.get("message", ""), flush=True)
+
+
+def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
+                   overwrite: bool, timeout: float, cancelled: Any = lambda: False) -> Dict[str, Any]:
+    """Runs NukeX on our build script and returns its result record (status, message, details)."""
+    folder = tempfile.mkdtemp(prefix="corridorkey-nuke-")
+    job = write_job(folder, pt, manifest, install_dir, overwrite)
+    result_path = os.path.splitext(job)[0] + ".result.json"
+    outcome = process.run_streaming(build_nuke_command(nuke, job, flags), _print_event, cancelled,
+                                          timeout=timeout, grace=10.0)
+    if outcome.status == process.CANCELLED:
+        return {"status": "cancelled", "message": "cancelled"}
+    if os.path.isfile(result_path):
+        with open(result_path, "r", encoding="utf-8") as handle:
+            return json.load(handle)
+    return {"status": "failed", "kind": "launch" if outcome.kind == "launch" else "internal",
+            "message": "Nuke ended without running the build script (%s). Check the licence (NukeX) and try the "
+                       "command by hand: %s" % (outcome.message, process.format_command(
+                           build_nuke_command(nuke, job, flags)))}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    if not args.checkpoint:
+        print("ERROR: --checkpoint is required (or set CORRIDORKEY_CHECKPOINT).", file=sys.stderr)
+        return EXIT_USER
+    try:
+        target = parse_torch_target(args.target)
+    except ValueError as exc:
+        print("ERROR: --target: %s" % exc, file=sys.stderr)
+        return EXIT_USER
+    python = choose_python(args.python)
+    if not args.skip_probe:
+        probed = env_probe.probe(python, target)
+        for warning in probed.warnings:
+            print("WARNING: " + warning, file=sys.stderr)
+        if not probed.ok:
+            print("ERROR: the export Python is not ready.\n" + probed.report(), file=sys.stderr)
+            return EXIT_USER
+    output_pt = os.path.join(os.path.abspath(args.output_dir), contract.PT_NAME)
+    print("Exporting %s -> %s at %d with %s" % (args.checkpoint, output_pt, args.resolution, python), flush=True)
+    with _CtrlC() as ctrl_c:
+        outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, _print_event,
+                                           ctrl_c.flag.is_set, extra=exporter_client.target_args(args.target))
+        if outcome.status == process.CANCELLED:
+            print("Cancelled; nothing new was written.", file=sys.stderr)
+            return EXIT_CANCELLED
+        if not outcome.ok:
+            print("ERROR: " + outcome.message, file=sys.stderr)
+            if outcome.kind == "crash" and outcome.stderr_tail:
+                print(outcome.stderr_tail, file=sys.stderr)
+            return EXIT_USER if outcome.kind in ("user", "launch") else EXIT_INTERNAL
+        print("Exported %s and %s" % (outcome.pt, outcome.manifest), flush=True)
+        if not args.nuke:
+            print("No --nuke given: build the .cat in NukeX with CorridorKey > Build Model, or rerun with "
+                  "--nuke /path/to/Nuke.", flush=True)
+            return EXIT_OK
+        result = run_nuke_build(args.nuke, args.nuke_flags.split(), str(outcome.pt), str(outcome.manifest),
+                                args.install_dir, args.force, args.nuke_timeout, ctrl_c.flag.is_set)
+    if result.get("status") == "cancelled":
+        return EXIT_CANCELLED
+    if result.get("status") != "done":
+        print("ERROR: building the .cat in Nuke failed: %s" % result.get("message"), file=sys.stderr)
+        if result.get("traceback"):
+            print(result["traceback"], file=sys.stderr)
+        return EXIT_USER if result.get("kind") in ("user", "launch") else EXIT_INTERNAL
+    print("Built and installed: %s" % json.dumps(result.get("details"), default=str), flush=True)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""The one table of torch versions: which torch each supported Nuke embeds, and what each export environment pins.
+
+Why one table: the Build Model dialog's Set up, `tools/env.sh`, the compatibility lanes of CI
+(`tools/compat.sh`) and the exporter's manifest all need the same versions; they read them here (shell scripts
+through `python -m nuke_plugin.contract.torch_targets`). Each supported Nuke's embedded torch is one "lane": a
+venv of that torch on that Nuke's Python is a faithful stand-in for the libtorch inside the Nuke.
+
+Part of the contract: pure Python 3.9+, standard library only.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+# One Hiera implementation everywhere: the last timm release that still installs on Python 3.9 (Nuke 14's).
+TIMM_PIN = "timm==1.0.30"
+
+
+@dataclass(frozen=True)
+class TorchTarget:
+    key: str
+    nuke: str                       # the Nuke releases it suits, for people
+    torch: str                      # the torch release that Nuke embeds (and its lane installs)
+    python: Tuple[int, int]         # that Nuke's own Python: its export environment and lane use the same
+    requirements: Tuple[str, ...]   # pip requirement strings of its export environment
+    source: str                     # how we know which torch that Nuke embeds
+    supported: bool = True
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return "%s  (torch %s, Python %s)" % (self.nuke, self.torch, self.python_text)
+
+    @property
+    def torch_tuple(self) -> Tuple[int, ...]:
+        return version_tuple(self.torch)[:2]
+
+    @property
+    def python_text(self) -> str:
+        return "%d.%d" % self.python
+
+    @property
+    def lane(self) -> str:
+        """The name of its compatibility lane (and cached environment folder)."""
+        return "torch-" + self.torch
+
+
+def version_tuple(text: str) -> Tuple[int, ...]:
+    """'2.7.1+cu126' -> (2, 7, 1); stops at the first part that is not a number ('2.1.0a0' -> (2, 1, 0))."""
+    out = []
+    for part in str(text).split("+")[0].split("."):
+        digits = ""
+        for ch in part:
+            if not ch.isdigit():
+                break
+            digits += ch
+        if not digits:
+            break
+        out.append(int(digits))
+    return tuple(out)
+
+
+TORCH_TARGETS = (
+    TorchTarget(
+        "nuke16", "Nuke 16 / 17", "2.7.1", (3, 11),
+        ("torch==2.7.1", "torchvision==0.22.1", TIMM_PIN, "numpy<2"), "reported",
+        note="A public Nuke 17 port exported with torch 2.7.1; Foundry's documentation does not name the version."),
+    TorchTarget(
+        "nuke15.1", "Nuke 15.1 / 15.2", "2.1.1", (3, 10),
+        ("torch==2.1.1", "torchvision==0.16.1", TIMM_PIN, "numpy<2"), "reported",
+        note="Reported, not documented: check Nuke's own torch with `import torch` in its Script Editor."),
+    TorchTarget(
+        "nuke14", "Nuke 14 / 15.0", "1.12.1", (3, 9),
+        ("torch==1.12.1", "torchvision==0.13.1", TIMM_PIN, "numpy<2"), "Foundry's guide"),
+    TorchTarget(
+        "nuke13", "Nuke 13", "1.6.0", (3, 7),
+        ("torch==1.6.0", "torchvision==0.7.0", "numpy<2"), "Foundry's guide",
+        supported=False,
+        note="Not supported: the encoder comes from timm >= 1.0 (Hiera), which needs a newer torch than 1.6."),
+)
+TORCH_TARGETS_BY_KEY: Dict[str, TorchTarget] = {t.key: t for t in TORCH_TARGETS}
+SUPPORTED_TARGETS = tuple(t for t in TORCH_TARGETS if t.supported)
+DEFAULT_TORCH_TARGET = "nuke16"
+
+# The project's own export environment (`tools/env.sh`, the tests): the newest torch this project is tested
+# with. Its exports load in every supported Nuke (proven by the lanes above), so it is the default.
+PROJECT_ENVIRONMENT = TorchTarget(
+    "project", "this project's environment", "2.14.1", (3, 11),
+    ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here")
+
+
+# Torches whose exports the compatibility lanes prove to load in every supported Nuke (tools/compat.sh).
+PROVEN_EXPORT_TORCHES = frozenset(version_tuple(t.torch) for t in SUPPORTED_TARGETS + (PROJECT_ENVIRONMENT,))
+
+
+def torch_target_for_nuke(major: int, minor: int = 0) -> TorchTarget:
+    """The target that suits a Nuke version (used to pre-select the running Nuke's own)."""
+    if major >= 16:
+        return TORCH_TARGETS_BY_KEY["nuke16"]
+    if major == 15 and minor >= 1:
+        return TORCH_TARGETS_BY_KEY["nuke15.1"]
+    if major in (14, 15):
+        return TORCH_TARGETS_BY_KEY["nuke14"]
+    return TORCH_TARGETS_BY_KEY["nuke13"]
+
+
+def parse_torch_target(text: str) -> TorchTarget:
+    """Accepts a target key ('nuke16') or a Nuke version ('16', '15.1', '14.0v5'); ValueError otherwise."""
+    text = text.strip().lower()
+    if text in TORCH_TARGETS_BY_KEY:
+        return TORCH_TARGETS_BY_KEY[text]
+    version = text[4:] if text.startswith("nuke") else text
+    version = version.split("v")[0]
+    parts = version.split(".")
+    try:
+        major = int(parts[0])
+        minor = int(parts[1]) if len(parts) > 1 and parts[1] else 0
+    except ValueError:
+        raise ValueError("unknown target %r: use one of %s or a Nuke version such as 15.1"
+                         % (text, ", ".join(TORCH_TARGETS_BY_KEY)))
+    return torch_target_for_nuke(major, minor)
+
+
+def _lookup(key: str) -> TorchTarget:
+    return PROJECT_ENVIRONMENT if key == PROJECT_ENVIRONMENT.key else parse_torch_target(key)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key), or
+    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment)."""
+    parser = argparse.ArgumentParser(prog="python -m nuke_plugin.contract.torch_targets", description=main.__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY")
+    req = sub.add_parser("requirements", help="the pip requirements of one environment")
+    req.add_argument("key", help="project, a target key (nuke16) or a Nuke version (15.1)")
+    args = parser.parse_args(argv)
+    lines: List[str] = []
+    if args.command == "lanes":
+        lines = ["%s %s %s %s" % (t.lane, t.python_text, t.torch, t.key) for t in SUPPORTED_TARGETS]
+    else:
+        try:
+            lines = list(_lookup(args.key).requirements)
+        except ValueError as exc:
+            sys.stderr.write("%s\n" % exc)
+            return 2
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

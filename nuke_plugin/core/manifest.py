@@ -1,0 +1,160 @@
+"""Reads and checks the exporter's CorridorKey.json before anything is built from it (pure Python, no Nuke).
+
+Why check here: CatFileCreator's own errors are terse dialogs, and a half-written or foreign folder should be
+refused with a message that says which file is wrong and how to make a good one (re-run the export).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple
+
+from .. import contract
+from ..contract import manifest as schema
+from ..contract.files import sha256_of
+from ..contract.knob_spec import KnobSpec
+from .errors import ManifestError
+
+# Foundry's channel names that CatFileCreator accepts for Channels In / Channels Out.
+INFERENCE_CHANNELS = (
+    "rgba.red", "rgba.green", "rgba.blue", "rgba.alpha", "depth.Z", "forward.u", "forward.v", "backward.u",
+    "backward.v", "deep.front", "deep.back", "disparityL.x", "disparityL.y", "disparityR.x", "disparityR.y",
+    "mask.a", "rotopaint_mask.a", "mask_planartrack.a", "mask_splinewarp.a",
+)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RERUN = "Run the export again (CorridorKey > Build Model, or python -m exporter) to write a fresh pair."
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    """What the .cat builder and the gizmo need from an export."""
+
+    path: str                       # the manifest file
+    model_path: str                 # the .pt beside it
+    model_id: str
+    resolution: int
+    channels_in: Tuple[str, ...]
+    channels_out: Tuple[str, ...]
+    output_scale: int
+    knobs: Tuple[KnobSpec, ...]
+    model_sha256: str
+    torch_version: str
+    compatible_torch: Tuple[str, ...]  # the torch releases (so the Nuke releases) the .pt loads in
+    created_utc: str
+
+    @property
+    def directory(self) -> str:
+        return os.path.dirname(self.path)
+
+    def verify_model_file(self) -> None:
+        """Refuses a .pt that is not the one the manifest describes (e.g. a crash between the two writes)."""
+        if not self.model_sha256:
+            return
+        if sha256_of(self.model_path) != self.model_sha256:
+            raise ManifestError("%s does not match its manifest %s (different checksum): the two files come from "
+                                "different exports. %s" % (self.model_path, self.path, _RERUN))
+
+
+def manifest_path_in(folder_or_file: str) -> str:
+    if os.path.isdir(folder_or_file):
+        return os.path.join(folder_or_file, contract.MANIFEST_NAME)
+    return folder_or_file
+
+
+def _require(data: Dict[str, Any], key: str, path: str) -> Any:
+    """A required schema field, of the schema's type."""
+    field = schema.FIELDS_BY_KEY[key]
+    kind = field.kind
+    if key not in data:
+        raise ManifestError("%s has no %r entry. %s" % (path, key, _RERUN))
+    value = data[key]
+    if not schema.type_matches(field, value):
+        raise ManifestError("%s: %r should be %s, found %r. %s"
+                            % (path, key, kind.__name__, value, _RERUN))
+    return value
+
+
+def _optional(data: Dict[str, Any], key: str, default: Any) -> Any:
+    """An informative schema field: its value, or `default` when it is absent."""
+    return data.get(schema.FIELDS_BY_KEY[key].key, default)
+
+
+def _channels(data: Dict[str, Any], key: str, path: str) -> Tuple[str, ...]:
+    names = _require(data, key, path)
+    unknown = [c for c in names if c not in INFERENCE_CHANNELS]
+    if not names or unknown:
+        raise ManifestError("%s: %s must list Nuke channel names (%s); got %r. %s"
+                            % (path, key, ", ".join(INFERENCE_CHANNELS[:4]) + ", ...", names, _RERUN))
+    return tuple(names)
+
+
+def _knobs(data: Dict[str, Any], path: str) -> Tuple[KnobSpec, ...]:
+    entries = _require(data, "knobs", path)
+    knobs = []
+    for entry in entries:
+        try:
+            knob = KnobSpec.from_manifest(entry)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ManifestError("%s: a knob entry is malformed (%s: %s). %s" % (path, type(exc).__name__, exc, _RERUN))
+        if not _IDENTIFIER.match(knob.name):
+            raise ManifestError("%s: knob name %r is not a valid attribute name. %s" % (path, knob.name, _RERUN))
+        if entry.get("type", knob.torch_type) != knob.torch_type:
+            raise ManifestError("%s: knob %s says type %r but a %s knob drives a %s attribute. %s"
+                                % (path, knob.name, entry.get("type"), knob.kind, knob.torch_type, _RERUN))
+        knobs.append(knob)
+    names = [k.name for k in knobs]
+    if len(set(names)) != len(names):
+        raise ManifestError("%s: a knob is listed twice (%s). %s" % (path, ", ".join(names), _RERUN))
+    return tuple(knobs)
+
+
+def read_manifest(folder_or_file: str) -> ModelManifest:
+    """Loads the manifest from an export folder (or its path) and checks every field the build uses."""
+    path = os.path.abspath(manifest_path_in(folder_or_file))
+    if not os.path.isfile(path):
+        raise ManifestError("No %s in %s. Choose the folder the export wrote (it holds %s and %s), or run the "
+                            "export first." % (contract.MANIFEST_NAME, os.path.dirname(path), contract.PT_NAME,
+                                               contract.MANIFEST_NAME))
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise ManifestError("%s cannot be read as JSON (%s). %s" % (path, exc, _RERUN))
+    if not isinstance(data, dict) or data.get("format") != schema.FORMAT:
+        raise ManifestError("%s is not a CorridorKey export manifest (no \"format\": %r). %s"
+                            % (path, schema.FORMAT, _RERUN))
+    version = _require(data, "format_version", path)
+    if version > schema.FORMAT_VERSION:
+        raise ManifestError("%s was written by a newer exporter (manifest version %d; this plugin reads up to %d). "
+                            "Update the CorridorKey plugin." % (path, version, schema.FORMAT_VERSION))
+    model_file = _require(data, "model_file", path)
+    if os.path.basename(model_file) != model_file or not model_file.endswith(".pt"):
+        raise ManifestError("%s: model_file must be a .pt file name beside the manifest, got %r. %s"
+                            % (path, model_file, _RERUN))
+    model_path = os.path.join(os.path.dirname(path), model_file)
+    if not os.path.isfile(model_path):
+        raise ManifestError("%s names %s, which is missing from %s. %s"
+                            % (os.path.basename(path), model_file, os.path.dirname(path), _RERUN))
+    model_id = _require(data, "model_id", path)
+    if not model_id.strip():
+        raise ManifestError("%s: model_id is empty. %s" % (path, _RERUN))
+    scale = _require(data, "output_scale", path)
+    if scale < 1:
+        raise ManifestError("%s: output_scale must be 1 or more, got %d. %s" % (path, scale, _RERUN))
+    return ModelManifest(
+        path=path,
+        model_path=model_path,
+        model_id=model_id,
+        resolution=_require(data, "resolution", path),
+        channels_in=_channels(data, "channels_in", path),
+        channels_out=_channels(data, "channels_out", path),
+        output_scale=scale,
+        knobs=_knobs(data, path),
+        model_sha256=str(_optional(data, "model_sha256", "")),
+        torch_version=str(_optional(data, "torch_version", "unknown")),
+        compatible_torch=tuple(str(v) for v in _optional(data, "compatible_torch", None) or ()
+                               if isinstance(v, str)),
+        created_utc=str(_optional(data, "created_utc", "")),
+    )

@@ -1,0 +1,205 @@
+"""Per-user settings for Build Model, with environment-variable overrides for studios.
+
+Why a file of our own: an artist picks the checkpoint, export interpreter, resolution and target Nuke once, and
+the next Build Model should remember them. Why env vars on top: a TD pins a studio-wide interpreter or install
+folder for everybody (wrapper scripts, farm jobs) without touching anyone's file; a value set by an environment
+variable wins over the file, is shown as locked in the dialog and is never written back.
+
+The file lives at ``<Nuke's user folder>/CorridorKey/settings.json``. Nuke's user folder is ``.nuke`` under
+``HOME`` (on Windows ``HOME`` if set, else ``USERPROFILE``), the same rule Nuke itself follows;
+``CORRIDORKEY_HOME`` moves the whole CorridorKey folder and ``CORRIDORKEY_SETTINGS`` names the file itself.
+
+Pure Python 3.9+: no Nuke, no Qt, no torch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from dataclasses import dataclass, field, fields
+from typing import Dict, List, Mapping, Optional
+
+from .. import contract
+from ..contract.files import atomic_write
+from ..contract.torch_targets import DEFAULT_TORCH_TARGET, TORCH_TARGETS_BY_KEY, TorchTarget, parse_torch_target
+from .paths import nuke_user_dir
+
+SETTINGS_FILE_NAME = "settings.json"
+SETTINGS_FORMAT_VERSION = 1
+
+# Environment variable -> settings field. A studio sets these in its Nuke launcher.
+ENV_OVERRIDES = (
+    ("CORRIDORKEY_PYTHON", "python"),
+    ("CORRIDORKEY_CHECKPOINT", "checkpoint"),
+    ("CORRIDORKEY_INSTALL_DIR", "install_dir"),
+    ("CORRIDORKEY_BUILD_DIR", "build_dir"),
+    ("CORRIDORKEY_ENV_DIR", "env_dir"),
+    ("CORRIDORKEY_RESOLUTION", "resolution"),
+    ("CORRIDORKEY_TORCH", "torch_target"),
+)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Model resolution: what each choice costs. CPU figures measured by benchmarks/bench_resolutions.py (random
+# weights, 2 CPU cores, one 1920x1080 frame, torch 2.14.1). GPU memory was not measured on this project's
+# machines (no GPU was available); the same script prints it with --device cuda --half.
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolutionChoice:
+    value: int
+    summary: str
+    cost: str
+
+    @property
+    def label(self) -> str:
+        return "%d  (%s)" % (self.value, self.summary)
+
+
+RESOLUTIONS = (
+    ResolutionChoice(
+        2048, "native, best edges",
+        "Measured on CPU (2 cores): about 77 s per HD frame, 6.0 GB peak RAM. "
+        "GPU memory not measured; needs the most VRAM of the three."),
+    ResolutionChoice(
+        1536, "less GPU memory",
+        "Measured on CPU (2 cores): about 33 s per HD frame, 3.9 GB peak RAM. "
+        "GPU memory not measured; estimate: roughly 55-60 % of 2048's."),
+    ResolutionChoice(
+        1024, "smaller GPUs, softer edges",
+        "Measured on CPU (2 cores): about 12 s per HD frame, 2.3 GB peak RAM. "
+        "GPU memory not measured; estimate: roughly a quarter to a third of 2048's."),
+)
+RESOLUTIONS_BY_VALUE: Dict[int, ResolutionChoice] = {r.value: r for r in RESOLUTIONS}
+DEFAULT_RESOLUTION = contract.NATIVE_RESOLUTION
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Folders
+# --------------------------------------------------------------------------------------------------------------
+
+
+def corridorkey_home(environ: Optional[Mapping[str, str]] = None) -> str:
+    """Where our settings, builds and export environments live by default."""
+    env = os.environ if environ is None else environ
+    return env.get("CORRIDORKEY_HOME") or os.path.join(nuke_user_dir(env), contract.MODEL_ID)
+
+
+def settings_path(environ: Optional[Mapping[str, str]] = None) -> str:
+    env = os.environ if environ is None else environ
+    return env.get("CORRIDORKEY_SETTINGS") or os.path.join(corridorkey_home(env), SETTINGS_FILE_NAME)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The settings
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    """What Build Model remembers. Empty strings mean "find it for me"."""
+
+    python: str = ""           # export interpreter; "" = search (see runner.env_probe.candidate_interpreters)
+    checkpoint: str = ""       # CorridorKey .pth
+    install_dir: str = ""      # where the built node is installed; "" = the plugin's default
+    build_dir: str = ""        # where the exporter writes the .pt + manifest; "" = <CorridorKey home>/build
+    env_dir: str = ""          # where "Set up" creates the export environment; "" = <home>/envs/<target>
+    resolution: int = DEFAULT_RESOLUTION
+    torch_target: str = DEFAULT_TORCH_TARGET
+    # field name -> the environment variable that set it (those are locked in the dialog, never saved)
+    overrides: Dict[str, str] = field(default_factory=dict, compare=False)
+    # what the file held for overridden fields, so saving keeps the user's own value
+    _file_values: Dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def target(self) -> TorchTarget:
+        return TORCH_TARGETS_BY_KEY.get(self.torch_target, TORCH_TARGETS_BY_KEY[DEFAULT_TORCH_TARGET])
+
+    def resolved_build_dir(self, environ: Optional[Mapping[str, str]] = None) -> str:
+        return self.build_dir or os.path.join(corridorkey_home(environ), "build")
+
+    def resolved_env_dir(self, environ: Optional[Mapping[str, str]] = None) -> str:
+        return self.env_dir or os.path.join(corridorkey_home(environ), "envs", self.target.key)
+
+    def is_locked(self, name: str) -> bool:
+        return name in self.overrides
+
+    def to_dict(self) -> Dict[str, object]:
+        """The values as the user chose them (overridden fields keep what the file had)."""
+        out: Dict[str, object] = {}
+        for f in _persisted_fields():
+            out[f] = self._file_values.get(f, getattr(self, f)) if f in self.overrides else getattr(self, f)
+        return out
+
+
+def _persisted_fields() -> List[str]:
+    return [f.name for f in fields(Settings) if not f.name.startswith("_") and f.name != "overrides"]
+
+
+def _coerce(name: str, value: object) -> object:
+    """Type-check one value from the file or the environment; ValueError says what is wrong."""
+    if name == "resolution":
+        number = int(str(value).strip())
+        problem = contract.resolution_problem(number)
+        if problem:
+            raise ValueError(problem)
+        return number
+    if name == "torch_target":
+        return parse_torch_target(str(value)).key
+    if not isinstance(value, str):
+        raise ValueError("expected text, got %r" % (value,))
+    return value
+
+
+def load_settings(path: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Settings:
+    """Reads the file (missing or unreadable -> defaults, with a warning), then applies env overrides.
+
+    Never raises for a bad file: a broken settings file must not stop an artist from building.
+    """
+    env = os.environ if environ is None else environ
+    path = path or settings_path(env)
+    settings = Settings()
+    raw: Dict[str, object] = {}
+    if os.path.exists(path):
+        try:
+            with open(path, "r", encoding="utf-8") as handle:
+                loaded = json.load(handle)
+            if not isinstance(loaded, dict):
+                raise ValueError("the top level is not an object")
+            raw = loaded
+        except (OSError, ValueError) as exc:
+            warnings.warn("CorridorKey: ignoring unreadable settings file %s (%s); using defaults. Fix or delete "
+                          "it; the next save rewrites it." % (path, exc), RuntimeWarning, stacklevel=2)
+    for name in _persisted_fields():
+        if name in raw:
+            try:
+                setattr(settings, name, _coerce(name, raw[name]))
+            except (TypeError, ValueError) as exc:
+                warnings.warn("CorridorKey: settings file %s: ignoring %s (%s)" % (path, name, exc),
+                              RuntimeWarning, stacklevel=2)
+    for variable, name in ENV_OVERRIDES:
+        value = env.get(variable)
+        if value is None or value == "":
+            continue
+        try:
+            coerced = _coerce(name, value)
+        except ValueError as exc:
+            warnings.warn("CorridorKey: ignoring %s=%r (%s)" % (variable, value, exc), RuntimeWarning, stacklevel=2)
+            continue
+        settings._file_values[name] = getattr(settings, name)
+        setattr(settings, name, coerced)
+        settings.overrides[name] = variable
+    return settings
+
+
+def save_settings(settings: Settings, path: Optional[str] = None,
+                  environ: Optional[Mapping[str, str]] = None) -> str:
+    """Writes atomically (temp file + os.replace) so a crash never leaves half a settings file."""
+    path = path or settings_path(environ)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    payload = dict(settings.to_dict())
+    payload["format_version"] = SETTINGS_FORMAT_VERSION
+    atomic_write(path, json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    return path

@@ -1,0 +1,69 @@
+"""Puts a built model into its install folder all at once (pure Python: no Nuke).
+
+Why staged: every file is first written under a temporary name in the install folder and only then moved
+over the old one with os.replace, so a failure half-way (disk full, permissions) leaves the previous
+install as it was and no partial files. Putting the folder on Nuke's plugin path is nuke_plugin.host.plugin_path.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from typing import List, Optional, Tuple
+
+from ..contract.files import new_partial
+from .cattery import InstallLayout
+from .errors import InstallError
+
+
+def staging_path(folder: str, final_name: str) -> str:
+    """A fresh temporary name beside `final_name` (not created: CatFileCreator must not find a file there)."""
+    return new_partial(folder, final_name, keep_suffix=True, create=False)
+
+
+def _stage_text(folder: str, final_name: str, text: str) -> str:
+    path = staging_path(folder, final_name)
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+    return path
+
+
+def _stage_copy(folder: str, source: str, final_name: str) -> str:
+    path = staging_path(folder, final_name)
+    shutil.copyfile(source, path)
+    return path
+
+
+def ensure_folder(folder: str) -> None:
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise InstallError("Cannot create the install folder %s (%s). Choose another folder, or set "
+                           "CORRIDORKEY_INSTALL_DIR to one you can write." % (folder, exc.strerror or exc))
+    if not os.access(folder, os.W_OK):
+        raise InstallError("The install folder %s is not writable. Choose another folder, or set "
+                           "CORRIDORKEY_INSTALL_DIR to one you can write." % folder)
+
+
+def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: str,
+                  manifest: Optional[str] = None) -> List[str]:
+    """Moves `built_cat` (already in the install folder) and the texts into place; returns the final paths."""
+    ensure_folder(layout.root)
+    staged: List[Tuple[str, str]] = []
+    try:
+        staged.append((_stage_text(layout.root, os.path.basename(layout.gizmo), gizmo), layout.gizmo))
+        staged.append((_stage_text(layout.root, os.path.basename(layout.cat_json), cat_json), layout.cat_json))
+        if manifest:
+            staged.append((_stage_copy(layout.root, manifest, os.path.basename(layout.manifest)), layout.manifest))
+        # The .cat goes last: if an earlier move fails, the old .cat still sits beside a gizmo made from the
+        # same knob spec, and the new .cat stays under its temporary name for the caller to remove.
+        staged.append((built_cat, layout.cat))
+        for temp, final in staged:
+            os.replace(temp, final)
+    except OSError as exc:
+        raise InstallError("Installing into %s failed (%s); the previous install was left as it was."
+                           % (layout.root, exc.strerror or exc))
+    finally:
+        for temp, _ in staged:
+            if temp != built_cat and os.path.exists(temp):
+                os.remove(temp)
+    return [final for _, final in staged]

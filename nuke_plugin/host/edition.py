@@ -1,0 +1,24 @@
+"""The one edition rule: which Nukes can build a .cat (CatFileCreator), and what to tell the others."""
+from __future__ import annotations
+
+from typing import Any
+
+# nuke.env flags of the editions that have CatFileCreator.
+CAT_EDITION_FLAGS = ("nukex", "studio", "indie")
+EDITION_MESSAGE = ("Building the CorridorKey node needs NukeX, Nuke Studio or Nuke Indie: plain Nuke has no "
+                   "CatFileCreator. Build the model once in NukeX (or with the headless build on a machine that "
+                   "has NukeX); any Nuke, plain Nuke included, can then use the installed node.")
+
+
+def _env_flag(nuke: Any, key: str) -> bool:
+    try:
+        return bool(nuke.env[key])
+    except (KeyError, TypeError):
+        return False
+
+
+def cat_files_supported() -> bool:
+    """True in the editions that have CatFileCreator (NukeX, Studio, Indie)."""
+    import nuke
+
+    return any(_env_flag(nuke, key) for key in CAT_EDITION_FLAGS)

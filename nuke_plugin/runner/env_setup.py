@@ -1,0 +1,124 @@
+"""Creates the export environment: a venv holding the target Nuke's torch, torchvision, timm and numpy.
+
+Why: an artist should not need a terminal to get a working exporter. uv is used when it is on PATH (fast, and it
+can fetch a Python of the right version: torch 1.12 has no wheels past Python 3.10); otherwise the standard
+``python -m venv`` + pip. Each step is a plain command run through runner.process, so it streams its output,
+can be cancelled, and never runs on Nuke's UI thread (the caller owns the thread). A failed or cancelled
+creation removes the folder it made, so a half-built environment is never picked up later.
+
+Pure Python 3.9+: no Nuke, no torch.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from typing import Callable, List, Mapping, Optional, Sequence, Tuple
+
+from ..contract.torch_targets import TorchTarget
+from . import process
+from .env_probe import venv_python
+
+
+@dataclass(frozen=True)
+class Step:
+    description: str
+    argv: Tuple[str, ...]
+
+
+def find_uv(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
+    env = os.environ if environ is None else environ
+    return shutil.which("uv", path=env.get("PATH"))
+
+
+def _python_version(python: str) -> Optional[Tuple[int, int]]:
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                             env=process.child_environment(), timeout=20, universal_newlines=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    try:
+        major, minor = out.stdout.strip().split(".")
+        return int(major), int(minor)
+    except ValueError:
+        return None
+
+
+def find_base_python(target: TorchTarget, environ: Optional[Mapping[str, str]] = None,
+                     candidates: Optional[Sequence[str]] = None) -> Optional[str]:
+    """A Python on PATH of the target Nuke's own version (its torch's wheels exist for it)."""
+    env = os.environ if environ is None else environ
+    if candidates is None:
+        names = ["python" + target.python_text, "python3", "python"]
+        candidates = [p for p in (shutil.which(n, path=env.get("PATH")) for n in names) if p]
+    for python in candidates:
+        if _python_version(python) == target.python:
+            return python
+    return None
+
+
+def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None,
+                     base_python: Optional[str] = None) -> List[Step]:
+    """The commands that create `env_dir` for `target`. Needs uv or a base Python of a suitable version."""
+    if not target.supported:
+        raise ValueError(target.note)
+    python = venv_python(env_dir)
+    requirements = list(target.requirements)
+    if uv:
+        version = target.python_text
+        return [
+            Step("Creating the environment (Python %s) with uv" % version,
+                 (uv, "venv", "--python", version, env_dir)),
+            Step("Installing %s" % ", ".join(requirements),
+                 (uv, "pip", "install", "--python", python) + tuple(requirements)),
+        ]
+    if not base_python:
+        raise ValueError("No Python %s found to create the environment for torch %s. Install uv "
+                         "(https://docs.astral.sh/uv/) or that Python, or set CORRIDORKEY_PYTHON."
+                         % (target.python_text, target.torch))
+    return [
+        Step("Creating the environment with %s" % base_python, (base_python, "-m", "venv", env_dir)),
+        Step("Updating pip", (python, "-m", "pip", "install", "--upgrade", "pip")),
+        Step("Installing %s" % ", ".join(requirements),
+             (python, "-m", "pip", "install") + tuple(requirements)),
+    ]
+
+
+def describe_plan(steps: Sequence[Step]) -> str:
+    """The plan as shell commands, for the confirmation prompt and for TDs who prefer to run it themselves."""
+    return "\n".join(process.format_command(s.argv) for s in steps)
+
+
+def run_plan(steps: Sequence[Step], env_dir: str, on_message: Callable[[str, float], None],
+             is_cancelled: Callable[[], bool] = lambda: False,
+             environ: Optional[Mapping[str, str]] = None) -> process.CommandOutcome:
+    """Runs the steps in order (call from a worker thread). `on_message(text, fraction)` reports progress.
+
+    On failure or cancel the environment folder is removed if this run created it.
+    """
+    existed = os.path.exists(env_dir)
+    env = process.child_environment(environ)
+    env.pop("VIRTUAL_ENV", None)  # uv and pip would otherwise target the caller's venv
+    outcome = process.CommandOutcome(process.DONE, "Nothing to do.")
+    for index, step in enumerate(steps):
+        base = float(index) / len(steps)
+        on_message(step.description, base)
+
+        def relay(event, _base=base):
+            text = str(event.get("message", "")).strip()
+            if text:
+                on_message(text, _base)
+
+        outcome = process.run_streaming(step.argv, relay, is_cancelled, env=env, grace=5.0)
+        if not outcome.ok:
+            if not existed and os.path.isdir(env_dir):
+                shutil.rmtree(env_dir, ignore_errors=True)
+            if outcome.status == process.FAILED:
+                outcome.message = "%s failed: %s\nCommand: %s" % (
+                    step.description, outcome.message, process.format_command(step.argv))
+            return outcome
+    on_message("Environment ready: %s" % env_dir, 1.0)
+    outcome.message = "Environment ready: %s" % venv_python(env_dir)
+    return outcome

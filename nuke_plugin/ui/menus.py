@@ -1,0 +1,110 @@
+"""The CorridorKey menu (Build Model, Insert CorridorKey) and the Nodes-toolbar entry.
+
+Registration is idempotent: an item that already exists is removed before it is added again, so
+re-running menu.py (or a build registering the toolbar entry) never leaves duplicates. Commands are plain
+functions of this module; the Build Model dialog (nuke_plugin.ui.commands) is imported only when clicked,
+so a broken Qt set-up cannot stop Nuke from starting.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+from .. import contract
+from ..core.errors import CorridorKeyError
+from ..host.edition import EDITION_MESSAGE, cat_files_supported
+
+MENU_NAME = "CorridorKey"
+BUILD_MODEL = "Build Model"
+INSERT_NODE = "Insert CorridorKey"
+ABOUT = "Help and About"  # no "/": Nuke reads it as a submenu path
+TOOLBAR_ITEM = contract.MODEL_ID  # Nodes > CorridorKey > CorridorKey (also what Tab search lists)
+
+
+def _submenu(parent: Any, name: str) -> Any:
+    existing = parent.findItem(name)
+    return existing if existing is not None else parent.addMenu(name)
+
+
+def _command(menu: Any, name: str, command: Callable[[], Any], tooltip: str) -> Any:
+    while menu.findItem(name) is not None:
+        menu.removeItem(name)
+    return menu.addCommand(name, command, tooltip=tooltip)
+
+
+def build_model() -> None:
+    """Menu command: opens the Build Model dialog where CatFileCreator exists, else explains."""
+    import nuke
+
+    if not cat_files_supported():
+        nuke.message(EDITION_MESSAGE)
+        return
+    try:
+        from . import commands
+    except Exception as exc:  # any import failure must reach the user, not kill the menu
+        traceback.print_exc()
+        nuke.message("CorridorKey: the Build Model dialog could not be loaded (%s: %s).\nReinstall the CorridorKey "
+                     "plugin; the full error is in the Script Editor." % (type(exc).__name__, exc))
+        return
+    try:
+        commands.open_build_dialog(on_installed=register_node_entry)
+    except Exception as exc:  # a bug must reach the user, not kill the menu
+        traceback.print_exc()
+        nuke.message("CorridorKey: Build Model failed to open (%s: %s)." % (type(exc).__name__, exc))
+
+
+def about_command() -> None:
+    """Menu command: the About / Help window (comp-tree advice, colour contract, knobs)."""
+    import nuke
+
+    try:
+        from . import commands
+
+        commands.open_help()
+    except Exception as exc:  # a Qt problem must reach the user, not kill the menu
+        traceback.print_exc()
+        nuke.message("CorridorKey: the help window could not be opened (%s: %s)." % (type(exc).__name__, exc))
+
+
+def insert_command() -> None:
+    """Menu command: drops the node, or says how to get one."""
+    import nuke
+
+    from ..host.insert import insert_node
+
+    try:
+        insert_node()
+    except CorridorKeyError as exc:
+        nuke.message(str(exc))
+
+
+def register_node_entry() -> bool:
+    """Nodes toolbar > CorridorKey > CorridorKey (which Tab search lists too). False without a GUI."""
+    import nuke
+
+    if not _gui(nuke):
+        return False
+    toolbar = _submenu(nuke.menu("Nodes"), MENU_NAME)
+    _command(toolbar, TOOLBAR_ITEM, insert_command, "Insert a CorridorKey keyer on the selected node")
+    return True
+
+
+def register() -> bool:
+    """menu.py's entry point: the CorridorKey menu and the toolbar entry. False (and nothing done) without a GUI."""
+    import nuke
+
+    if not _gui(nuke):
+        return False
+    menu = _submenu(nuke.menu("Nuke"), MENU_NAME)
+    _command(menu, BUILD_MODEL, build_model, "Export the CorridorKey checkpoint and build the Nuke node")
+    _command(menu, INSERT_NODE, insert_command, "Insert a CorridorKey keyer on the selected node")
+    _command(menu, ABOUT, about_command, "How to use CorridorKey: the comp tree, hints, knobs, colour")
+    register_node_entry()
+    return True
+
+
+def _gui(nuke: Any) -> bool:
+    try:
+        return bool(nuke.env["gui"])
+    except (KeyError, TypeError):
+        return False

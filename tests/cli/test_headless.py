@@ -1,0 +1,189 @@
+"""Headless builds: the command line (real exporter, real subprocesses) and the script handed to NukeX, run
+against the strict fake Nuke - in-process, and end to end through a stand-in NukeX executable."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from nuke_plugin import contract
+from nuke_plugin.cli import headless
+from nuke_plugin.core.paths import plugin_root
+from nuke_plugin.host import nuke_build_script
+from nuke_plugin.runner import process
+
+ROOT = plugin_root()
+
+
+def headless_cli(args, home, timeout=600):
+    env = process.child_environment()
+    env.update({"HOME": str(home), "USERPROFILE": str(home), "PYTHONPATH": ROOT})
+    for name in list(env):
+        if name.startswith("CORRIDORKEY_"):
+            del env[name]
+    return subprocess.run([sys.executable, "-m", "nuke_plugin.headless"] + list(args), cwd=str(home), env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
+
+
+def export_copy(exported_model, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (exported_model.pt, exported_model.manifest):
+        shutil.copy(str(source), str(folder / source.name))
+    return folder
+
+
+def write_job(tmp_path, build, install, overwrite=False):
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"pt": str(build / contract.PT_NAME), "manifest": str(build / contract.MANIFEST_NAME),
+                               "install_dir": str(install), "overwrite": overwrite, "plugin_root": ROOT,
+                               "result": str(tmp_path / "job.result.json")}))
+    return job
+
+
+def read_result(tmp_path):
+    return json.loads((tmp_path / "job.result.json").read_text())
+
+
+# ---- the script NukeX runs, against the strict fake -------------------------------------------------------------
+
+
+def test_build_script_builds_the_cat_and_installs_the_gizmo(fake_nuke, tmp_path, exported_model):
+    fake_nuke.fake_set_gui(False)  # `Nuke -i script.py` runs without the node graph UI
+    build = export_copy(exported_model, tmp_path / "build")
+    install = tmp_path / "install"
+    assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
+    result = read_result(tmp_path)
+    assert result["status"] == "done", result
+    for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
+        assert (install / name).is_file(), name
+    assert result["details"]["install_dir"] == str(install) and result["details"]["node"] is None
+    assert not fake_nuke.dialogs, "a headless build must not pop up dialogs"
+
+
+def test_build_script_in_plain_nuke_says_nukex_is_needed(plain_nuke, tmp_path, exported_model):
+    build = export_copy(exported_model, tmp_path / "build")
+    assert nuke_build_script.main([str(write_job(tmp_path, build, tmp_path / "install"))]) == 1
+    result = read_result(tmp_path)
+    assert result["status"] == "failed" and result["kind"] == "user" and "NukeX" in result["message"]
+    assert not (tmp_path / "install" / contract.CAT_NAME).exists()
+
+
+def test_build_script_keeps_an_existing_install_unless_forced(fake_nuke, tmp_path, exported_model):
+    fake_nuke.fake_set_gui(False)
+    build = export_copy(exported_model, tmp_path / "build")
+    install = tmp_path / "install"
+    assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
+    first = (install / contract.CAT_NAME).read_bytes()
+    assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 1
+    result = read_result(tmp_path)
+    assert "--force" in result["message"] and (install / contract.CAT_NAME).read_bytes() == first
+    assert nuke_build_script.main([str(write_job(tmp_path, build, install, overwrite=True))]) == 0
+    assert read_result(tmp_path)["details"]["replaced"] is True
+
+
+def test_build_script_reports_a_missing_export(fake_nuke, tmp_path):
+    job = write_job(tmp_path, tmp_path / "nothing", tmp_path / "install")
+    assert nuke_build_script.main([str(job)]) == 1
+    assert "run the export first" in read_result(tmp_path)["message"]
+
+
+def test_build_script_needs_a_job(tmp_path, monkeypatch):
+    monkeypatch.delenv(nuke_build_script.JOB_VARIABLE, raising=False)
+    assert nuke_build_script.main([]) == 2
+    job = write_job(tmp_path, tmp_path, tmp_path)
+    monkeypatch.setenv(nuke_build_script.JOB_VARIABLE, str(job))
+    assert nuke_build_script.find_job(["1-10"]) == str(job)  # a frame range Nuke might leave is no job
+
+
+def test_nuke_command_line():
+    argv = headless.build_nuke_command("/opt/Nuke16.0v2/Nuke16.0", "/tmp/job.json")
+    assert argv == ["/opt/Nuke16.0v2/Nuke16.0", "--nukex", "-i", headless.BUILD_SCRIPT, "/tmp/job.json"]
+    assert "-t" not in argv  # terminal mode does not press createCatFile
+    assert os.path.isfile(headless.BUILD_SCRIPT)
+
+
+# ---- the command line ---------------------------------------------------------------------------------------------
+
+
+def test_headless_export_only(tmp_path, small_checkpoint):
+    out = tmp_path / "out"
+    run = headless_cli(["--checkpoint", str(small_checkpoint), "--output-dir", str(out), "--resolution", "128",
+                        "--python", sys.executable, "--target", "16"], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (out / contract.PT_NAME).is_file() and (out / contract.MANIFEST_NAME).is_file()
+    assert "Tracing the network" in run.stdout and "No --nuke given" in run.stdout
+    assert json.loads((out / contract.MANIFEST_NAME).read_text())["resolution"] == 128
+
+
+def test_headless_reports_the_exporters_refusal(tmp_path):
+    lfs = tmp_path / "CorridorKey.pth"
+    lfs.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n")
+    run = headless_cli(["--checkpoint", str(lfs), "--output-dir", str(tmp_path / "o"), "--resolution", "128",
+                        "--python", sys.executable, "--skip-probe"], tmp_path)
+    assert run.returncode == 2 and "LFS" in run.stderr
+    assert not (tmp_path / "o" / contract.PT_NAME).exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="venv layout")
+def test_headless_refuses_an_interpreter_without_torch(tmp_path):
+    venv = tmp_path / "bare"
+    subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    run = headless_cli(["--checkpoint", str(tmp_path / "ck.pth"), "--python", str(venv / "bin" / "python")],
+                       tmp_path)
+    assert run.returncode == 2
+    assert "cannot import torch" in run.stderr and "-m pip install torch==" in run.stderr
+
+
+def test_headless_needs_a_checkpoint(tmp_path):
+    run = headless_cli([], tmp_path)
+    assert run.returncode == 2 and "--checkpoint is required" in run.stderr
+
+
+STAND_IN_NUKE = """#!{python}
+# A stand-in NukeX executable for tests: checks the flags headless passes, installs the strict fake `nuke`,
+# then runs the given script as Nuke would.
+import runpy, sys
+sys.path.insert(0, {root!r})
+args = sys.argv[1:]
+assert args[:2] == ["--nukex", "-i"], args
+from tests.fake_nuke import FakeNuke
+fake = FakeNuke(home={home!r}, edition="nukex", gui=False, version=(16, 0, 2))
+# The real nuke module has scriptClear/scriptExit; the fake may not model them: add them if missing.
+if not hasattr(fake, "scriptClear"):
+    fake.scriptClear = lambda: None
+if not hasattr(fake, "scriptExit"):
+    fake.scriptExit = lambda: None
+sys.modules["nuke"] = fake
+sys.argv = args[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shebang stand-in executable")
+def test_headless_with_nukex_builds_everything(tmp_path, small_checkpoint):
+    nuke = tmp_path / "Nuke16.0"
+    nuke.write_text(STAND_IN_NUKE.format(python=sys.executable, root=ROOT, home=str(tmp_path)))
+    nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
+    install = tmp_path / "install"
+    run = headless_cli(["--checkpoint", str(small_checkpoint), "--output-dir", str(tmp_path / "out"),
+                        "--resolution", "128", "--python", sys.executable, "--nuke", str(nuke),
+                        "--install-dir", str(install)], tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "Built and installed" in run.stdout
+    for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
+        assert (install / name).is_file(), name
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in executable")
+def test_headless_when_nuke_does_not_run_the_script(tmp_path, exported_model):
+    nuke = tmp_path / "Nuke16.0"
+    nuke.write_text("#!/bin/sh\necho 'Foundry licence: no NukeX licence available' >&2\nexit 100\n")
+    nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
+    build = export_copy(exported_model, tmp_path / "build")
+    result = headless.run_nuke_build(str(nuke), ["--nukex", "-i"], str(build / contract.PT_NAME),
+                                     str(build / contract.MANIFEST_NAME), str(tmp_path / "install"), False, 60)
+    assert result["status"] == "failed" and "without running the build script" in result["message"]
+    assert "no NukeX licence" in result["message"]

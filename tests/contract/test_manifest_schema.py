@@ -1,0 +1,55 @@
+"""The manifest schema: one definition the exporter writes with and the Nuke side reads with."""
+import ast
+from pathlib import Path
+
+import pytest
+
+from nuke_plugin.contract import manifest as schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _record():
+    values = {str: "x", int: 1, list: [], dict: {}}
+    return {f.key: values[f.kind] for f in schema.FIELDS}
+
+
+def test_complete_accepts_exactly_the_schema_in_its_order():
+    record = dict(reversed(list(_record().items())))
+    assert list(schema.complete(record)) == list(schema.KEYS)
+
+
+@pytest.mark.parametrize("change, word", [
+    (lambda r: r.pop("model_file"), "missing ['model_file']"),
+    (lambda r: r.update(surprise=1), "unknown ['surprise']"),
+    (lambda r: r.update(resolution=True), "wrong type ['resolution']"),
+    (lambda r: r.update(knobs="a"), "wrong type ['knobs']"),
+])
+def test_complete_refuses_a_record_that_drifted_from_the_schema(change, word):
+    record = _record()
+    change(record)
+    with pytest.raises(ValueError, match=word.replace("[", r"\[").replace("]", r"\]")):
+        schema.complete(record)
+
+
+def test_the_reader_asks_only_for_schema_keys():
+    """Every key nuke_plugin/core/manifest.py reads (_require, _optional, _channels) is a schema field."""
+    tree = ast.parse((ROOT / "nuke_plugin" / "core" / "manifest.py").read_text(encoding="utf-8"))
+    asked = {node.args[1].value for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_require", "_optional", "_channels")
+             and isinstance(node.args[1], ast.Constant)}
+    assert asked and asked <= set(schema.KEYS), asked - set(schema.KEYS)
+    required = {f.key for f in schema.FIELDS if f.required}
+    assert required - {"format"} <= asked, required - asked  # "format" is checked against FORMAT itself
+
+
+def test_the_exporter_writes_every_schema_key(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("timm")
+    from exporter.manifest import build_manifest
+
+    pt = tmp_path / "CorridorKey.pt"
+    pt.write_bytes(b"not a zip")
+    info = build_manifest(str(pt), 128, "/c/CorridorKey.pth", "0" * 64, "1" * 64, -1, {"max_error": 0.0}, "nuke16")
+    assert list(info) == list(schema.KEYS)
+    assert schema.path_for(str(pt)) == str(tmp_path / "CorridorKey.json")

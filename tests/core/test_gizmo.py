@@ -1,0 +1,155 @@
+"""The generated CorridorKey.gizmo: valid, wired as the issue describes, and driven by the knob spec alone."""
+import json
+
+import pytest
+
+from nuke_plugin import contract
+from nuke_plugin.contract.knob_spec import ENUM, FLOAT, KNOBS, KnobSpec
+from nuke_plugin.core.cattery import cat_json_text
+from nuke_plugin.core.gizmo import (
+    HALF_PRECISION,
+    HINT_CHANNEL,
+    HINT_EXPRESSIONS,
+    OUTPUT_MODE,
+    TOGGLES,
+    USE_GPU,
+    gizmo_knob_names,
+    gizmo_text,
+    quote,
+)
+from tests.gizmo_validator import parse_serialise_knob, tokenize, validate_gizmo
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return validate_gizmo(gizmo_text(info="CorridorKey at 2048 px"))
+
+
+def _user(doc, name):
+    return doc.knob(name)
+
+
+def test_inputs_are_plate_and_hint(doc):
+    assert doc.header_values["inputs"].text == "2"
+    assert doc.input_named("Plate").knobs["number"].text == "0"
+    assert doc.input_named("Hint").knobs["number"].text == "1"
+
+
+@pytest.mark.parametrize("spec", KNOBS + (HINT_CHANNEL, OUTPUT_MODE), ids=lambda s: s.name)
+def test_every_knob_carries_its_spec(doc, spec):
+    knob = _user(doc, spec.name)
+    assert (knob.label, knob.tooltip) == (spec.label, spec.tooltip)
+    value = doc.header_values[spec.name].text
+    if spec.kind == FLOAT:
+        assert knob.type == 7
+        assert knob.range == (spec.low, spec.high)
+        assert float(value) == spec.default
+    else:
+        assert knob.type == 4
+        assert knob.items == spec.items
+        assert value == spec.items[spec.default]
+
+
+def test_panel_order_and_toggles(doc):
+    names = [k.name for k in doc.user_knobs if k.type not in (20, 26)]
+    assert names == gizmo_knob_names()
+    for toggle in TOGGLES:
+        assert _user(doc, toggle.name).type == 6
+        assert doc.header_values[toggle.name].text == ("true" if toggle.default else "false")
+    assert doc.knob("model_info").text == "CorridorKey at 2048 px"
+
+
+def test_hint_is_copied_into_the_fourth_channel_of_the_plate(doc):
+    copy = doc.node("CopyHint")
+    assert (copy.knobs["from0"].text, copy.knobs["to0"].text) == ("rgba.alpha", "rgba.alpha")
+    plate, hint = copy.inputs
+    assert plate.name == "Plate"
+    assert hint.name == "HintToAlpha" and hint.inputs[0].name == "Hint"
+    expression = hint.knobs["expr3"].text
+    for index, item in enumerate(HINT_CHANNEL.items):
+        assert "parent.hint_channel == %d ? %s" % (index, HINT_EXPRESSIONS[item]) in expression or \
+            index == len(HINT_CHANNEL.items) - 1 and HINT_EXPRESSIONS[item] in expression
+
+
+def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_knobs(doc):
+    inference = doc.node("Inference1")
+    assert inference.inputs[0].name == "CopyHint"
+    model_file = inference.knobs["modelFile"].text
+    assert model_file == "[lsearch -inline [plugins -all %s] *.cat]" % contract.CAT_NAME
+    assert "/" not in model_file and "\\" not in model_file
+    entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
+    assert entries == {k.name: '{"parent.%s"}' % k.name for k in KNOBS}
+    assert inference.knobs["useGPUIfAvailable"].expression == "parent.%s" % USE_GPU.name
+    assert inference.knobs["halfPrecision"].expression == "parent.%s" % HALF_PRECISION.name
+
+
+def test_colour_chain_and_output_choice(doc):
+    to_linear = doc.node("ToLinear")
+    assert (to_linear.knobs["colorspace_in"].text, to_linear.knobs["colorspace_out"].text) == ("sRGB", "linear")
+    assert to_linear.inputs[0].name == "Inference1"
+    switch = doc.node("OutputSelect")
+    assert switch.knobs["which"].expression == "parent.output_mode"
+    premult, straight, matte = switch.inputs
+    assert OUTPUT_MODE.items[0].startswith("Premultiplied") and premult.cls == "Premult"
+    assert premult.inputs[0] is to_linear
+    assert OUTPUT_MODE.items[1].startswith("Straight") and straight is to_linear
+    assert OUTPUT_MODE.items[2] == "Matte only" and matte.name == "MatteOnly" and matte.inputs[0] is to_linear
+    assert all(matte.knobs["expr%d" % i].text == "a" for i in range(4))
+    assert doc.output.inputs[0] is switch
+
+
+def test_a_different_knob_spec_changes_the_gizmo_accordingly():
+    knobs = (
+        KnobSpec("strength", FLOAT, "Strength", "How strong", 0.5, -1.0, 2.0),
+        KnobSpec("flavour", ENUM, "Flavour", "Which one", 2, items=("a b", "c", "d{e}")),
+    )
+    doc = validate_gizmo(gizmo_text(knobs, cat_name="Other.cat"))
+    assert doc.knob("strength").range == (-1.0, 2.0)
+    assert doc.header_values["strength"].text == "0.5"
+    assert doc.knob("flavour").items == ("a b", "c", "d{e}")
+    assert doc.header_values["flavour"].text == "d{e}"
+    inference = doc.node("Inference1")
+    assert set(parse_serialise_knob(inference.knobs["serialiseKnob"].text)) == {"strength", "flavour"}
+    assert "Other.cat" in inference.knobs["modelFile"].text
+    assert "despill_strength" not in gizmo_text(knobs)
+
+
+@pytest.mark.parametrize("text", ['plain', 'with "quotes"', "brackets [x] and {y}", "dollar $HOME", "back\\slash",
+                                  "two\nlines", "tab\tafter"])
+def test_quote_reads_back_exactly(text):
+    (command,) = tokenize("knob %s\n" % quote(text))
+    assert command[1].text == text
+
+
+def test_cat_json_is_cattery_metadata():
+    data = json.loads(cat_json_text(15.1))
+    assert data["minimum_nuke_version_required"] == 15.1
+    assert data["cats"] == [{"filepath": contract.GIZMO_NAME, "name": contract.MODEL_ID, "icon": ""}]
+    assert data["category"]
+
+
+def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / contract.GIZMO_NAME).write_text(gizmo_text())
+    fake_nuke.pluginAddPath(str(folder))
+    node = fake_nuke.createNode(contract.MODEL_ID)
+    for spec in KNOBS:
+        expected = spec.default if spec.kind == FLOAT else spec.items[spec.default]
+        assert node[spec.name].value() == expected
+        assert node[spec.name].label() == spec.label
+    assert node.maxInputs() == 2
+    # No .cat installed yet: the node loads but shows an error, as in Nuke.
+    assert node.hasError() and "cannot find model file" in node.error_message()
+    node["output_mode"].setValue("Matte only")
+    assert node.node("OutputSelect")["which"].value() == 2.0
+    node["useGPUIfAvailable"].setValue(False)
+    assert node.node("Inference1")["useGPUIfAvailable"].value() is False
+
+
+def test_generated_gizmo_matches_the_golden_file_byte_for_byte():
+    from tests.golden.regenerate import GIZMO, golden_gizmo
+
+    assert golden_gizmo() == GIZMO.read_bytes(), (
+        "The generated CorridorKey.gizmo changed. If that was meant, run `python -m tests.golden.regenerate` and "
+        "review `git diff tests/golden`.")

@@ -1,0 +1,183 @@
+"""Per-user settings: where they live, round trip, studio overrides, atomic save, tolerant load."""
+import json
+import os
+import re
+
+import pytest
+
+from nuke_plugin import contract
+from nuke_plugin.contract import files
+from nuke_plugin.contract import torch_targets as tt
+from nuke_plugin.core import settings as st
+
+
+def env_for(tmp_path, **extra):
+    env = {"HOME": str(tmp_path / "home")}
+    env.update(extra)
+    return env
+
+
+def test_file_lives_under_nukes_user_folder(tmp_path):
+    env = env_for(tmp_path)
+    assert st.settings_path(env) == os.path.join(str(tmp_path / "home"), ".nuke", contract.MODEL_ID,
+                                                 "settings.json")
+    assert st.settings_path(env_for(tmp_path, CORRIDORKEY_HOME=str(tmp_path / "ck"))) == str(
+        tmp_path / "ck" / "settings.json")
+    assert st.settings_path(env_for(tmp_path, CORRIDORKEY_SETTINGS=str(tmp_path / "s.json"))) == str(
+        tmp_path / "s.json")
+
+
+def test_defaults_when_there_is_no_file(tmp_path):
+    s = st.load_settings(environ=env_for(tmp_path))
+    assert s.resolution == contract.NATIVE_RESOLUTION == 2048
+    assert s.torch_target == tt.DEFAULT_TORCH_TARGET and s.python == "" and not s.overrides
+    assert s.resolved_build_dir(env_for(tmp_path)).endswith(os.path.join(".nuke", "CorridorKey", "build"))
+
+
+def test_round_trip(tmp_path):
+    env = env_for(tmp_path)
+    s = st.load_settings(environ=env)
+    s.checkpoint, s.resolution, s.torch_target, s.python = "/x/CorridorKey.pth", 1024, "nuke14", "/env/bin/python"
+    path = st.save_settings(s, environ=env)
+    assert json.loads(open(path).read())["resolution"] == 1024
+    again = st.load_settings(environ=env)
+    assert again == s
+
+
+def test_env_overrides_win_are_locked_and_never_saved(tmp_path):
+    env = env_for(tmp_path)
+    mine = st.load_settings(environ=env)
+    mine.python, mine.resolution = "/home/me/venv/bin/python", 1536
+    st.save_settings(mine, environ=env)
+
+    studio = dict(env, CORRIDORKEY_PYTHON="/studio/ck/bin/python", CORRIDORKEY_RESOLUTION="1024",
+                  CORRIDORKEY_TORCH="15.1", CORRIDORKEY_INSTALL_DIR="/studio/nuke/CorridorKey")
+    s = st.load_settings(environ=studio)
+    assert s.python == "/studio/ck/bin/python" and s.resolution == 1024
+    assert s.torch_target == "nuke15.1" and s.install_dir == "/studio/nuke/CorridorKey"
+    assert s.is_locked("python") and s.overrides["resolution"] == "CORRIDORKEY_RESOLUTION"
+    s.checkpoint = "/shots/CorridorKey.pth"
+    st.save_settings(s, environ=studio)
+    on_disk = json.loads(open(st.settings_path(env)).read())
+    assert on_disk["python"] == "/home/me/venv/bin/python" and on_disk["resolution"] == 1536
+    assert on_disk["checkpoint"] == "/shots/CorridorKey.pth"
+
+
+def test_bad_env_values_are_ignored_with_a_warning(tmp_path):
+    with pytest.warns(RuntimeWarning, match="CORRIDORKEY_RESOLUTION"):
+        s = st.load_settings(environ=env_for(tmp_path, CORRIDORKEY_RESOLUTION="2000"))
+    assert s.resolution == 2048 and not s.overrides
+    with pytest.warns(RuntimeWarning, match="CORRIDORKEY_TORCH"):
+        st.load_settings(environ=env_for(tmp_path, CORRIDORKEY_TORCH="banana"))
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", "\x00\x01"])
+def test_corrupt_file_gives_defaults_and_a_warning(tmp_path, content):
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        handle.write(content)
+    with pytest.warns(RuntimeWarning, match="unreadable settings"):
+        s = st.load_settings(environ=env)
+    assert s == st.Settings()
+    st.save_settings(s, environ=env)  # the next save repairs it
+    assert json.loads(open(path).read())["resolution"] == 2048
+
+
+def test_wrong_typed_field_is_dropped_the_rest_kept(tmp_path):
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        json.dump({"resolution": "huge", "checkpoint": "/a.pth", "python": 3}, handle)
+    with pytest.warns(RuntimeWarning):
+        s = st.load_settings(environ=env)
+    assert s.checkpoint == "/a.pth" and s.resolution == 2048 and s.python == ""
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    env = env_for(tmp_path)
+    s = st.load_settings(environ=env)
+    s.checkpoint = "/first.pth"
+    path = st.save_settings(s, environ=env)
+    before = open(path).read()
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "replace", explode)  # the new text is written, then the move fails
+    s.checkpoint = "/second.pth"
+    with pytest.raises(OSError):
+        st.save_settings(s, environ=env)
+    assert open(path).read() == before
+    assert os.listdir(os.path.dirname(path)) == ["settings.json"], "a temporary file was left behind"
+
+
+def _figures(text):
+    """(seconds per HD frame, peak GB) quoted in a cost text or a table row."""
+    seconds = re.search(r"(\d+(?:\.\d+)?) s per HD frame", text)
+    gigabytes = re.search(r"(\d+(?:\.\d+)?) GB peak RAM", text)
+    assert seconds and gigabytes, text
+    return float(seconds.group(1)), float(gigabytes.group(1))
+
+
+def test_resolution_choices_show_their_cost_honestly():
+    """The dialog's cost notes quote the same measured figures as the guide's table, and say what is estimated."""
+    assert [r.value for r in st.RESOLUTIONS] == [2048, 1536, 1024]
+    guide = open(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs", "artist_guide.md"),
+                 encoding="utf-8").read()
+    costs = {}
+    for r in st.RESOLUTIONS:
+        assert contract.resolution_problem(r.value) is None
+        assert r.cost.startswith("Measured on CPU")  # benchmarks/bench_resolutions.py
+        assert "GPU memory not measured" in r.cost
+        costs[r.value] = _figures(r.cost)
+        row = next(line for line in guide.splitlines() if line.strip().startswith("| %d " % r.value))
+        assert _figures(row) == costs[r.value], (r.value, row)
+    assert costs[2048] > costs[1536] > costs[1024]  # a larger model costs more, in time and in memory
+    for value in (1536, 1024):  # anything said about VRAM without a GPU is an estimate and says so
+        assert "estimate:" in st.RESOLUTIONS_BY_VALUE[value].cost
+    assert contract.resolution_problem(1000) and contract.resolution_problem(32)
+    assert contract.resolution_problem(8192) and contract.resolution_problem(128) is None
+
+
+@pytest.mark.parametrize("text,key", [("16", "nuke16"), ("17.0v2", "nuke16"), ("15.1", "nuke15.1"),
+                                      ("Nuke15.2", "nuke15.1"), ("15.0", "nuke14"), ("14", "nuke14"),
+                                      ("13.2", "nuke13"), ("nuke16", "nuke16")])
+def test_torch_target_for_each_nuke(text, key):
+    assert tt.parse_torch_target(text).key == key
+
+
+def test_torch_targets_pin_the_embedded_torch():
+    for target in tt.TORCH_TARGETS:
+        assert [r for r in target.requirements if r.startswith("torch==")] == ["torch==" + target.torch]
+        assert target.nuke in target.label and target.torch in target.label and target.python_text in target.label
+        if target.torch_tuple < (2, 3):  # numpy 2 breaks torch.from_numpy below torch 2.3
+            assert "numpy<2" in target.requirements
+    assert not tt.TORCH_TARGETS_BY_KEY["nuke13"].supported
+    assert [t.python for t in tt.SUPPORTED_TARGETS] == [(3, 11), (3, 10), (3, 9)]
+
+
+def test_torch_targets_command_prints_lanes_and_requirements(capsys):
+    assert tt.main(["lanes"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "torch-2.7.1 3.11 2.7.1 nuke16", "torch-2.1.1 3.10 2.1.1 nuke15.1", "torch-1.12.1 3.9 1.12.1 nuke14"]
+    assert tt.main(["requirements", "14"]) == 0
+    assert capsys.readouterr().out.split() == list(tt.TORCH_TARGETS_BY_KEY["nuke14"].requirements)
+    assert tt.main(["requirements", "project"]) == 0
+    assert capsys.readouterr().out.split()[0] == "torch==2.14.1"
+    assert tt.main(["requirements", "nuke-x"]) == 2
+
+
+def test_artist_guide_matches_the_specs():
+    """The guide's knob table is the generated one, and every studio variable is documented."""
+    from nuke_plugin.cli.knob_docs import knob_table
+
+    guide = open(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs", "artist_guide.md"),
+                 encoding="utf-8").read()
+    assert knob_table() in guide
+    for variable, _field in st.ENV_OVERRIDES:
+        assert "`%s`" % variable in guide
+    for target in tt.TORCH_TARGETS:
+        assert target.nuke in guide

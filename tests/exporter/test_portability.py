@@ -1,0 +1,173 @@
+"""The portable build: operators every supported Nuke's torch knows, attention without the fused op, a checkpoint
+reader that runs no code on torch 1.12, and the lanes' probe. Loading in the other torches themselves is
+tools/compat.sh's job (it needs their environments); here the same code runs against this torch."""
+import copy
+import io
+import json
+import os
+import pickle
+import sys
+
+import pytest
+import timm
+import torch
+import torch.nn.functional as F
+
+from exporter import lane_check, portability, safe_load
+from exporter.attention import PortableMaskUnitAttention, chunked_attention, make_attention_portable, query_chunk
+from exporter.errors import ExportError
+from exporter.network import ENCODER_NAME
+from nuke_plugin.contract import torch_targets
+from nuke_plugin.contract.knob_spec import KNOBS
+
+# Operators that a Nuke's libtorch was measured to refuse: the fused attention (absent before torch 2.0) and the
+# Lanczos resize that F.interpolate's scripted body names in recent torch (absent in 2.1 and 2.7).
+REFUSED_BY_OLD_NUKES = ("aten::scaled_dot_product_attention", "aten::_upsample_lanczos2d_aa")
+
+
+def test_default_export_uses_only_operators_proven_in_every_supported_nuke(exported_model):
+    module = torch.jit.load(str(exported_model.pt))
+    used = portability.operators(module)
+    proven = portability.load_proven()
+    assert set(used) <= set(proven["ops"])
+    assert not set(used) & set(REFUSED_BY_OLD_NUKES)
+    manifest = json.loads(exported_model.manifest.read_text())
+    for target in torch_targets.SUPPORTED_TARGETS:
+        assert target.torch in proven["torch"] and target.torch in manifest["compatible_torch"]
+    assert manifest["verified_torch"] == [torch.__version__.split("+")[0]]
+
+
+def test_an_operator_outside_the_proven_set_limits_the_build_to_its_own_torch(exported_model):
+    module = torch.jit.load(str(exported_model.pt))
+    proven = portability.load_proven()
+    narrowed = {"torch": proven["torch"], "ops": [op for op in proven["ops"] if op != "aten::matmul"]}
+    result = portability.compatible_torch(module, narrowed)
+    assert result == {"torch": [torch.__version__.split("+")[0]], "unproven_ops": ["aten::matmul"]}
+
+
+def test_operators_include_branches_that_never_run():
+    @torch.jit.script
+    def pick(x: torch.Tensor, flag: bool) -> torch.Tensor:
+        if flag:
+            return torch.sigmoid(x)
+        return torch.tanh(x)
+
+    class Wrapper(torch.nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return pick(x, False)
+
+    assert {"aten::sigmoid", "aten::tanh"} <= set(portability.operators(torch.jit.script(Wrapper())))
+
+
+@pytest.mark.parametrize("budget", [1 << 30, 64 * 1024, 4 * 7 * 40])
+def test_chunked_attention_is_exact_whatever_the_chunk(budget):
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(1, 2, 3, 37, 16) for _ in range(3))
+    expected = F.scaled_dot_product_attention(q, k, v)
+    got = chunked_attention(q, k, v, 16 ** -0.5, budget=budget)
+    assert float((got - expected).abs().max()) < 1e-5
+
+
+def test_query_chunk_bounds_the_score_matrix_at_model_resolution_2048():
+    # Hiera's first global stage at 2048: 8 heads over (2048 / 16)^2 = 16,384 tokens.
+    chunk = query_chunk(heads=8, queries=16384, keys=16384)
+    assert 8 * chunk * 16384 * 4 <= 256 * 1024 * 1024
+    assert chunk == 512
+    assert query_chunk(heads=8, queries=100, keys=100) == 100
+    assert query_chunk(heads=1 << 20, queries=10, keys=1 << 20) == 1
+
+
+def test_portable_attention_matches_timms_fused_attention_in_every_block_kind():
+    torch.manual_seed(0)
+    timm_encoder = timm.create_model(ENCODER_NAME, pretrained=False, features_only=True, img_size=128).eval()
+    portable = copy.deepcopy(timm_encoder)
+    swapped = make_attention_portable(portable)
+    blocks = list(portable.model.blocks)
+    assert swapped == len(blocks) == 24
+    kinds = {(b.attn.use_mask_unit_attn, b.attn.q_stride > 1) for b in blocks}
+    assert kinds == {(True, False), (True, True), (False, False), (False, True)}
+    assert all(isinstance(b.attn, PortableMaskUnitAttention) for b in blocks)
+    assert list(portable.state_dict()) == list(timm_encoder.state_dict())
+    x = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        for ours, theirs in zip(portable(x), timm_encoder(x)):
+            assert float((ours - theirs).abs().max()) < 1e-4
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def _torch_zip(obj) -> io.BytesIO:
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_restricted_unpickler_loads_a_state_dict_where_weights_only_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setattr(safe_load, "has_weights_only", lambda: False)
+    state = {"a.weight": torch.randn(3, 2), "b.bias": torch.nn.Parameter(torch.ones(4)), "n": torch.tensor(7)}
+    path = tmp_path / "ck.pth"
+    torch.save({"state_dict": state, "epoch": 3, "names": ["x", ("y", 1.5)]}, str(path))
+    loaded = safe_load.load_tensors(str(path))
+    assert loaded["epoch"] == 3 and loaded["names"] == ["x", ("y", 1.5)]
+    for key, value in state.items():
+        assert torch.equal(loaded["state_dict"][key], value.detach())
+
+
+def test_restricted_unpickler_refuses_code_before_importing_it(tmp_path, monkeypatch):
+    path = tmp_path / "evil.pth"
+    path.write_bytes(_torch_zip({"weights": torch.zeros(1), "payload": _RunsCode()}).getvalue())
+    monkeypatch.setattr(safe_load, "has_weights_only", lambda: False)
+    called = []
+    monkeypatch.setattr(os, "system", lambda command: called.append(command))
+    with pytest.raises(pickle.UnpicklingError, match="refusing posix.system|refusing nt.system"):
+        safe_load.load_tensors(str(path))
+    assert called == []
+
+
+def test_checkpoint_reader_on_the_fallback_path_turns_code_into_a_user_error(tmp_path, monkeypatch):
+    from exporter.checkpoint import read_state_dict
+
+    monkeypatch.setattr(safe_load, "has_weights_only", lambda: False)
+    path = tmp_path / "evil.pth"
+    path.write_bytes(_torch_zip(_RunsCode()).getvalue())
+    with pytest.raises(ExportError, match="not a readable PyTorch checkpoint"):
+        read_state_dict(str(path))
+
+
+def test_probe_plates_are_arithmetic_and_cover_the_awkward_values():
+    first = lane_check.probe_plate(37, 53)
+    assert torch.equal(first, lane_check.probe_plate(37, 53))
+    assert first.shape == (1, 4, 37, 53)
+    assert float(first.max()) == 4.0 and float(first.min()) < 0.0
+    assert set(torch.unique(first[0, 3]).tolist()) == {0.0, 1.0}
+
+
+def test_missing_operators_names_what_this_torch_lacks():
+    assert lane_check.missing_operators(["aten::add", "aten::no_such_operator"]) == ["aten::no_such_operator"]
+
+
+def test_knob_settings_move_every_knob_to_its_far_end_alone_and_together():
+    settings = portability.knob_settings(KNOBS)
+    names = [k.name for k in KNOBS]
+    assert settings[0] == {} and [list(s) for s in settings[1:-1]] == [[n] for n in names]
+    assert sorted(settings[-1]) == sorted(names)
+    for knob in KNOBS:
+        assert settings[-1][knob.name] != knob.default
+        assert type(settings[-1][knob.name]) is type(knob.clamp(knob.default))
+
+
+def test_verify_in_runs_the_saved_file_in_another_interpreter(exported_model):
+    figures = portability.verify_in(str(exported_model.pt), [sys.executable], KNOBS)
+    assert figures == {torch.__version__.split("+")[0]: 0.0}
+
+
+def test_verify_in_reports_an_interpreter_that_cannot_load_the_file(tmp_path, exported_model):
+    broken = tmp_path / "python"
+    broken.write_text("#!/bin/sh\necho 'RuntimeError: Unknown builtin op: aten::something' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    with pytest.raises(ExportError, match="(?s)does not run under .*Unknown builtin op"):
+        portability.verify_in(str(exported_model.pt), [str(broken)], KNOBS)

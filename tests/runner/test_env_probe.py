@@ -1,0 +1,219 @@
+"""The export-environment probe, run for real: this interpreter (has torch), a bare venv (has nothing), a
+hanging interpreter, a broken one; plus environment creation with stand-in installer commands."""
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY
+from nuke_plugin.core.settings import Settings
+from nuke_plugin.runner import env_probe, env_setup, process
+
+NUKE16 = TORCH_TARGETS_BY_KEY["nuke16"]
+NUKE14 = TORCH_TARGETS_BY_KEY["nuke14"]
+
+
+@pytest.fixture(scope="module")
+def bare_venv(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bare") / "venv"
+    subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", str(folder)])
+    return folder
+
+
+def executable(path, text):
+    path.write_text(text)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_probe_of_the_project_interpreter_finds_torch():
+    import timm
+    import torch
+
+    result = env_probe.probe(sys.executable, NUKE16)
+    assert result.python_version == "%d.%d.%d" % sys.version_info[:3]
+    assert result.versions["torch"] == torch.__version__.split("+")[0]
+    assert result.versions["timm"] == timm.__version__
+    assert not result.missing and result.ok, result.report()
+    assert result.cuda == torch.cuda.is_available()
+    # The project's torch makes builds that every supported Nuke loads: no advice to change it.
+    assert result.warnings == [] and result.fix == ""
+
+
+def test_an_unproven_torch_is_a_warning_that_points_at_set_up():
+    data = {"python": "3.11.7", "packages": {n: {"version": "2.5.0"} for n in env_probe.REQUIRED_PACKAGES}}
+    result = env_probe.interpret("/py", data, NUKE16)
+    assert result.ok and result.fix == ""
+    assert len(result.warnings) == 1
+    assert "torch 2.5.0 is not one this plugin was proven with (1.12.1, 2.1.1, 2.14.1, 2.7.1)" in result.warnings[0]
+    assert "Set up" in result.warnings[0]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="venv layout differs; covered by venv_python")
+def test_probe_of_a_bare_venv_lists_what_is_missing_and_the_fix(bare_venv):
+    python = env_probe.venv_python(str(bare_venv))
+    result = env_probe.probe(python, NUKE16)
+    assert not result.ok
+    assert result.missing == ["torch", "torchvision", "timm", "numpy"]
+    assert any(p.startswith("cannot import torch (ModuleNotFoundError") for p in result.problems)
+    assert result.fix == process.format_command(
+        [python, "-m", "pip", "install", "torch==2.7.1", "torchvision==0.22.1", "timm==1.0.30", "numpy<2"])
+    assert "torch MISSING" in result.summary()
+
+
+@pytest.mark.skipif(sys.version_info[:2] == (3, 9), reason="needs a Python other than Nuke 14's 3.9")
+def test_python_other_than_the_target_nukes_says_to_create_a_new_env(bare_venv):
+    result = env_probe.probe(env_probe.venv_python(str(bare_venv)), NUKE14)
+    assert not result.ok and result.fix == ""
+    assert any("uses Python 3.9: create it with Set up" in p for p in result.problems)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in interpreter")
+def test_hanging_interpreter_times_out_and_is_killed(tmp_path):
+    pidfile = tmp_path / "pid"
+    python = executable(tmp_path / "python", "#!/bin/sh\necho $$ > '%s'\nexec sleep 600\n" % pidfile)
+    started = time.monotonic()
+    result = env_probe.probe(python, NUKE16, timeout=1.0)
+    assert time.monotonic() - started < 15
+    assert result.timed_out and not result.ok
+    assert "did not answer within 1 s" in result.problems[0] and "import torch" in result.problems[0]
+    pid = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+            with open("/proc/%d/stat" % pid) as handle:
+                if handle.read().split(")")[-1].split()[0] == "Z":
+                    break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the hanging interpreter is still running")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in interpreter")
+def test_broken_interpreter_is_reported(tmp_path):
+    python = executable(tmp_path / "python", "#!/bin/sh\necho 'error while loading shared libraries' >&2\nexit 127\n")
+    result = env_probe.probe(python, NUKE16)
+    assert not result.ok and "is not a working Python" in result.problems[0]
+    assert "shared libraries" in result.problems[0]
+
+
+def test_missing_interpreter_file(tmp_path):
+    result = env_probe.probe(str(tmp_path / "nope" / "python"), NUKE16)
+    assert not result.ok and "does not exist" in result.problems[0] and "Set up" in result.fix
+
+
+def test_locate_prefers_the_configured_interpreter_then_corridorkey_envs(tmp_path, bare_venv):
+    env = {"HOME": str(tmp_path / "home")}
+    s = Settings(python="/configured/python")
+    assert env_probe.locate_interpreter(s, root=str(tmp_path), environ=env) == (
+        "/configured/python", "configured in Build Model")
+    s = Settings()
+    path, why = env_probe.locate_interpreter(s, root=str(tmp_path), environ=env)
+    assert path is None and "no export environment found" in why
+    # an environment next to the plugin is found
+    os.symlink(str(bare_venv), str(tmp_path / ".venv"))
+    path, why = env_probe.locate_interpreter(s, root=str(tmp_path), environ=env)
+    assert path == env_probe.venv_python(str(tmp_path / ".venv")) and "next to the plugin" in why
+    # the per-target environment made by Set up comes first
+    target_env = s.resolved_env_dir(env)
+    os.makedirs(os.path.dirname(target_env))
+    os.symlink(str(bare_venv), target_env)
+    path, why = env_probe.locate_interpreter(s, root=str(tmp_path), environ=env)
+    assert path == env_probe.venv_python(target_env) and "Nuke 16" in why
+
+
+def test_check_environment_without_any_env_offers_set_up(tmp_path):
+    result = env_probe.check_environment(Settings(), root=str(tmp_path), environ={"HOME": str(tmp_path)})
+    assert not result.ok and "Set up" in result.fix
+
+
+def test_unsupported_target_is_a_problem():
+    data = {"python": "3.8.10", "packages": {n: {"version": "1.6.0"} for n in env_probe.REQUIRED_PACKAGES}}
+    result = env_probe.interpret("/py", data, TORCH_TARGETS_BY_KEY["nuke13"])
+    assert not result.ok and "Not supported" in result.problems[0]
+
+
+# ---- creating the environment --------------------------------------------------------------------------------
+
+
+def test_plan_with_uv_and_with_pip(tmp_path):
+    env_dir = str(tmp_path / "env")
+    py = env_probe.venv_python(env_dir)
+    uv_plan = env_setup.plan_environment(env_dir, NUKE14, uv="/usr/bin/uv")
+    assert [s.argv for s in uv_plan] == [
+        ("/usr/bin/uv", "venv", "--python", "3.9", env_dir),
+        ("/usr/bin/uv", "pip", "install", "--python", py, "torch==1.12.1", "torchvision==0.13.1", "timm==1.0.30",
+         "numpy<2")]
+    pip_plan = env_setup.plan_environment(env_dir, NUKE16, base_python="/usr/bin/python3.11")
+    assert pip_plan[0].argv == ("/usr/bin/python3.11", "-m", "venv", env_dir)
+    assert pip_plan[-1].argv == (py, "-m", "pip", "install") + NUKE16.requirements
+    with pytest.raises(ValueError, match="No Python 3.9 found"):
+        env_setup.plan_environment(env_dir, NUKE14)
+    with pytest.raises(ValueError, match="Not supported"):
+        env_setup.plan_environment(env_dir, TORCH_TARGETS_BY_KEY["nuke13"], uv="uv")
+    assert "torch==1.12.1" in env_setup.describe_plan(uv_plan)
+
+
+def test_find_base_python_checks_the_version():
+    here = sys.executable
+    fits = sys.version_info[:2] == NUKE16.python
+    assert env_setup.find_base_python(NUKE16, candidates=[here]) == (here if fits else None)
+    assert env_setup.find_base_python(NUKE14 if fits else NUKE16, candidates=[here]) is None
+    assert env_setup.find_base_python(TORCH_TARGETS_BY_KEY["nuke13"], candidates=[here]) is None
+
+
+def test_run_plan_with_a_real_venv_and_a_stand_in_installer(tmp_path):
+    env_dir = str(tmp_path / "envs" / "nuke16")
+    installer = tmp_path / "installer.py"
+    installer.write_text(textwrap.dedent("""
+        import os, sys
+        target = sys.argv[1]
+        for package in sys.argv[2:]:
+            print("Collecting " + package, flush=True)
+        open(os.path.join(target, "installed.txt"), "w").write(" ".join(sys.argv[2:]))
+        print("Successfully installed " + " ".join(sys.argv[2:]))
+    """))
+    steps = [env_setup.Step("Creating the environment", (sys.executable, "-m", "venv", "--without-pip", env_dir)),
+             env_setup.Step("Installing", (sys.executable, str(installer), env_dir) + NUKE16.requirements)]
+    messages = []
+    outcome = env_setup.run_plan(steps, env_dir, lambda text, fraction: messages.append((text, fraction)))
+    assert outcome.ok, outcome.message
+    assert os.path.isfile(env_probe.venv_python(env_dir))
+    assert open(os.path.join(env_dir, "installed.txt")).read() == " ".join(NUKE16.requirements)
+    texts = [t for t, _ in messages]
+    assert texts[0] == "Creating the environment" and "Collecting torch==2.7.1" in texts
+    fractions = [f for _, f in messages]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
+def test_failed_install_removes_the_half_made_environment_and_says_why(tmp_path):
+    env_dir = str(tmp_path / "env")
+    failing = tmp_path / "fail.py"
+    failing.write_text("import sys\nsys.stderr.write('ERROR: No matching distribution found for torch==1.12.1\\n')\n"
+                       "sys.exit(1)\n")
+    steps = [env_setup.Step("Creating the environment", (sys.executable, "-m", "venv", "--without-pip", env_dir)),
+             env_setup.Step("Installing torch", (sys.executable, str(failing)))]
+    outcome = env_setup.run_plan(steps, env_dir, lambda t, f: None)
+    assert outcome.status == process.FAILED
+    assert "Installing torch failed" in outcome.message and "No matching distribution" in outcome.message
+    assert not os.path.exists(env_dir)
+
+
+def test_cancelled_install_removes_the_environment(tmp_path):
+    env_dir = str(tmp_path / "env")
+    slow = tmp_path / "slow.py"
+    slow.write_text("import time\nprint('Downloading torch', flush=True)\ntime.sleep(600)\n")
+    seen = []
+    steps = [env_setup.Step("Creating", (sys.executable, "-m", "venv", "--without-pip", env_dir)),
+             env_setup.Step("Installing", (sys.executable, str(slow)))]
+    outcome = env_setup.run_plan(steps, env_dir, lambda t, f: seen.append(t),
+                                 is_cancelled=lambda: "Downloading torch" in seen)
+    assert outcome.status == process.CANCELLED
+    assert not os.path.exists(env_dir)

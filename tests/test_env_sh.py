@@ -1,0 +1,32 @@
+"""tools/env.sh is sourced by the caller's shell: it must leave that shell's options as they were."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def ready_venv(tmp_path):
+    """An environment env.sh takes as already installed for extras "x" and no torch (so nothing is installed)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, str(venv / "bin" / "python"))
+    (venv / ".ck-installed-x__").touch()  # the stamp env.sh writes for `echo "x "`
+    return venv
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+@pytest.mark.parametrize("options", ["set +e +u +o pipefail", "set -e -u -o pipefail", "set -u"])
+def test_sourcing_env_sh_keeps_the_callers_shell_options(ready_venv, options):
+    script = (options + '\nbefore="$-:$(set -o | grep pipefail)"\nsource tools/env.sh x\n'
+              'after="$-:$(set -o | grep pipefail)"\necho "CK_PY=$CK_PY"\n'
+              '[ "$before" = "$after" ] || { echo "options changed: $before -> $after"; exit 3; }\n'
+              'declare -F _ck_env >/dev/null && { echo "helper function leaked"; exit 4; }\nexit 0\n')
+    env = dict(os.environ, CK_VENV=str(ready_venv), CK_TORCH="")
+    out = subprocess.run(["bash", "-c", script], cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "CK_PY=%s" % (ready_venv / "bin" / "python") in out.stdout

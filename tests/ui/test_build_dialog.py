@@ -1,0 +1,301 @@
+"""The Build Model and Help dialogs, driven offscreen as an artist would: typing, picking, clicking.
+
+Runs under whichever binding qt_compat picks (PySide6 here; tests/test_dialogs_qt5.py re-runs this file under
+PySide2 in its own interpreter).
+"""
+import importlib
+import os
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", reason="needs PySide6 or PySide2",
+                                exc_type=ImportError)
+from nuke_plugin.contract.knob_spec import KNOBS  # noqa: E402
+from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY  # noqa: E402
+from nuke_plugin.core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
+from nuke_plugin.core.settings import RESOLUTIONS_BY_VALUE, Settings, load_settings  # noqa: E402
+from nuke_plugin.runner import env_probe, env_setup, process  # noqa: E402
+from nuke_plugin.ui import build_dialog as dialogs  # noqa: E402
+from nuke_plugin.ui import help as help_window  # noqa: E402
+
+QtCore, QtWidgets = qt_compat.QtCore, qt_compat.QtWidgets
+QTest = importlib.import_module(qt_compat.QT_BINDING + ".QtTest").QTest
+LEFT = QtCore.Qt.LeftButton
+
+
+@pytest.fixture(scope="module")
+def app():
+    return qt_compat.application()
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the dialog")
+        QtWidgets.QApplication.processEvents()
+        time.sleep(0.01)
+
+
+def ready_probe(settings):
+    return env_probe.ProbeResult(python=settings.python or "/env/bin/python", ok=True, python_version="3.11.7",
+                                 versions={"torch": "2.7.1", "torchvision": "0.22.1", "timm": "1.0.31",
+                                           "numpy": "2.1.0"}, cuda=False)
+
+
+def type_into(edit, text):
+    edit.clear()
+    QTest.keyClicks(edit, text)
+    QTest.keyClick(edit, QtCore.Qt.Key_Return)
+
+
+def make_dialog(app, settings=None, **kwargs):
+    kwargs.setdefault("probe", ready_probe)
+    dialog = dialogs.BuildModelDialog(settings or Settings(), **kwargs)
+    dialog.show()
+    wait_until(lambda: not dialog.probing)
+    return dialog
+
+
+def test_binding_is_the_one_asked_for(app):
+    forced = os.environ.get(qt_compat.QT_API_VARIABLE)
+    if forced:
+        assert qt_compat.QT_BINDING.lower() == forced.lower()
+    else:
+        assert qt_compat.QT_BINDING in ("PySide6", "PySide2")
+
+
+def test_build_with_everything_chosen(app, tmp_path):
+    checkpoint = tmp_path / "CorridorKey.pth"
+    checkpoint.write_bytes(b"weights")
+    dialog = make_dialog(app)
+    type_into(dialog.checkpoint_edit, str(checkpoint))
+    dialog.resolution_combo.setCurrentIndex(dialog.resolution_combo.findData(1536))
+    dialog.target_combo.setCurrentIndex(dialog.target_combo.findData("nuke15.1"))
+    wait_until(lambda: not dialog.probing)
+    type_into(dialog.install_edit, str(tmp_path / "install"))
+    QTest.mouseClick(dialog.build_button, LEFT)
+    assert dialog.result() == QtWidgets.QDialog.Accepted, dialog.problems_label.text()
+    chosen = dialog.settings()
+    assert (chosen.checkpoint, chosen.resolution, chosen.torch_target, chosen.install_dir) == (
+        str(checkpoint), 1536, "nuke15.1", str(tmp_path / "install"))
+
+
+def test_resolution_choice_shows_its_cost(app):
+    dialog = make_dialog(app)
+    labels = [dialog.resolution_combo.itemText(i) for i in range(dialog.resolution_combo.count())]
+    assert labels[0].startswith("2048") and labels[1].startswith("1536") and labels[2].startswith("1024")
+    assert dialog.resolution_cost.text() == RESOLUTIONS_BY_VALUE[2048].cost
+    dialog.resolution_combo.setCurrentIndex(2)
+    assert dialog.resolution_cost.text() == RESOLUTIONS_BY_VALUE[1024].cost
+    assert "12 s per HD frame" in dialog.resolution_cost.text()
+
+
+def test_target_nuke_shows_the_environment_set_up_makes_and_nuke13_is_not_offered(app):
+    dialog = make_dialog(app)
+    dialog.target_combo.setCurrentIndex(dialog.target_combo.findData("nuke14"))
+    note = dialog.target_note.text()
+    assert "torch 1.12.1 environment on Python 3.9" in note and "load in every supported Nuke" in note
+    index = dialog.target_combo.findData("nuke13")
+    assert not dialog.target_combo.model().item(index).isEnabled()
+
+
+def test_build_is_refused_with_reasons_and_the_dialog_stays_open(app, tmp_path):
+    dialog = make_dialog(app)
+    QTest.mouseClick(dialog.build_button, LEFT)
+    assert dialog.isVisible() and dialog.result() != QtWidgets.QDialog.Accepted
+    assert "Choose the CorridorKey checkpoint" in dialog.problems_label.text()
+    type_into(dialog.checkpoint_edit, str(tmp_path / "missing.pth"))
+    QTest.mouseClick(dialog.build_button, LEFT)
+    assert "does not exist" in dialog.problems_label.text()
+
+
+def test_broken_interpreter_blocks_build_and_shows_the_fix(app, tmp_path):
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"x")
+
+    def missing_torch(settings):
+        data = {"python": "3.11.7", "packages": {"torch": {"error": "ModuleNotFoundError: No module named 'torch'"},
+                                                  "torchvision": {"error": "x"}, "timm": {"error": "x"},
+                                                  "numpy": {"version": "2.1.0"}}}
+        return env_probe.interpret("/env/bin/python", data, settings.target)
+
+    dialog = make_dialog(app, Settings(checkpoint=str(checkpoint)), probe=missing_torch)
+    assert "cannot import torch" in dialog.python_status.text()
+    assert "pip install torch==2.7.1" in dialog.python_status.text()
+    QTest.mouseClick(dialog.build_button, LEFT)
+    assert dialog.result() != QtWidgets.QDialog.Accepted
+    assert "export Python is not ready" in dialog.problems_label.text()
+
+
+def test_the_check_runs_in_the_background_and_the_dialog_stays_responsive(app, tmp_path):
+    release = threading.Event()
+
+    def slow_probe(settings):
+        release.wait(30)
+        return ready_probe(settings)
+
+    dialog = dialogs.BuildModelDialog(Settings(), probe=slow_probe)
+    dialog.show()
+    assert dialog.probing and "Checking" in dialog.python_status.text()
+    QTest.keyClicks(dialog.checkpoint_edit, "typing while it checks")  # the UI thread is free
+    assert dialog.checkpoint_edit.text() == "typing while it checks"
+    QTest.mouseClick(dialog.build_button, LEFT)
+    assert "Still checking" in dialog.problems_label.text()
+    release.set()
+    wait_until(lambda: not dialog.probing)
+    assert dialog.probe_result.ok and "torch 2.7.1" in dialog.python_status.text()
+
+
+def test_real_probe_of_a_typed_interpreter(app):
+    pytest.importorskip("torch", reason="this interpreter has no torch (the PySide2 lane)")
+    import torch
+
+    dialog = make_dialog(app, probe=env_probe.check_environment)
+    type_into(dialog.python_edit, sys.executable)
+    wait_until(lambda: not dialog.probing, timeout=120)
+    assert dialog.probe_result.python == sys.executable
+    assert "torch %s" % torch.__version__.split("+")[0] in dialog.python_status.text()
+
+
+def test_studio_locked_fields_are_disabled(app, tmp_path):
+    settings = load_settings(environ={"HOME": str(tmp_path), "CORRIDORKEY_PYTHON": "/studio/bin/python",
+                                      "CORRIDORKEY_RESOLUTION": "1024"})
+    dialog = make_dialog(app, settings)
+    assert not dialog.python_edit.isEnabled() and not dialog.setup_button.isEnabled()
+    assert "CORRIDORKEY_PYTHON" in dialog.python_edit.toolTip()
+    assert not dialog.resolution_combo.isEnabled() and dialog.settings().resolution == 1024
+    assert dialog.checkpoint_edit.isEnabled()
+
+
+def _click_when_modal_appears(button_role_text, seen):
+    """Answers the next modal message box like a person would, remembering its text."""
+    def answer():
+        box = QtWidgets.QApplication.activeModalWidget()
+        if not isinstance(box, QtWidgets.QMessageBox):
+            QtCore.QTimer.singleShot(20, answer)
+            return
+        seen.append(box.text())
+        for button in box.buttons():
+            if button.text().replace("&", "") == button_role_text:
+                QTest.mouseClick(button, LEFT)
+                return
+        raise AssertionError("no %s button" % button_role_text)
+    QtCore.QTimer.singleShot(20, answer)
+
+
+def _stand_in_plan(tmp_path, installer_body):
+    installer = tmp_path / "installer.py"
+    installer.write_text(textwrap.dedent(installer_body))
+
+    def plan(settings):
+        env_dir = settings.resolved_env_dir()
+        return [env_setup.Step("Creating the environment",
+                               (sys.executable, "-m", "venv", "--without-pip", env_dir)),
+                env_setup.Step("Installing packages", (sys.executable, str(installer)))]
+    return plan
+
+
+def test_set_up_asks_then_creates_the_environment_with_progress(app, tmp_path):
+    env_dir = tmp_path / "envs" / "nuke16"
+    probes = []
+
+    def probe(settings):
+        probes.append(settings)
+        return ready_probe(settings)
+
+    plan = _stand_in_plan(tmp_path, """
+        import time
+        for step in ("Collecting torch==2.7.1", "Collecting timm", "Successfully installed torch timm"):
+            print(step, flush=True)
+            time.sleep(0.05)
+    """)
+    dialog = make_dialog(app, Settings(env_dir=str(env_dir)), probe=probe, plan=plan)
+    messages = []
+    dialog._relay.setup_message.connect(lambda text, fraction: messages.append(text))
+    seen = []
+    _click_when_modal_appears("Yes", seen)
+    QTest.mouseClick(dialog.setup_button, LEFT)
+    assert "torch 2.7" in seen[0] and str(env_dir) in seen[0] and "-m venv" in seen[0]
+    assert dialog.setup_running and not dialog.build_button.isEnabled()
+    wait_until(lambda: not dialog.setup_running)
+    assert dialog.setup_outcome.ok, dialog.setup_outcome.message
+    assert os.path.isfile(env_probe.venv_python(str(env_dir)))
+    assert "Collecting torch==2.7.1" in messages and "Creating the environment" in messages
+    wait_until(lambda: not dialog.probing)
+    assert len(probes) == 2 and dialog.build_button.isEnabled()  # checked again once ready
+
+
+def test_set_up_declined_does_nothing(app, tmp_path):
+    env_dir = tmp_path / "env"
+    plan = _stand_in_plan(tmp_path, "print('should not run')\n")
+    dialog = make_dialog(app, Settings(env_dir=str(env_dir)), plan=plan)
+    seen = []
+    _click_when_modal_appears("No", seen)
+    QTest.mouseClick(dialog.setup_button, LEFT)
+    assert seen and not dialog.setup_running and not env_dir.exists()
+
+
+def test_set_up_can_be_stopped_and_leaves_no_half_environment(app, tmp_path):
+    env_dir = tmp_path / "env"
+    plan = _stand_in_plan(tmp_path, "import time\nprint('Downloading torch', flush=True)\ntime.sleep(600)\n")
+    dialog = make_dialog(app, Settings(env_dir=str(env_dir)), plan=plan, confirm=lambda title, text: True)
+    QTest.mouseClick(dialog.setup_button, LEFT)
+    wait_until(lambda: "Downloading torch" in dialog.python_status.text())
+    assert dialog.setup_cancel.isVisible()
+    QTest.mouseClick(dialog.setup_cancel, LEFT)
+    wait_until(lambda: not dialog.setup_running, timeout=30)
+    assert dialog.setup_outcome.status == process.CANCELLED
+    assert not env_dir.exists() and "Cancelled" in dialog.python_status.text()
+
+
+def test_set_up_without_uv_or_python_explains(app, tmp_path):
+    def impossible(settings):
+        raise ValueError("No Python 3.7-3.10 found to create the environment for torch 1.12.")
+
+    dialog = make_dialog(app, plan=impossible)
+    QTest.mouseClick(dialog.setup_button, LEFT)
+    assert "No Python 3.7-3.10 found" in dialog.python_status.text() and not dialog.setup_running
+
+
+def test_cancel_closes_without_building(app):
+    dialog = make_dialog(app)
+    QTest.mouseClick(dialog.cancel_button, LEFT)
+    assert dialog.result() == QtWidgets.QDialog.Rejected and not dialog.isVisible()
+
+
+def test_help_dialog_opens_from_the_button_with_the_comp_advice(app):
+    dialog = make_dialog(app)
+    shown = []
+
+    def read_and_close():
+        helper = QtWidgets.QApplication.activeModalWidget()
+        if not isinstance(helper, help_window.AboutDialog):
+            QtCore.QTimer.singleShot(20, read_and_close)
+            return
+        shown.append(helper.text.toPlainText())
+        helper.reject()
+
+    QtCore.QTimer.singleShot(20, read_and_close)
+    QTest.mouseClick(dialog.help_button, LEFT)
+    text = shown[0]
+    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE):
+        assert knob.label in text and knob.tooltip in text
+    for toggle in TOGGLES:
+        assert toggle.label in text
+    for phrase in ("slightly eroded", "Merge (over)", "premultiplied by the matte", "Set Input Gamma to how",
+                   OUTPUT_MODE.items[0]):
+        assert phrase in text
+    assert dialog.isVisible()  # back to the build dialog
+
+
+def test_help_lists_every_target_torch_somewhere_the_artist_can_see(app):
+    dialog = make_dialog(app)
+    for key, target in TORCH_TARGETS_BY_KEY.items():
+        dialog.target_combo.setCurrentIndex(dialog.target_combo.findData(key))
+        assert target.nuke in dialog.target_combo.currentText()

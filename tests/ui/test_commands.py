@@ -1,0 +1,56 @@
+"""The menu commands that open windows: Build Model in plain Nuke, and the whole artist path from the dialog to
+the background build (the real exporter, the fake Nuke, a real Qt dialog offscreen)."""
+import json
+import os
+import sys
+
+import pytest
+
+from nuke_plugin.host import build_job
+from nuke_plugin.host.edition import EDITION_MESSAGE
+from nuke_plugin.runner import process
+from nuke_plugin.ui import commands
+from tests.host.test_build_job import MainThreadFinish
+
+
+def test_build_model_in_plain_nuke_explains_why_not(plain_nuke):
+    assert commands.open_build_dialog() is None
+    shown, = plain_nuke.fake_dialogs_of("message")
+    assert shown == EDITION_MESSAGE
+
+
+def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypatch, small_checkpoint):
+    """The whole artist path: menu -> dialog (filled in and Build clicked) -> background build -> main thread."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", exc_type=ImportError)
+    from nuke_plugin.ui import build_dialog as dialogs
+
+    QtCore, QtWidgets = qt_compat.QtCore, qt_compat.QtWidgets
+    qt_compat.application()
+    monkeypatch.setenv("CORRIDORKEY_PYTHON", sys.executable)
+    monkeypatch.setenv("CORRIDORKEY_BUILD_DIR", str(tmp_path / "build"))
+    finish = MainThreadFinish(fake_nuke)
+    monkeypatch.setattr(build_job, "default_finish", finish)
+    seen = {}
+
+    def artist():
+        dialog = QtWidgets.QApplication.activeModalWidget()
+        if not isinstance(dialog, dialogs.BuildModelDialog) or dialog.probing:
+            QtCore.QTimer.singleShot(50, artist)
+            return
+        seen["target"] = dialog.settings().torch_target
+        dialog.checkpoint_edit.setText(str(small_checkpoint))
+        dialog.resolution_combo.addItem("128 (test)", 128)
+        dialog.resolution_combo.setCurrentIndex(dialog.resolution_combo.count() - 1)
+        dialog.build_button.click()
+        seen["problems"] = dialog.problems_label.text()
+
+    QtCore.QTimer.singleShot(50, artist)
+    job = commands.open_build_dialog()
+    assert job is not None, seen
+    assert seen["target"] == "nuke15.1"  # first run: the running Nuke (15.1 in the fake) is pre-selected
+    fake_nuke.fake_run_event_loop(job.thread, timeout=300)
+    assert job.result.status == process.DONE, job.result.message
+    assert finish.calls and finish.calls[0][3] is True
+    saved = json.load(open(str(tmp_path / "home" / ".nuke" / "CorridorKey" / "settings.json")))
+    assert saved["checkpoint"] == str(small_checkpoint) and saved["python"] == ""  # env override not saved

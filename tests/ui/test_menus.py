@@ -1,0 +1,118 @@
+"""Menus: registered once however often menu.py runs, and every command tells the artist what to do."""
+import os
+import sys
+
+import pytest
+
+from nuke_plugin import contract
+from nuke_plugin.core.cattery import default_install_dir
+from nuke_plugin.core.gizmo import gizmo_text
+from nuke_plugin.host.edition import EDITION_MESSAGE
+from nuke_plugin.ui import menus
+
+EXPECTED_NUKE_MENU = ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
+                      "CorridorKey/Help and About"]
+EXPECTED_NODES_MENU = ["CorridorKey", "CorridorKey/CorridorKey"]
+
+
+def test_register_adds_the_menu_and_the_toolbar_entry_once(fake_nuke):
+    for _ in range(3):
+        assert menus.register() is True
+    assert fake_nuke.menu("Nuke").walk() == EXPECTED_NUKE_MENU
+    assert fake_nuke.menu("Nodes").walk() == EXPECTED_NODES_MENU
+
+
+def test_register_keeps_other_tools_in_a_shared_menu(fake_nuke):
+    fake_nuke.menu("Nuke").addCommand("CorridorKey/Studio Tool", "nuke.tprint('x')")
+    menus.register()
+    menus.register()
+    assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Studio Tool"] + EXPECTED_NUKE_MENU[1:]
+
+
+def test_without_a_gui_nothing_is_registered(fake_nuke):
+    fake_nuke.fake_set_gui(False)
+    assert menus.register() is False
+    assert menus.register_node_entry() is False
+
+
+def _invoke(fake_nuke, path):
+    fake_nuke.menu("Nuke").findItem(path).invoke()
+
+
+def _break_dialog_import(monkeypatch):
+    """Makes `from nuke_plugin.ui import commands` fail as a missing or broken module does."""
+    import nuke_plugin.ui
+
+    monkeypatch.delattr(nuke_plugin.ui, "commands", raising=False)
+    monkeypatch.setitem(sys.modules, "nuke_plugin.ui.commands", None)
+
+
+def test_build_model_in_plain_nuke_explains_and_loads_no_dialog(plain_nuke, monkeypatch):
+    _break_dialog_import(monkeypatch)  # any import attempt would show a different message
+    menus.register()
+    _invoke(plain_nuke, "CorridorKey/Build Model")
+    assert plain_nuke.fake_dialogs_of("message") == [EDITION_MESSAGE]
+    assert "NukeX" in EDITION_MESSAGE and "plain Nuke" in EDITION_MESSAGE
+
+
+def test_build_model_reports_a_dialog_that_cannot_be_imported(fake_nuke, monkeypatch):
+    _break_dialog_import(monkeypatch)
+    menus.register()
+    _invoke(fake_nuke, "CorridorKey/Build Model")
+    (message,) = fake_nuke.fake_dialogs_of("message")
+    assert "could not be loaded" in message and "nuke_plugin.ui.commands" in message
+
+
+def test_help_reports_a_window_that_cannot_be_opened(fake_nuke, monkeypatch):
+    _break_dialog_import(monkeypatch)
+    menus.register()
+    _invoke(fake_nuke, "CorridorKey/Help and About")
+    (message,) = fake_nuke.fake_dialogs_of("message")
+    assert "help window could not be opened" in message
+
+
+def test_insert_without_a_build_says_how_to_get_one(fake_nuke):
+    menus.register()
+    _invoke(fake_nuke, "CorridorKey/Insert CorridorKey")
+    (message,) = fake_nuke.fake_dialogs_of("message")
+    assert "not installed yet" in message and "Build Model" in message
+    assert fake_nuke.allNodes() == []
+
+
+def _install_without_nuke(folder):
+    os.makedirs(folder)
+    with open(os.path.join(folder, contract.GIZMO_NAME), "w") as handle:
+        handle.write(gizmo_text())
+    with open(os.path.join(folder, contract.CAT_NAME), "w") as handle:
+        handle.write("built elsewhere")
+
+
+def test_toolbar_entry_drops_an_installed_node_on_the_selection(fake_nuke):
+    _install_without_nuke(default_install_dir())  # e.g. a build made on another machine
+    menus.register()
+    plate = fake_nuke.nodes.Read()
+    plate.setSelected(True)
+    fake_nuke.menu("Nodes").findItem("CorridorKey/CorridorKey").invoke()
+    (node,) = fake_nuke.allNodes(contract.MODEL_ID)
+    assert node.input(0) is plate and fake_nuke.dialogs == []
+    assert fake_nuke.pluginPath()[0] == default_install_dir()
+
+
+@pytest.mark.parametrize("edition", ["nukex", "nuke"])
+def test_insert_works_in_every_edition(fake_nuke, edition):
+    fake_nuke.fake_set_edition(edition)
+    _install_without_nuke(default_install_dir())
+    menus.insert_command()
+    assert len(fake_nuke.allNodes(contract.MODEL_ID)) == 1
+
+
+def test_build_model_hands_the_toolbar_registration_to_the_build(fake_nuke, monkeypatch):
+    """The build job reaches the menu only through this callback (host never imports ui)."""
+    from nuke_plugin.ui import commands
+
+    seen = {}
+    monkeypatch.setattr(commands, "open_build_dialog", lambda **kwargs: seen.update(kwargs))
+    menus.register()
+    _invoke(fake_nuke, "CorridorKey/Build Model")
+    assert seen == {"on_installed": menus.register_node_entry}
+    assert not fake_nuke.fake_dialogs_of("message")
