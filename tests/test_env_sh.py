@@ -1,5 +1,6 @@
 """tools/env.sh is sourced by the caller's shell: it must leave that shell's options as they were."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,26 @@ def test_sourcing_env_sh_keeps_the_callers_shell_options(ready_venv, options):
     out = subprocess.run(["bash", "-c", script], cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "CK_PY=%s" % (ready_venv / "bin" / "python") in out.stdout
+
+
+def _stamp_name(extras, torch_pair):
+    """The stamp env.sh writes: `echo "$extras $torch_pair" | tr -c 'A-Za-z0-9._=-' '_'`."""
+    return ".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", "%s %s\n" % (extras, torch_pair))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_default_pins_come_from_the_one_torch_table(tmp_path):
+    """With CK_TORCH unset, env.sh installs the table's "project" requirements (here: already installed)."""
+    from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT
+
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    os.symlink(sys.executable, str(venv / "bin" / "python"))
+    (venv / _stamp_name("x", " ".join(PROJECT_ENVIRONMENT.requirements))).touch()
+    env = dict(os.environ, CK_VENV=str(venv), CK_PYTHON=sys.executable)
+    env.pop("CK_TORCH", None)
+    out = subprocess.run(["bash", "-c", "source tools/env.sh x && echo CK_PY=$CK_PY"], cwd=str(ROOT), env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "[env] installing" not in out.stderr, out.stderr  # the stamp of the table's pins was found
+    assert "CK_PY=" in out.stdout

@@ -40,3 +40,15 @@ def test_console_scripts_run_what_python_m_runs(script, module):
     else:
         documented = importlib.import_module(module).main
     assert entry is documented
+
+
+def test_the_export_extra_agrees_with_the_torch_table():
+    """pyproject.toml holds floors, never pins of its own: the pins are the one table."""
+    from nuke_plugin.contract.torch_targets import SUPPORTED_TARGETS, TIMM_PIN, version_tuple
+
+    requirements = _pyproject()["project"]["optional-dependencies"]["export"]
+    extra = {re.split(r"[<>=!~ ]", r, maxsplit=1)[0]: r for r in requirements}
+    oldest = min(SUPPORTED_TARGETS, key=lambda t: version_tuple(t.torch))
+    assert extra["torch"] == "torch>=" + oldest.torch
+    assert extra["timm"] == "timm>=" + TIMM_PIN.split("==")[1]
+    assert not any("==" in r for r in extra.values())
