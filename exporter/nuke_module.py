@@ -43,7 +43,7 @@ class CorridorKeyNuke(nn.Module):
     """Nuke-facing CorridorKey: knob attributes read on every call, network traced at `resolution`."""
 
     __constants__ = ["resolution", "despill_max", "refiner_max", "gamma_max", "linear_index", "finite_limit",
-                     "lanczos_index", "despeckle_max"]
+                     "lanczos_index", "resample_max", "despeckle_max"]
 
     despill_strength: float
     gamma_input: int
@@ -65,6 +65,7 @@ class CorridorKeyNuke(nn.Module):
         self.gamma_input = int(GAMMA_INPUT.default)
         self.refiner_strength = float(REFINER_STRENGTH.default)
         self.lanczos_index = _LANCZOS
+        self.resample_max = len(RESAMPLE.items) - 1
         self.despeckle_max = int(DESPECKLE_SIZE.maximum)
         self.resample = int(RESAMPLE.default)
         self.auto_despeckle = int(AUTO_DESPECKLE.default)
@@ -97,7 +98,7 @@ class CorridorKeyNuke(nn.Module):
         keyed = torch.nan_to_num(torch.cat([fg, alpha], dim=1).float(), nan=0.0, posinf=1.0, neginf=0.0)
 
         # 6. Back to the plate's size, both passes in one resample: upstream's CLI (Lanczos-4) or GPU path.
-        if self.resample == self.lanczos_index:
+        if min(max(self.resample, 0), self.resample_max) == self.lanczos_index:
             out = resize_lanczos4(keyed, height, width)
         else:
             out = _resize(keyed, [height, width])
@@ -105,7 +106,7 @@ class CorridorKeyNuke(nn.Module):
             out = out.clone()
 
         # 6b. Upstream's CLI matte clean-up on the plate-sized alpha, before the despill as upstream orders it.
-        if self.auto_despeckle != 0:
+        if self.auto_despeckle > 0:
             size = min(max(self.despeckle_size, 0), self.despeckle_max)
             for image in range(out.shape[0]):
                 out[image, 3] = despeckle(out[image, 3], size)
