@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import exporter.export as export_module
-from nuke_plugin.knob_spec import KNOBS
 from exporter.errors import ExportError
+from nuke_plugin.knob_spec import KNOBS
 from tests.conftest import SMALL_RESOLUTION
 
 ROOT = Path(__file__).resolve().parents[1]
