@@ -13,7 +13,7 @@ from typing import Callable, List, Optional, Sequence
 
 from . import contract, env_probe, env_setup, export_runner
 from .gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES
-from .knob_spec import FLOAT, GAMMA_INPUT, KNOBS
+from .knob_spec import GAMMA_INPUT, KNOBS
 from .qt_compat import QtCore, QtWidgets, Signal, exec_dialog
 from .settings import RESOLUTIONS, RESOLUTIONS_BY_VALUE, Settings, resolution_problem
 from .torch_targets import TORCH_TARGETS, TORCH_TARGETS_BY_KEY
@@ -357,10 +357,7 @@ def _knob_rows() -> str:
     """Every knob on the node, from the specs that build it (the model's knobs and the gizmo's own)."""
     rows = []
     for knob in (HINT_CHANNEL,) + tuple(KNOBS) + (OUTPUT_MODE,):
-        if knob.kind == FLOAT:
-            span = "%g to %g, default %g" % (knob.minimum, knob.maximum, knob.default)
-        else:
-            span = " / ".join(knob.items) + "; default " + knob.items[knob.default]
+        span = "%s; default %s" % (knob.span_text(" to "), knob.default_text())
         rows.append("<li><b>%s</b> (%s): %s</li>" % (knob.label, span, knob.tooltip))
     for toggle in TOGGLES:
         rows.append("<li><b>%s</b> (default %s): %s</li>" % (toggle.label, "on" if toggle.default else "off",

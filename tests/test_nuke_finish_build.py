@@ -11,7 +11,7 @@ from nuke_plugin.cattery import default_install_dir, layout_for
 from nuke_plugin.errors import BuildDeclined, CatBuildError, EditionError, ManifestError
 from nuke_plugin.finish_build import finish_build, finish_build_interactive
 from nuke_plugin.gizmo import gizmo_knob_names
-from nuke_plugin.knob_spec import FLOAT, KNOBS
+from nuke_plugin.knob_spec import BOOL, ENUM, KNOBS
 from tests.fake_nuke import read_fake_cat
 from tests.fake_nuke.exports import clone_export, link_or_copy
 from tests.gizmo_validator import validate_gizmo
@@ -61,7 +61,7 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     inference = node.node("Inference1")
     assert inference.fake_cat_path == layout.cat
     for spec in KNOBS:
-        new = spec.high if spec.kind == FLOAT else spec.items[-1]
+        new = {ENUM: lambda: spec.items[-1], BOOL: lambda: not spec.default}.get(spec.kind, lambda: spec.high)()
         node[spec.name].setValue(new)
         assert inference[spec.name].value() == new
     node["halfPrecision"].setValue(True)
