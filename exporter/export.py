@@ -28,7 +28,6 @@ from .portability import compatible_torch, verify_in
 from .progress import Reporter
 from .validate import eager_reference, green_screen_probe, validate
 
-MIN_RESOLUTION = contract.MIN_RESOLUTION
 
 
 @dataclass
@@ -39,10 +38,12 @@ class ExportResult:
 
 
 def check_resolution(resolution: int) -> None:
-    step = contract.RESOLUTION_MULTIPLE
-    if resolution < MIN_RESOLUTION or resolution % step:
-        raise ExportError("Model resolution %d is not usable: Hiera needs a multiple of %d, at least %d "
-                          "(2048 is native; 1536 and 1024 use less GPU memory)." % (resolution, step, MIN_RESOLUTION))
+    """The same rule as the Nuke side's settings, so a size the dialog refuses is refused here too."""
+    problem = contract.resolution_problem(resolution)
+    if problem:
+        raise ExportError("Model %s. Use a multiple of %d from %d to %d (2048 is native; 1536 and 1024 use less "
+                          "GPU memory)." % (problem, contract.RESOLUTION_MULTIPLE, contract.MIN_RESOLUTION,
+                                            contract.MAX_RESOLUTION))
 
 
 def trace_network(network: GreenFormer, resolution: int,

@@ -14,13 +14,17 @@ from typing import List
 import torch
 import torch.nn as nn
 
-from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
+from nuke_plugin.contract.knob_spec import (AUTO_DESPECKLE, DESPECKLE_SIZE, DESPILL_STRENGTH, GAMMA_INPUT,
+                                            REFINER_STRENGTH, RESAMPLE)
 
 from .colour import despill_in_place, imagenet_normalise, linear_to_srgb
+from .despeckle import despeckle
+from .lanczos import resize_lanczos4
 
 # Largest finite half-precision value: non-finite input pixels are replaced by values every dtype can hold.
 _FINITE_LIMIT = 65504.0
 _LINEAR = GAMMA_INPUT.items.index("Linear")
+_LANCZOS = RESAMPLE.items.index("Lanczos")
 
 
 def _resize(x: torch.Tensor, size: List[int]) -> torch.Tensor:
@@ -38,11 +42,15 @@ def _resize(x: torch.Tensor, size: List[int]) -> torch.Tensor:
 class CorridorKeyNuke(nn.Module):
     """Nuke-facing CorridorKey: knob attributes read on every call, network traced at `resolution`."""
 
-    __constants__ = ["resolution", "despill_max", "refiner_max", "gamma_max", "linear_index", "finite_limit"]
+    __constants__ = ["resolution", "despill_max", "refiner_max", "gamma_max", "linear_index", "finite_limit",
+                     "lanczos_index", "resample_max", "despeckle_max"]
 
     despill_strength: float
     gamma_input: int
     refiner_strength: float
+    resample: int
+    auto_despeckle: int
+    despeckle_size: int
 
     def __init__(self, network: nn.Module, resolution: int) -> None:
         super().__init__()
@@ -56,6 +64,12 @@ class CorridorKeyNuke(nn.Module):
         self.despill_strength = float(DESPILL_STRENGTH.default)
         self.gamma_input = int(GAMMA_INPUT.default)
         self.refiner_strength = float(REFINER_STRENGTH.default)
+        self.lanczos_index = _LANCZOS
+        self.resample_max = len(RESAMPLE.items) - 1
+        self.despeckle_max = int(DESPECKLE_SIZE.maximum)
+        self.resample = int(RESAMPLE.default)
+        self.auto_despeckle = int(AUTO_DESPECKLE.default)
+        self.despeckle_size = int(DESPECKLE_SIZE.default)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         height = x.shape[2]
@@ -83,10 +97,19 @@ class CorridorKeyNuke(nn.Module):
         # Finite at model size means finite at any size: resizing and despill cannot make NaN from numbers.
         keyed = torch.nan_to_num(torch.cat([fg, alpha], dim=1).float(), nan=0.0, posinf=1.0, neginf=0.0)
 
-        # 6. Back to the plate's size, both passes in one resample.
-        out = _resize(keyed, [height, width])
+        # 6. Back to the plate's size, both passes in one resample: upstream's CLI (Lanczos-4) or GPU path.
+        if min(max(self.resample, 0), self.resample_max) == self.lanczos_index:
+            out = resize_lanczos4(keyed, height, width)
+        else:
+            out = _resize(keyed, [height, width])
         if out is keyed:
             out = out.clone()
+
+        # 6b. Upstream's CLI matte clean-up on the plate-sized alpha, before the despill as upstream orders it.
+        if self.auto_despeckle > 0:
+            size = min(max(self.despeckle_size, 0), self.despeckle_max)
+            for image in range(out.shape[0]):
+                out[image, 3] = despeckle(out[image, 3], size)
 
         # 7. Despill the sRGB foreground in place; the knob is upstream's 0-10 CLI scale.
         despill_in_place(out, min(max(self.despill_strength, 0.0), self.despill_max) / 10.0)

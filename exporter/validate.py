@@ -5,7 +5,8 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import torch
 
-from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH
+from nuke_plugin.contract.knob_spec import (AUTO_DESPECKLE, DESPECKLE_SIZE, DESPILL_STRENGTH, GAMMA_INPUT,
+                                            REFINER_STRENGTH, RESAMPLE)
 
 from .errors import ExportError
 
@@ -17,7 +18,14 @@ KNOB_CHANGES = (
     (DESPILL_STRENGTH.name, DESPILL_STRENGTH.maximum),
     (GAMMA_INPUT.name, GAMMA_INPUT.items.index("Linear")),
     (REFINER_STRENGTH.name, REFINER_STRENGTH.minimum),
+    (RESAMPLE.name, RESAMPLE.items.index("Bilinear")),
+    (AUTO_DESPECKLE.name, 0),
+    # Larger than the probe: every island goes, so the matte changes wherever despeckle kept something.
+    (DESPECKLE_SIZE.name, DESPECKLE_SIZE.maximum),
 )
+# Knobs whose effect depends on the picture are checked from a setting where they must act: with the
+# size above the frame, despeckle clears the whole matte, so switching it off has to bring the matte back.
+KNOB_CONTEXT = {AUTO_DESPECKLE.name: {DESPECKLE_SIZE.name: DESPECKLE_SIZE.maximum}}
 
 
 def green_screen_probe(height: int, width: int, seed: int = 0) -> torch.Tensor:
@@ -38,6 +46,14 @@ def green_screen_probe(height: int, width: int, seed: int = 0) -> torch.Tensor:
 
 def _knob_values(module: Any) -> Dict[str, Any]:
     return {name: getattr(module, name) for name, _ in KNOB_CHANGES}
+
+
+def _output_with(module: Any, probe: torch.Tensor, values: Dict[str, Any], defaults: Dict[str, Any]) -> torch.Tensor:
+    _set_knobs(module, dict(defaults, **values))
+    try:
+        return module(probe)
+    finally:
+        _set_knobs(module, defaults)
 
 
 def _set_knobs(module: Any, values: Dict[str, Any]) -> None:
@@ -100,11 +116,10 @@ def validate(loaded: torch.nn.Module, reference: torch.Tensor, device: torch.dev
         live: List[Tuple[str, float]] = []
         for name, value in KNOB_CHANGES:
             step("Checking that knob %s changes the result" % name)
-            _set_knobs(loaded, dict(defaults, **{name: value}))
-            try:
-                changed = float((loaded(probe) - out).abs().max())
-            finally:
-                _set_knobs(loaded, defaults)
+            context = KNOB_CONTEXT.get(name, {})
+            before = _output_with(loaded, probe, context, defaults) if context else out
+            after = _output_with(loaded, probe, dict(context, **{name: value}), defaults)
+            changed = float((after - before).abs().max())
             if changed == 0.0:
                 raise ExportError("Knob %s has no effect on the saved model; it would be dead in Nuke." % name)
             live.append((name, changed))

@@ -16,7 +16,7 @@ def ready_venv(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     os.symlink(sys.executable, str(venv / "bin" / "python"))
-    (venv / ".ck-installed-x__").touch()  # the stamp env.sh writes for `echo "x "`
+    (venv / _stamp_name("x", "")).touch()
     return venv
 
 
@@ -34,8 +34,10 @@ def test_sourcing_env_sh_keeps_the_callers_shell_options(ready_venv, options):
 
 
 def _stamp_name(extras, torch_pair):
-    """The stamp env.sh writes: `echo "$extras $torch_pair" | tr -c 'A-Za-z0-9._=-' '_'`."""
-    return ".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", "%s %s\n" % (extras, torch_pair))
+    """The stamp env.sh writes: extras, torch pins and pyproject.toml's checksum, other characters as `_`."""
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        checksum = subprocess.run(["cksum"], stdin=handle, capture_output=True, text=True, check=True).stdout.strip()
+    return ".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", "%s %s %s\n" % (extras, torch_pair, checksum))
 
 
 @pytest.mark.skipif(os.name == "nt", reason="bash")

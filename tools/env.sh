@@ -16,7 +16,9 @@ _ck_env() {
     torch_pair="$(cd "$here" && "$py" -m nuke_plugin.contract.torch_targets requirements project)" || return 1
     torch_pair="$(echo $torch_pair)"  # one line, single spaces
   fi
-  stamp="$venv/.ck-installed-$(echo "$extras $torch_pair" | tr -c 'A-Za-z0-9._=-' '_')"
+  # The stamp names the extras, the torch pins and a checksum of pyproject.toml: editing a dependency there
+  # reinstalls on the next run instead of leaving the environment behind.
+  stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml")" | tr -c 'A-Za-z0-9._=-' '_')"
   if [ ! -x "$venv/bin/python" ]; then
     echo "[env] creating $venv" >&2
     "$py" -m venv "$venv" || return 1

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 FLOAT = "float"
+INT = "int"
+BOOL = "bool"
 ENUM = "enum"
-KINDS = (FLOAT, ENUM)
+KINDS = (FLOAT, INT, BOOL, ENUM)
+RANGED = (FLOAT, INT)
 
 
 @dataclass(frozen=True)
@@ -32,29 +35,50 @@ class KnobSpec:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError("knob %r: unknown kind %r" % (self.name, self.kind))
-        if self.kind == FLOAT and (self.minimum is None or self.maximum is None):
-            raise ValueError("knob %r: a float knob needs a range" % self.name)
+        if self.kind in RANGED and (self.minimum is None or self.maximum is None):
+            raise ValueError("knob %r: a %s knob needs a range" % (self.name, self.kind))
         if self.kind == ENUM and not self.items:
             raise ValueError("knob %r: an enumeration knob needs items" % self.name)
 
     @property
     def torch_type(self) -> str:
-        """The attribute's TorchScript type: Nuke maps Float knobs to float, Enumeration knobs to int."""
+        """The attribute's TorchScript type: Nuke sets Float knobs as float; Int, Boolean (0/1) and
+        Enumeration (the index) knobs as int."""
         return "float" if self.kind == FLOAT else "int"
 
     @property
     def low(self) -> float:
-        return float(self.minimum) if self.kind == FLOAT and self.minimum is not None else 0
+        if self.kind in RANGED and self.minimum is not None:
+            return float(self.minimum) if self.kind == FLOAT else int(self.minimum)
+        return 0
 
     @property
     def high(self) -> float:
-        return float(self.maximum) if self.kind == FLOAT and self.maximum is not None else len(self.items) - 1
+        if self.kind in RANGED and self.maximum is not None:
+            return float(self.maximum) if self.kind == FLOAT else int(self.maximum)
+        return 1 if self.kind == BOOL else len(self.items) - 1
+
+    @property
+    def kind_name(self) -> str:
+        """The kind as the docs say it."""
+        return {FLOAT: "float", INT: "integer", BOOL: "checkbox", ENUM: "enumeration"}[self.kind]
+
+    def span_text(self, separator: str = " – ") -> str:
+        """The range or choices as the docs say them."""
+        if self.kind in RANGED:
+            return "%g%s%g" % (self.minimum, separator, self.maximum)
+        return "off / on" if self.kind == BOOL else " / ".join(self.items)
+
+    def default_text(self) -> str:
+        if self.kind == ENUM:
+            return self.items[int(self.default)]
+        return ("on" if self.default else "off") if self.kind == BOOL else "%g" % self.default
 
     def clamp(self, value: Any) -> Any:
         """Bring a value into the knob's range, with the knob's Python type."""
         if self.kind == FLOAT:
             return min(max(float(value), self.low), self.high)
-        return int(min(max(int(value), 0), len(self.items) - 1))
+        return int(min(max(int(value), self.low), self.high))
 
     def to_manifest(self) -> Dict[str, Any]:
         entry: Dict[str, Any] = {
@@ -65,10 +89,10 @@ class KnobSpec:
             "tooltip": self.tooltip,
             "default": self.default,
         }
-        if self.kind == FLOAT:
+        if self.kind in RANGED:
             entry["min"] = self.minimum
             entry["max"] = self.maximum
-        else:
+        elif self.kind == ENUM:
             entry["items"] = list(self.items)
         return entry
 
@@ -119,7 +143,38 @@ REFINER_STRENGTH = KnobSpec(
     maximum=1.0,
 )
 
-KNOBS: Tuple[KnobSpec, ...] = (DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH)
+RESAMPLE = KnobSpec(
+    name="resample",
+    kind=ENUM,
+    label="Resample",
+    tooltip="Filter that scales the model's matte and foreground back to the plate. Lanczos: upstream's "
+    "CLI (sharper; may overshoot slightly below 0 and above 1). Bilinear: upstream's GPU path, softer.",
+    default=0,
+    items=("Lanczos", "Bilinear"),
+)
+
+AUTO_DESPECKLE = KnobSpec(
+    name="auto_despeckle",
+    kind=BOOL,
+    label="Auto Despeckle",
+    tooltip="Upstream's CLI matte clean-up: keeps only matte islands (alpha > 0.5) of at least Despeckle "
+    "Size pixels, with a soft 25-pixel margin around them, so tracking markers and specks disappear.",
+    default=1,
+)
+
+DESPECKLE_SIZE = KnobSpec(
+    name="despeckle_size",
+    kind=INT,
+    label="Despeckle Size",
+    tooltip="Smallest island kept by Auto Despeckle, in plate pixels (8-connected, alpha > 0.5). "
+    "Upstream's CLI default is 400.",
+    default=400,
+    minimum=0,
+    maximum=100000,
+)
+
+KNOBS: Tuple[KnobSpec, ...] = (DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH, RESAMPLE, AUTO_DESPECKLE,
+                                DESPECKLE_SIZE)
 KNOBS_BY_NAME: Dict[str, KnobSpec] = {k.name: k for k in KNOBS}
 
 

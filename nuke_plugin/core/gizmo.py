@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .. import contract
-from ..contract.knob_spec import ENUM, FLOAT, KNOBS, KnobSpec
+from ..contract.knob_spec import BOOL, ENUM, FLOAT, INT, KNOBS, KnobSpec
 
 # The gizmo's own knobs (not model attributes): they steer the nodes around the Inference node.
 HINT_CHANNEL = KnobSpec(
@@ -100,6 +100,10 @@ def user_knob_lines(spec: KnobSpec) -> List[str]:
     if spec.kind == FLOAT:
         return [" addUserKnob {7 %s R %s %s}" % (head, number(spec.low), number(spec.high)),
                 " %s %s" % (spec.name, number(float(spec.default)))]
+    if spec.kind == INT:
+        return [" addUserKnob {3 %s R %d %d}" % (head, spec.low, spec.high), " %s %d" % (spec.name, spec.default)]
+    if spec.kind == BOOL:
+        return [" addUserKnob {6 %s +STARTLINE}" % head, " %s %s" % (spec.name, "true" if spec.default else "false")]
     return [" addUserKnob {4 %s M %s}" % (head, _enum_items(spec.items)),
             " %s %s" % (spec.name, word(spec.items[int(spec.default)]))]
 

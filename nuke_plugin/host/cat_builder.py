@@ -2,9 +2,9 @@
 
 What it does, all on Nuke's main thread: create a CatFileCreator at the root of the script, fill in the
 TorchScript file, the .cat path, channels, model id and output scale from the manifest, add one custom knob
-per manifest knob (Float -> Double_Knob with its range, enum -> Enumeration_Knob with its items; name = the
-module attribute, default = the knob's default), press createCatFile, and delete every node it made (the
-creator and the Inference node Nuke adds) whatever happens.
+per manifest knob (float -> Double_Knob and int -> Int_Knob with their ranges, bool -> Boolean_Knob, enum ->
+Enumeration_Knob with its items; name = the module attribute, default = the knob's default), press
+createCatFile, and delete every node it made (the creator and the Inference node Nuke adds) whatever happens.
 
 The .cat is written to a fresh temporary name, so CatFileCreator never meets an existing file (and never
 opens its own overwrite prompt); the caller moves it into place after asking the user.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List
 
-from ..contract.knob_spec import FLOAT, KnobSpec
+from ..contract.knob_spec import BOOL, FLOAT, INT, KnobSpec
 from ..core.errors import CatBuildError, EditionError
 from ..core.manifest import ModelManifest
 from .edition import EDITION_MESSAGE, cat_files_supported
@@ -31,6 +31,13 @@ def make_knob(nuke: Any, spec: KnobSpec) -> Any:
         knob = nuke.Double_Knob(spec.name, spec.label)
         knob.setRange(spec.low, spec.high)
         knob.setValue(float(spec.default))
+    elif spec.kind == INT:
+        knob = nuke.Int_Knob(spec.name, spec.label)
+        knob.setRange(spec.low, spec.high)
+        knob.setValue(int(spec.default))
+    elif spec.kind == BOOL:
+        knob = nuke.Boolean_Knob(spec.name, spec.label)
+        knob.setValue(bool(spec.default))
     else:
         knob = nuke.Enumeration_Knob(spec.name, spec.label, list(spec.items))
         knob.setValue(int(spec.default))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .. import contract
-from ..contract.knob_spec import FLOAT, GAMMA_INPUT, KNOBS
+from ..contract.knob_spec import GAMMA_INPUT, KNOBS
 from ..core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES
 from .qt_compat import QtWidgets
 
@@ -14,10 +14,7 @@ def _knob_rows() -> str:
     """Every knob on the node, from the specs that build it (the model's knobs and the gizmo's own)."""
     rows = []
     for knob in (HINT_CHANNEL,) + tuple(KNOBS) + (OUTPUT_MODE,):
-        if knob.kind == FLOAT:
-            span = "%g to %g, default %g" % (knob.low, knob.high, knob.default)
-        else:
-            span = " / ".join(knob.items) + "; default " + knob.items[knob.default]
+        span = "%s; default %s" % (knob.span_text(" to "), knob.default_text())
         rows.append("<li><b>%s</b> (%s): %s</li>" % (knob.label, span, knob.tooltip))
     for toggle in TOGGLES:
         rows.append("<li><b>%s</b> (default %s): %s</li>" % (toggle.label, "on" if toggle.default else "off",

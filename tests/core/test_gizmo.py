@@ -4,7 +4,7 @@ import json
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract.knob_spec import ENUM, FLOAT, KNOBS, KnobSpec
+from nuke_plugin.contract.knob_spec import BOOL, ENUM, FLOAT, INT, KNOBS, KnobSpec
 from nuke_plugin.core.cattery import cat_json_text
 from nuke_plugin.core.gizmo import (
     HALF_PRECISION,
@@ -44,6 +44,13 @@ def test_every_knob_carries_its_spec(doc, spec):
         assert knob.type == 7
         assert knob.range == (spec.low, spec.high)
         assert float(value) == spec.default
+    elif spec.kind == INT:
+        assert knob.type == 3
+        assert knob.range == (spec.low, spec.high)
+        assert int(value) == spec.default
+    elif spec.kind == BOOL:
+        assert knob.type == 6
+        assert value == ("true" if spec.default else "false")
     else:
         assert knob.type == 4
         assert knob.items == spec.items
@@ -135,7 +142,8 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     fake_nuke.pluginAddPath(str(folder))
     node = fake_nuke.createNode(contract.MODEL_ID)
     for spec in KNOBS:
-        expected = spec.default if spec.kind == FLOAT else spec.items[spec.default]
+        expected = {ENUM: lambda: spec.items[spec.default], BOOL: lambda: bool(spec.default)}.get(
+            spec.kind, lambda: spec.default)()
         assert node[spec.name].value() == expected
         assert node[spec.name].label() == spec.label
     assert node.maxInputs() == 2

@@ -1,4 +1,11 @@
 """Checkpoint variants that must load, and every kind of file that must be refused with a useful message."""
+import datetime
+import io
+import os
+import pickle
+import random
+import zipfile
+
 import pytest
 import torch
 
@@ -114,3 +121,102 @@ def test_foreign_model_is_refused(tmp_path):
     torch.save(torch.nn.Conv2d(3, 8, 3).state_dict(), str(path))
     message = _refusal(path)
     assert "does not match the CorridorKey network" in message and "2 unexpected key(s)" in message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "ck.pth"
+    os.mkfifo(str(fifo))
+    with pytest.raises(ExportError, match="not a regular file"):
+        read_state_dict(str(fifo))
+
+
+@pytest.mark.skipif(os.name == "nt" or os.geteuid() == 0, reason="root reads everything")
+def test_an_unreadable_checkpoint_says_permission_not_missing(tmp_path, small_checkpoint):
+    path = tmp_path / "ck.pth"
+    path.write_bytes(small_checkpoint.read_bytes())
+    path.chmod(0)
+    with pytest.raises(ExportError, match="Permission denied"):
+        read_state_dict(str(path))
+
+
+def test_an_export_given_as_the_checkpoint_is_named_as_such(exported_model):
+    with pytest.raises(ExportError, match="is an exported TorchScript model .* not a checkpoint"):
+        read_state_dict(str(exported_model.pt))
+
+
+@pytest.mark.parametrize("wrapper", ["model", "model_state_dict", "net"])
+def test_common_wrapper_keys_are_accepted(tmp_path, wrapper):
+    path = tmp_path / "ck.pth"
+    torch.save({wrapper: {"a": torch.ones(2)}, "epoch": 1}, str(path))
+    assert list(read_state_dict(str(path))) == ["a"]
+
+
+def test_tensors_under_an_unknown_key_are_located(tmp_path):
+    path = tmp_path / "ck.pth"
+    torch.save({"generator_weights": {"a": torch.ones(2)}, "epoch": 1}, str(path))
+    with pytest.raises(ExportError, match="under 'generator_weights'"):
+        read_state_dict(str(path))
+
+
+def test_non_finite_weights_are_named(tmp_path):
+    path = tmp_path / "ck.pth"
+    torch.save({"ok": torch.ones(2), "refiner.stem.0.weight": torch.tensor([1.0, float("nan")]),
+                "alpha_decoder.bn.running_var": torch.tensor([float("inf")])}, str(path))
+    with pytest.raises(ExportError, match="NaN or infinite values in") as caught:
+        read_state_dict(str(path))
+    assert "refiner.stem.0.weight" in str(caught.value) and "alpha_decoder.bn.running_var" in str(caught.value)
+    assert " ok" not in str(caught.value)
+
+
+def test_pos_embed_without_tokens_is_a_user_error():
+    with pytest.raises(ExportError, match="holds no tokens"):
+        resize_pos_embed(torch.zeros(1, 0, 112), 64)
+
+
+def test_torch_advice_to_drop_weights_only_is_never_shown(tmp_path):
+    path = tmp_path / "ck.pth"
+    torch.save({"a": torch.ones(1), "when": datetime.date(2020, 1, 1)}, str(path))
+    with pytest.raises(ExportError) as caught:
+        read_state_dict(str(path))
+    assert "weights_only" not in str(caught.value) and "\x1b[" not in str(caught.value)
+    assert "holds objects other than tensors" in str(caught.value)
+
+
+def _fuzz_cases(small_checkpoint):
+    """Random bytes, text, truncated and bit-flipped zips, pickles of every protocol: (name, bytes) pairs."""
+    rng = random.Random(1234)
+    real = small_checkpoint.read_bytes()
+    cases = [("empty", b""), ("text", b"hello, this is a README\n" * 20), ("json", b'{"state_dict": {}}')]
+    cases += [("random-%d" % i, bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 4096)))) for i in range(40)]
+    cases += [("truncated-%d" % n, real[:n]) for n in (4, 30, 100, 1000, 5000, len(real) // 3)]
+    for i in range(20):
+        flipped = bytearray(real[:200000])
+        for _ in range(8):
+            flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        cases.append(("flipped-%d" % i, bytes(flipped)))
+    payloads = [{"a": 1}, [1, 2, 3], "text", 3.5, None, {"state_dict": "nope"}, {"x": {"y": [1]}}]
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        for index, payload in enumerate(payloads):
+            cases.append(("pickle-p%d-%d" % (protocol, index), pickle.dumps(payload, protocol=protocol)))
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("archive/data.pkl", b"not a pickle")
+    cases.append(("zip-bad-pickle", zipped.getvalue()))
+    return cases
+
+
+def test_fuzzed_files_give_a_state_dict_or_the_projects_own_error(tmp_path, small_checkpoint):
+    outcomes = {"state": 0, "refused": 0}
+    for name, data in _fuzz_cases(small_checkpoint):
+        path = tmp_path / name
+        path.write_bytes(data)
+        try:
+            state = read_state_dict(str(path))
+        except ExportError as error:
+            assert str(error), name
+            outcomes["refused"] += 1
+        else:
+            assert state and all(isinstance(v, torch.Tensor) for v in state.values()), name
+            outcomes["state"] += 1
+    assert outcomes["refused"] > 80

@@ -13,6 +13,7 @@ import pytest
 import exporter.export as export_module
 from exporter.errors import ExportError
 from nuke_plugin.contract import files
+from nuke_plugin.contract.knob_spec import KNOBS
 from tests.conftest import SMALL_RESOLUTION
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ def test_cli_json_progress_end_to_end(tmp_path, small_checkpoint):
     assert manifest["torchscript_file_version"] >= 1
     assert manifest["model_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert manifest["checkpoint_sha256"] == hashlib.sha256(small_checkpoint.read_bytes()).hexdigest()
-    assert [k["name"] for k in manifest["knobs"]] == ["despill_strength", "gamma_input", "refiner_strength"]
+    assert [k["name"] for k in manifest["knobs"]] == [k.name for k in KNOBS]
     assert manifest["validation"]["max_abs_error_vs_eager"] <= 1e-4
     assert sorted(p.name for p in out.parent.iterdir()) == ["CorridorKey.json", "CorridorKey.pt"]
 

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract.knob_spec import FLOAT, KNOBS
+from nuke_plugin.contract.knob_spec import BOOL, FLOAT, INT, KNOBS
 from nuke_plugin.core.errors import CatBuildError, EditionError
 from nuke_plugin.core.manifest import read_manifest
 from nuke_plugin.host.cat_builder import build_cat, make_knob
@@ -27,9 +27,11 @@ def test_builds_a_cat_with_the_manifest_knobs(fake_nuke, exported_model, tmp_pat
     assert [k["name"] for k in record["knobs"]] == [k.name for k in KNOBS]
     for spec, knob in zip(KNOBS, record["knobs"]):
         assert (knob["label"], knob["tooltip"]) == (spec.label, spec.tooltip)
-        if spec.kind == FLOAT:
-            assert knob["class"] == "Double_Knob"
+        if spec.kind in (FLOAT, INT):
+            assert knob["class"] == ("Double_Knob" if spec.kind == FLOAT else "Int_Knob")
             assert knob["range"] == [spec.low, spec.high] and knob["value"] == spec.default
+        elif spec.kind == BOOL:
+            assert knob["class"] == "Boolean_Knob" and knob["value"] == spec.default
         else:
             assert knob["class"] == "Enumeration_Knob"
             assert knob["items"] == list(spec.items) and knob["value"] == spec.default
@@ -86,9 +88,11 @@ def test_custom_knobs_carry_range_items_default_and_tooltip(fake_nuke):
     for spec in KNOBS:
         knob = make_knob(fake_nuke, spec)
         assert (knob.name(), knob.label(), knob.tooltip()) == (spec.name, spec.label, spec.tooltip)
-        if spec.kind == FLOAT:
-            assert (knob.Class(), knob.min(), knob.max(), knob.value()) == ("Double_Knob", spec.low, spec.high,
-                                                                             spec.default)
+        if spec.kind in (FLOAT, INT):
+            assert (knob.Class(), knob.min(), knob.max(), knob.value()) == (
+                "Double_Knob" if spec.kind == FLOAT else "Int_Knob", spec.low, spec.high, spec.default)
+        elif spec.kind == BOOL:
+            assert (knob.Class(), knob.value()) == ("Boolean_Knob", bool(spec.default))
         else:
             assert (knob.Class(), knob.values(), knob.getValue()) == ("Enumeration_Knob", list(spec.items),
                                                                        spec.default)

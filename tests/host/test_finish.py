@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract.knob_spec import FLOAT, KNOBS
+from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS
 from nuke_plugin.core.cattery import default_install_dir, layout_for
 from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, ManifestError
 from nuke_plugin.core.gizmo import gizmo_knob_names, gizmo_text
@@ -67,7 +67,7 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     inference = node.node("Inference1")
     assert inference.fake_cat_path == layout.cat
     for spec in KNOBS:
-        new = spec.high if spec.kind == FLOAT else spec.items[-1]
+        new = {ENUM: lambda: spec.items[-1], BOOL: lambda: not spec.default}.get(spec.kind, lambda: spec.high)()
         node[spec.name].setValue(new)
         assert inference[spec.name].value() == new
     node["halfPrecision"].setValue(True)

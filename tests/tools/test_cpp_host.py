@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from nuke_plugin.contract.knob_spec import KNOBS, defaults
+from exporter.validate import KNOB_CHANGES, KNOB_CONTEXT
+from nuke_plugin.contract.knob_spec import KNOBS, KNOBS_BY_NAME, defaults
 from tests.cpp_host import host_binary
 from tools.inference_host import HostError, build_host, run_host
 from tools.inference_host import build as host_build
@@ -59,13 +60,10 @@ def _python_forward(module, image: np.ndarray, knobs: dict) -> np.ndarray:
         return module(torch.from_numpy(image)).numpy()
 
 
-def _changed(spec) -> dict:
-    """A value of the knob away from its default: the far end of its range."""
-    return {spec.name: spec.high if spec.default == spec.low else spec.low}
-
-
 SETTINGS = {"defaults": {}, "all changed": {"despill_strength": 5.0, "gamma_input": 1, "refiner_strength": 0.5}}
-SETTINGS.update({"only " + k.name: _changed(k) for k in KNOBS})
+# The exporter's own liveness probes: one value per knob, from a setting where it must act.
+SETTINGS.update({"only " + name: {**KNOB_CONTEXT.get(name, {}), name: value} for name, value in KNOB_CHANGES})
+SETTINGS.update({"context of " + name: context for name, context in KNOB_CONTEXT.items()})
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +87,8 @@ def test_host_output_equals_python_jit_load(host_outputs, scripted, label):
 @pytest.mark.parametrize("name", [k.name for k in KNOBS])
 def test_every_knob_changes_the_host_output(host_outputs, name):
     _, outputs = host_outputs
-    assert float(np.abs(outputs["only " + name] - outputs["defaults"]).max()) > 1e-3
+    baseline = outputs.get("context of " + name, outputs["defaults"])
+    assert float(np.abs(outputs["only " + name] - baseline).max()) > 1e-3
 
 
 def test_knobs_reach_the_module_with_nuke_types(host, exported_model):

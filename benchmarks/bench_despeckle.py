@@ -1,0 +1,73 @@
+"""Prints what upstream's CLI post-processing (Lanczos-4 back to the plate + auto-despeckle) costs per frame.
+
+  python benchmarks/bench_despeckle.py [--width 3840 --height 2160 --resolution 2048 --runs 3 --device cpu]
+
+Measures the scripted functions the Nuke module calls, on a res x res network output scaled to the plate: a
+soft subject, specks and a few tracking dots (what despeckle exists for). Compare with a full frame from
+bench_resolutions.py (or the README's figure); the network's cost does not depend on this step.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def network_output(resolution, device):
+    """[1, 4, res, res]: grey foreground and a soft elliptical subject with specks and dots in the alpha."""
+    import torch
+
+    gen = torch.Generator().manual_seed(0)
+    y, x = torch.meshgrid(torch.linspace(-1, 1, resolution), torch.linspace(-1, 1, resolution), indexing="ij")
+    alpha = (1.6 - 2.0 * torch.sqrt((y / 0.8) ** 2 + (x / 0.5) ** 2)).clamp(0, 1)
+    alpha = torch.maximum(alpha, (torch.rand(resolution, resolution, generator=gen) > 0.9995).float())
+    for row, col in ((0.1, 0.1), (0.15, 0.8), (0.85, 0.2), (0.9, 0.9)):
+        r, c = int(row * resolution), int(col * resolution)
+        alpha[r:r + 6, c:c + 6] = 1.0
+    out = torch.rand(1, 4, resolution, resolution, generator=gen)
+    out[0, 3] = alpha
+    return out.to(device)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--width", type=int, default=3840)
+    parser.add_argument("--height", type=int, default=2160)
+    parser.add_argument("--resolution", type=int, default=2048)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, ROOT)
+    import torch
+
+    from exporter.despeckle import despeckle
+    from exporter.lanczos import resize_lanczos4
+
+    lanczos = torch.jit.script(resize_lanczos4)
+    clean = torch.jit.script(despeckle)
+    keyed = network_output(args.resolution, torch.device(args.device))
+
+    def timed(step):
+        times = []
+        for _ in range(args.runs + 1):  # the first run warms the TorchScript executor up
+            start = time.perf_counter()
+            result = step()
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - start)
+        return result, statistics.median(times[1:])
+
+    with torch.no_grad():
+        resized, lanczos_s = timed(lambda: lanczos(keyed, args.height, args.width))
+        _, despeckle_s = timed(lambda: clean(resized[0, 3], 400))
+    print("plate %dx%d from res %d on %s, torch %s, %d threads, median of %d" % (
+        args.width, args.height, args.resolution, args.device, torch.__version__, torch.get_num_threads(), args.runs))
+    print("lanczos-4 resample (4 channels): %.3f s" % lanczos_s)
+    print("auto-despeckle (size 400):       %.3f s" % despeckle_s)
+    print("together:                        %.3f s" % (lanczos_s + despeckle_s))
+
+
+if __name__ == "__main__":
+    main()
