@@ -23,6 +23,8 @@ from .lanczos import resize_lanczos4
 
 # Largest finite half-precision value: non-finite input pixels are replaced by values every dtype can hold.
 _FINITE_LIMIT = 65504.0
+# The largest value the network is given (normalised RGB and hint): finite through the network in fp16.
+_MODEL_INPUT_LIMIT = 1000.0
 _LINEAR = GAMMA_INPUT.items.index("Linear")
 _LANCZOS = RESAMPLE.items.index("Lanczos")
 
@@ -43,7 +45,7 @@ class CorridorKeyNuke(nn.Module):
     """Nuke-facing CorridorKey: knob attributes read on every call, network traced at `resolution`."""
 
     __constants__ = ["resolution", "despill_max", "refiner_max", "gamma_max", "linear_index", "finite_limit",
-                     "lanczos_index", "resample_max", "despeckle_max"]
+                     "lanczos_index", "resample_max", "despeckle_max", "input_limit"]
 
     despill_strength: float
     gamma_input: int
@@ -61,6 +63,7 @@ class CorridorKeyNuke(nn.Module):
         self.gamma_max = len(GAMMA_INPUT.items) - 1
         self.linear_index = _LINEAR
         self.finite_limit = _FINITE_LIMIT
+        self.input_limit = _MODEL_INPUT_LIMIT
         self.despill_strength = float(DESPILL_STRENGTH.default)
         self.gamma_input = int(GAMMA_INPUT.default)
         self.refiner_strength = float(REFINER_STRENGTH.default)
@@ -88,7 +91,11 @@ class CorridorKeyNuke(nn.Module):
         rgb = small[:, 0:3]
         if min(max(self.gamma_input, 0), self.gamma_max) == self.linear_index:
             rgb = linear_to_srgb(rgb)
-        model_input = torch.cat([imagenet_normalise(rgb), small[:, 3:4]], dim=1).to(x.dtype)
+        # Bounded so that half precision cannot overflow: normalising a 65504 pixel gives ~286000, which is
+        # inf in fp16 and turns the whole frame to NaN inside the network. The bound is the same in every
+        # dtype (fp32 and fp16 agree) and far above anything a display-referred keyer input means.
+        model_input = torch.cat([imagenet_normalise(rgb), small[:, 3:4]], dim=1)
+        model_input = model_input.clamp(-self.input_limit, self.input_limit).to(x.dtype)
 
         # 4-5. Network; the refiner's delta logits are scaled before they are added.
         refiner = min(max(self.refiner_strength, 0.0), self.refiner_max)

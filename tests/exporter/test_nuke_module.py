@@ -168,6 +168,26 @@ def test_non_finite_and_negative_pixels_never_give_nan(loaded, knobs):
         assert torch.isfinite(out).all()
 
 
+@pytest.mark.parametrize("fill", ["inf", "-inf", "nan", "1e30", "60000"])
+@pytest.mark.parametrize("gamma", [0, 1])
+def test_half_precision_survives_extreme_pixels(exported_model, fill, gamma):
+    """One extreme pixel, or a whole plate of very bright values, must not blank the frame in fp16."""
+    module = torch.jit.load(str(exported_model.pt)).eval()
+    module.gamma_input = gamma
+    one_pixel = _plate(45, 61)
+    one_pixel[0, :3, 20, 30] = float(fill)
+    bright = _plate(45, 61)
+    if fill not in ("nan", "-inf"):
+        bright[0, :3] = float(fill)
+    for plate in (one_pixel, bright):
+        with torch.no_grad():
+            full = module.float()(plate)
+            half = module.half()(plate.half())
+        assert torch.isfinite(half).all() and torch.isfinite(full).all()
+        assert float(half.abs().max()) > 0.0
+        assert float((half.float() - full).abs().max()) < 0.05
+
+
 def test_half_precision_module_with_half_input(exported_model):
     module = torch.jit.load(str(exported_model.pt)).eval()
     plate = _plate(45, 61)
