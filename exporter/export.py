@@ -29,7 +29,6 @@ from .progress import Reporter
 from .validate import eager_reference, green_screen_probe, validate
 
 
-
 @dataclass
 class ExportResult:
     pt: str

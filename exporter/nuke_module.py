@@ -14,8 +14,14 @@ from typing import List
 import torch
 import torch.nn as nn
 
-from nuke_plugin.contract.knob_spec import (AUTO_DESPECKLE, DESPECKLE_SIZE, DESPILL_STRENGTH, GAMMA_INPUT,
-                                            REFINER_STRENGTH, RESAMPLE)
+from nuke_plugin.contract.knob_spec import (
+    AUTO_DESPECKLE,
+    DESPECKLE_SIZE,
+    DESPILL_STRENGTH,
+    GAMMA_INPUT,
+    REFINER_STRENGTH,
+    RESAMPLE,
+)
 
 from .colour import despill_in_place, imagenet_normalise, linear_to_srgb
 from .despeckle import despeckle
@@ -69,7 +75,7 @@ class CorridorKeyNuke(nn.Module):
         self.refiner_strength = float(REFINER_STRENGTH.default)
         self.lanczos_index = _LANCZOS
         self.resample_max = len(RESAMPLE.items) - 1
-        self.despeckle_max = int(DESPECKLE_SIZE.maximum)
+        self.despeckle_max = int(DESPECKLE_SIZE.high)
         self.resample = int(RESAMPLE.default)
         self.auto_despeckle = int(AUTO_DESPECKLE.default)
         self.despeckle_size = int(DESPECKLE_SIZE.default)

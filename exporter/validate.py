@@ -5,8 +5,14 @@ from typing import Any, Callable, Dict, List, Tuple
 
 import torch
 
-from nuke_plugin.contract.knob_spec import (AUTO_DESPECKLE, DESPECKLE_SIZE, DESPILL_STRENGTH, GAMMA_INPUT,
-                                            REFINER_STRENGTH, RESAMPLE)
+from nuke_plugin.contract.knob_spec import (
+    AUTO_DESPECKLE,
+    DESPECKLE_SIZE,
+    DESPILL_STRENGTH,
+    GAMMA_INPUT,
+    REFINER_STRENGTH,
+    RESAMPLE,
+)
 
 from .errors import ExportError
 

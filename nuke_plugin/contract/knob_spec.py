@@ -66,7 +66,7 @@ class KnobSpec:
     def span_text(self, separator: str = " – ") -> str:
         """The range or choices as the docs say them."""
         if self.kind in RANGED:
-            return "%g%s%g" % (self.minimum, separator, self.maximum)
+            return "%g%s%g" % (self.low, separator, self.high)
         return "off / on" if self.kind == BOOL else " / ".join(self.items)
 
     def default_text(self) -> str:

@@ -142,8 +142,10 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     fake_nuke.pluginAddPath(str(folder))
     node = fake_nuke.createNode(contract.MODEL_ID)
     for spec in KNOBS:
-        expected = {ENUM: lambda: spec.items[spec.default], BOOL: lambda: bool(spec.default)}.get(
-            spec.kind, lambda: spec.default)()
+        if spec.kind == ENUM:
+            expected = spec.items[spec.default]
+        else:
+            expected = bool(spec.default) if spec.kind == BOOL else spec.default
         assert node[spec.name].value() == expected
         assert node[spec.name].label() == spec.label
     assert node.maxInputs() == 2

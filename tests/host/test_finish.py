@@ -67,7 +67,10 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     inference = node.node("Inference1")
     assert inference.fake_cat_path == layout.cat
     for spec in KNOBS:
-        new = {ENUM: lambda: spec.items[-1], BOOL: lambda: not spec.default}.get(spec.kind, lambda: spec.high)()
+        if spec.kind == ENUM:
+            new = spec.items[-1]
+        else:
+            new = (not spec.default) if spec.kind == BOOL else spec.high
         node[spec.name].setValue(new)
         assert inference[spec.name].value() == new
     node["halfPrecision"].setValue(True)

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from exporter.validate import KNOB_CHANGES, KNOB_CONTEXT
-from nuke_plugin.contract.knob_spec import KNOBS, KNOBS_BY_NAME, defaults
+from nuke_plugin.contract.knob_spec import KNOBS, defaults
 from tests.cpp_host import host_binary
 from tools.inference_host import HostError, build_host, run_host
 from tools.inference_host import build as host_build
