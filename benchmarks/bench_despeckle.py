@@ -1,10 +1,11 @@
 """Prints what upstream's CLI post-processing (Lanczos-4 back to the plate + auto-despeckle) costs per frame.
 
-  python benchmarks/bench_despeckle.py [--width 3840 --height 2160 --resolution 2048 --runs 3 --device cpu]
+  .venv/bin/python benchmarks/bench_despeckle.py [--width 3840 --height 2160 --resolution 2048 --runs 3 --frame]
 
 Measures the scripted functions the Nuke module calls, on a res x res network output scaled to the plate: a
-soft subject, specks and a few tracking dots (what despeckle exists for). Compare with a full frame from
-bench_resolutions.py (or the README's figure); the network's cost does not depend on this step.
+soft subject, specks and a few tracking dots (what despeckle exists for). With --frame it also times whole
+frames of the Nuke module (random weights, every knob at its default) in the same process, interleaved with the
+post-processing runs, and prints the post-processing's share of a frame: both see the same machine load.
 """
 import argparse
 import os
@@ -38,6 +39,7 @@ def main(argv=None):
     parser.add_argument("--resolution", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--frame", action="store_true", help="also time whole frames and print the share")
     args = parser.parse_args(argv)
     sys.path.insert(0, ROOT)
     import torch
@@ -49,24 +51,38 @@ def main(argv=None):
     clean = torch.jit.script(despeckle)
     keyed = network_output(args.resolution, torch.device(args.device))
 
-    def timed(step):
-        times = []
-        for _ in range(args.runs + 1):  # the first run warms the TorchScript executor up
-            start = time.perf_counter()
-            result = step()
-            if args.device.startswith("cuda"):
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - start)
-        return result, statistics.median(times[1:])
+    steps = {"lanczos": lambda: lanczos(keyed, args.height, args.width)}
+    resized = steps["lanczos"]()
+    steps["despeckle"] = lambda: clean(resized[0, 3], 400)
+    if args.frame:
+        from exporter.network import GreenFormer
+        from exporter.nuke_module import CorridorKeyNuke
+        from exporter.validate import green_screen_probe
 
+        model = CorridorKeyNuke(GreenFormer(args.resolution).eval(), args.resolution).eval().to(args.device)
+        plate = green_screen_probe(args.height, args.width).to(args.device)
+        steps["frame"] = lambda: model(plate)
+
+    times = {name: [] for name in steps}
     with torch.no_grad():
-        resized, lanczos_s = timed(lambda: lanczos(keyed, args.height, args.width))
-        _, despeckle_s = timed(lambda: clean(resized[0, 3], 400))
+        for run in range(args.runs + 1):  # the first round warms the TorchScript executor and allocator up
+            for name, step in steps.items():
+                start = time.perf_counter()
+                step()
+                if args.device.startswith("cuda"):
+                    torch.cuda.synchronize()
+                if run:
+                    times[name].append(time.perf_counter() - start)
+    lanczos_s, despeckle_s = statistics.median(times["lanczos"]), statistics.median(times["despeckle"])
     print("plate %dx%d from res %d on %s, torch %s, %d threads, median of %d" % (
         args.width, args.height, args.resolution, args.device, torch.__version__, torch.get_num_threads(), args.runs))
     print("lanczos-4 resample (4 channels): %.3f s" % lanczos_s)
     print("auto-despeckle (size 400):       %.3f s" % despeckle_s)
     print("together:                        %.3f s" % (lanczos_s + despeckle_s))
+    if args.frame:
+        frame_s = statistics.median(times["frame"])
+        print("whole frame (res %d, defaults):  %.3f s; post-processing share %.1f %%" % (
+            args.resolution, frame_s, 100.0 * (lanczos_s + despeckle_s) / frame_s))
 
 
 if __name__ == "__main__":
