@@ -17,7 +17,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, cast
 
 import torch
 import torch.nn as nn
@@ -44,7 +44,7 @@ class TinyNetwork(nn.Module):
         self.refiner = nn.Conv2d(4, 4, 3, padding=1)
         with torch.no_grad():
             self.coarse.weight[0, 3] = HINT_WEIGHT
-            self.coarse.bias[0] = -HINT_WEIGHT / 2.0
+            cast(torch.Tensor, self.coarse.bias)[0] = -HINT_WEIGHT / 2.0
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor) -> Any:
         logits = self.coarse(x) + self.refiner(x) * scale.view(1, 1, 1, 1)
