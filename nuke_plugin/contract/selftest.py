@@ -25,12 +25,15 @@ DATA_FOLDER = "selftest_model"  # under nuke_plugin/, shipped with the plugin
 RESOLUTION = 64  # the contract's smallest model resolution: keeps the file in kilobytes
 REPORT_FORMAT = "corridorkey-nuke-selftest"
 
-WIDTH, HEIGHT = 36, 20  # 720 pixels: an island covering half of it is smaller than Despeckle Size's default
+WIDTH, HEIGHT = 36, 20  # 720 pixels, so Despeckle Size's default (400) can keep one island and remove another
 # channel -> (constant, per x, per y); r, g, b, a (the alpha is the hint, kept within 0-1).
 Formula = Tuple[float, float, float]
 PLATES: Dict[str, Tuple[Formula, Formula, Formula, Formula]] = {
     "constant": ((0.25, 0.0, 0.0), (0.65, 0.0, 0.0), (0.3, 0.0, 0.0), (0.9, 0.0, 0.0)),
-    "gradient": ((0.1, 0.02, 0.0), (0.8, 0.0, -0.02), (0.15, 0.01, 0.01), (0.0, 1.0 / 35.0, 0.0)),
+    # a matte island of about 420 pixels: kept by Auto Despeckle's default size
+    "gradient": ((0.1, 0.02, 0.0), (0.8, 0.0, -0.02), (0.15, 0.01, 0.01), (0.2, 0.0228, 0.0)),
+    # a corner island of about 290 pixels: removed by the default size, kept at size 0
+    "corner": ((0.3, 0.01, -0.01), (0.7, -0.01, 0.0), (0.2, 0.0, 0.01), (0.0, 0.016, 0.023)),
 }
 SAMPLE_X = (0, 7, 17, 26, 35)
 SAMPLE_Y = (0, 6, 13, 19)

@@ -78,15 +78,37 @@ class Report:
         return atomic_write(path, json.dumps(self.as_dict(), indent=2, default=str) + "\n")
 
     def summary(self) -> str:
+        """The dialog's text: the verdict, the Nuke, every failure, the reasons for skipping, what passed."""
         counts = self.counts()
         env = self.environment
         lines = ["CorridorKey self-test: %s (%d passed, %d failed, %d skipped)"
                  % ("OK" if self.ok else "FAILED", counts[PASS], counts[FAIL], counts[SKIPPED]),
                  "%s %s, Python %s" % (env.get("edition", "?"), env.get("nuke_version", "?"),
-                                       str(env.get("python", "?")).split()[0]), ""]
+                                       str(env.get("python", "?")).split()[0])]
+        lines += ["FAILED %s: %s" % (c.name, c.detail.splitlines()[0] if c.detail else "")
+                  for c in self.checks if c.status == FAIL]
+        reasons: Dict[str, List[str]] = {}
         for check in self.checks:
-            lines.append("[%s] %s: %s" % (check.status.upper(), check.name, check.detail))
+            if check.status == SKIPPED:
+                reasons.setdefault(check.detail, []).append(check.name)
+        lines += ["skipped %s: %s" % (", ".join(names) if len(names) <= 3 else "%d checks (%s ... %s)"
+                                      % (len(names), names[0], names[-1]), reason) for reason, names in reasons.items()]
+        passed = [c.name for c in self.checks if c.status == PASS]
+        if passed:
+            lines.append("passed: " + ", ".join(passed))
         return "\n".join(lines)
+
+
+def add_check_to_file(path: str, check: Check) -> Dict[str, Any]:
+    """Adds a check made outside Nuke (how Nuke ran the script) to a report file; returns the new report."""
+    with open(path, "r", encoding="utf-8") as handle:
+        data = json.load(handle)
+    data["checks"].append(dict(asdict(check), verifies=list(check.verifies)))
+    statuses = [c["status"] for c in data["checks"]]
+    data["counts"] = {status: statuses.count(status) for status in (PASS, FAIL, SKIPPED)}
+    data["ok"] = data["counts"][FAIL] == 0
+    atomic_write(path, json.dumps(data, indent=2, default=str) + "\n")
+    return data
 
 
 def default_report_path(folder: Optional[str] = None) -> str:
