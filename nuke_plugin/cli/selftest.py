@@ -66,7 +66,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nuke_plugin.cli.selftest", description=__doc__.split("\n")[0])
     parser.add_argument("--nuke", required=True, help="the Nuke executable (NukeX licence for the .cat checks)")
     parser.add_argument("--nuke-flags", default=" ".join(DEFAULT_NUKE_FLAGS),
-                        help="flags for Nuke before the script (default: %(default)s)")
+                        help="flags for Nuke before the script, e.g. --nuke-flags=-t (default: %(default)s)")
     parser.add_argument("--report", default=None, help="where to write the JSON report (default: a new file in "
                         "the temporary folder)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to allow Nuke (default 900)")
