@@ -209,7 +209,7 @@ class Session(object):
         node.forceValidate()
         inference = _inference_in(node)
         verifies = [st.MODEL_FILE, st.CATALOGUE]
-        if node.hasError() or inference is None:
+        if inference is None or node.hasError() or inference.hasError():
             self.report.add("gizmo_create", st.FAIL, "the gizmo was created with an error: %s"
                             % (_error_text(node) or "no Inference node inside"), verifies)
             return None
@@ -220,7 +220,8 @@ class Session(object):
             return None
         self.report.add("gizmo_create", st.PASS, "the gizmo loads without error and its modelFile %r finds the .cat "
                         "through the plugin path" % inference["modelFile"].value(), verifies,
-                        {"modelFile": inference["modelFile"].value(), "evaluated": found})
+                        {"modelFile": inference["modelFile"].value(), "evaluated": found,
+                         "gpuName": _text(inference.knob("gpuName"))})
         return node
 
     def _write_gizmo(self, manifest: ModelManifest, path: str, edition_note: str) -> None:
@@ -370,6 +371,10 @@ class Session(object):
 def _inference_in(node: Any) -> Any:
     found = [n for n in node.nodes() if n.Class() == "Inference"]
     return found[0] if found else None
+
+
+def _text(knob: Any) -> Optional[str]:
+    return None if knob is None else str(knob.value())
 
 
 def _error_text(node: Any) -> str:
