@@ -122,10 +122,8 @@ class Session(object):
                 raise CannotRender(self.cannot_render)
             finally:
                 nuke.delete(write)
-            read = nuke.nodes.Read()
+            read = nuke.nodes.Read(file=path, raw=True)  # created with its file, so Nuke reads the EXR's format
             try:
-                read["file"].setValue(path)
-                read["raw"].setValue(True)
                 return [[float(nuke.sample(read, channel, x + 0.5, y + 0.5)) for channel in contract.CHANNELS_OUT]
                         for x, y in spec.SAMPLE_POINTS]
             finally:
