@@ -32,8 +32,9 @@ SCRIPT_MODE = "Whether `-i` runs a script and exits"
 PROGRESS_CANCEL = "How `ProgressTask` cancels"
 MODEL_FILE = "How a saved `modelFile` string is read"
 ORIENTATION = "Which way up the Inference node hands the image to the model"
+ADD_COMMAND = "Real `addCommand` may replace an item of the same name"
 ASSUMPTIONS = (LIBTORCH_LOADS, CREATE_CAT_FAILURE, RENDERING, CATALOGUE, EXPRESSIONS, GIZMO_REREAD, PLUGIN_ADD_PATH,
-               MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION)
+               ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION)
 
 
 @dataclass

@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import traceback
-from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import contract
 from ..contract import selftest as spec
@@ -386,8 +386,11 @@ def _root_names(nuke: Any) -> Set[str]:
     return {n.name() for n in nuke.allNodes(group=nuke.root())}
 
 
-def run_selftest(report_path: Optional[str] = None) -> Tuple[st.Report, str]:
-    """Runs every check on Nuke's main thread, cleans up, writes the JSON report; returns it and its path."""
+def run_selftest(report_path: Optional[str] = None,
+                 probes: Sequence[Callable[[st.Report], None]] = ()) -> Tuple[st.Report, str]:
+    """Runs every check on Nuke's main thread, cleans up, writes the JSON report; returns it and its path.
+
+    `probes` are checks of the layers above (the menu's), each adding to the report; run after the others."""
     import nuke
 
     report = st.Report(environment(nuke))
@@ -398,6 +401,9 @@ def run_selftest(report_path: Optional[str] = None) -> Tuple[st.Report, str]:
     session = Session(nuke, report, workdir, progress)
     try:
         session.run(spec.data_dir(plugin_root()))
+        for probe in probes:
+            session.step(getattr(probe, "__name__", "probe"), 96)
+            probe(report)
     except Cancelled as exc:
         report.add("progress_cancel", st.PASS, "Cancel stopped the self-test after '%s' (isCancelled() became "
                    "True); the remaining checks did not run" % exc, [st.PROGRESS_CANCEL])

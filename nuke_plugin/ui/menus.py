@@ -67,6 +67,24 @@ def about_command() -> None:
         nuke.message("CorridorKey: the help window could not be opened (%s: %s)." % (type(exc).__name__, exc))
 
 
+def menu_probe(report: Any) -> None:
+    """Self-test check: does addCommand of an existing name add a second item or replace the first?"""
+    import nuke
+
+    from ..core import selftest
+
+    menu = _submenu(nuke.menu("Nuke"), MENU_NAME)
+    name = "Self-test probe"
+    menu.addCommand(name, "pass")
+    menu.addCommand(name, "pass")
+    count = sum(1 for item in menu.items() if item.name() == name)
+    while menu.findItem(name) is not None:
+        menu.removeItem(name)
+    report.add("menu_add_command", selftest.PASS, "addCommand of an existing name %s; registration removes first, "
+               "so either is fine" % ("replaces it" if count == 1 else "adds a duplicate (%d items)" % count),
+               [selftest.ADD_COMMAND], {"items": count})
+
+
 def selftest_command() -> None:
     """Menu command: runs the self-test in this Nuke and shows its summary and report path."""
     import nuke
@@ -74,7 +92,7 @@ def selftest_command() -> None:
     from ..host.selftest import run_selftest
 
     try:
-        report, path = run_selftest()
+        report, path = run_selftest(probes=[menu_probe])
     except Exception as exc:  # a bug must reach the user, not kill the menu
         traceback.print_exc()
         nuke.message("CorridorKey: the self-test could not run (%s: %s)." % (type(exc).__name__, exc))

@@ -16,13 +16,17 @@ def test_the_menu_entry_runs_the_self_test_and_shows_its_summary(fake_nuke, tmp_
     assert path.startswith(str(tmp_path))
     report = json.loads(open(path).read())
     assert report["ok"] is True and report["environment"]["gui"] is True
+    (probe,) = [c for c in report["checks"] if c["name"] == "menu_add_command"]
+    assert "adds a duplicate (2 items)" in probe["detail"]  # what the fake does; the report tells what Nuke does
     assert fake_nuke.allNodes() == []
+    assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
+                                             "CorridorKey/Self-test", "CorridorKey/Help and About"]
 
 
 def test_a_self_test_that_cannot_start_says_why(fake_nuke, monkeypatch):
     from nuke_plugin.host import selftest
 
-    def broken(report_path=None):
+    def broken(report_path=None, probes=()):
         raise OSError("no space left on device")
 
     monkeypatch.setattr(selftest, "run_selftest", broken)
