@@ -130,26 +130,25 @@ class Session(object):
                 nuke.delete(read)
 
     def compare(self, name: str, source: Any, want: List[List[float]], tolerance: float, verifies: Sequence[str],
-                hint: str = "") -> bool:
+                hint: str = "") -> None:
         """One pixel check: rendered vs wanted at every sample point."""
         try:
             got = self.render(source)
         except CannotRender as exc:
             self.report.add(name, st.SKIPPED, str(exc), verifies)
-            return False
+            return
         except RuntimeError as exc:  # Nuke's render errors (a missing model, a node error)
             self.report.add(name, st.FAIL, "render failed: %s" % exc, verifies)
-            return False
+            return
         error = st.max_difference(got, want)
         figures: Dict[str, Any] = {"max_abs_difference": error, "tolerance": tolerance}
         if error <= tolerance:
             self.report.add(name, st.PASS, "matches the stored pixels (max difference %.2g)" % error, verifies, figures)
-            return True
+            return
         worst = max(range(len(got)), key=lambda i: st.max_difference([got[i]], [want[i]]))
         figures.update({"worst_point": list(spec.SAMPLE_POINTS[worst]), "got": got[worst], "want": want[worst]})
         self.report.add(name, st.FAIL, "differs from the stored pixels by %.3g (tolerance %.0g)%s"
                         % (error, tolerance, hint), verifies, figures)
-        return False
 
     # -- the checks
     def plugin_folder(self) -> None:
@@ -254,7 +253,7 @@ class Session(object):
             for channel in range(4):
                 expression["expr%d" % channel].setValue(spec.expression(name, channel))
         self.compare("plate_%s" % name, expression, st.plate_pixels(name), spec.PIXEL_TOLERANCE,
-                     [st.EXPRESSIONS, st.ORIENTATION])
+                     [st.RENDERING, st.EXPRESSIONS, st.ORIENTATION])
         return expression
 
     def pixels(self, name: str, node: Any, plates: Dict[str, Any], outputs: Dict[str, Any], tolerance: float,
