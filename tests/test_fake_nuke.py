@@ -389,3 +389,29 @@ def test_inference_reports_a_missing_model_as_a_node_error(fake_nuke):
 
 def test_the_fake_is_not_importable_as_nuke_outside_the_fixture():
     assert "nuke" not in sys.modules or not hasattr(sys.modules["nuke"], "fake_home")
+
+
+def test_execute_checks_the_write_and_its_inputs_then_says_it_cannot_render(fake_nuke, tmp_path):
+    write = fake_nuke.nodes.Write()
+    with pytest.raises(RuntimeError, match="no file name"):
+        fake_nuke.execute(write, 1, 1)
+    write["file"].setValue(str(tmp_path / "missing" / "out.exr"))
+    with pytest.raises(RuntimeError, match="does not exist"):
+        fake_nuke.execute(write, 1, 1)
+    write["file"].setValue(str(tmp_path / "out.exr"))
+    with pytest.raises(RuntimeError, match="not connected"):
+        fake_nuke.execute(write, 1, 1)
+    broken = fake_nuke.nodes.Inference(modelFile=str(tmp_path / "nothing.cat"))
+    write.setInput(0, broken)
+    with pytest.raises(RuntimeError, match="cannot find model file"):
+        fake_nuke.execute(write, 1, 1)
+    write.setInput(0, fake_nuke.nodes.Constant())
+    with pytest.raises(TypeError):
+        fake_nuke.execute(write, 2, 1)
+    with pytest.raises(FakeLimitation, match="no pixels"):
+        fake_nuke.execute(write, 1, 1)
+    with pytest.raises(FakeLimitation):
+        fake_nuke.sample(write, "rgba.red", 0.5, 0.5)
+    with pytest.raises(ValueError):
+        fake_nuke.addFormat("CorridorKeySelfTest")
+    assert fake_nuke.addFormat("36 20 1 CorridorKeySelfTest") == "CorridorKeySelfTest"

@@ -52,3 +52,15 @@ def test_the_export_extra_agrees_with_the_torch_table():
     assert extra["torch"] == "torch>=" + oldest.torch
     assert extra["timm"] == "timm>=" + TIMM_PIN.split("==")[1]
     assert not any("==" in r for r in extra.values())
+
+
+def test_the_self_test_model_ships_in_the_package():
+    """pip installs nuke_plugin/selftest_model (the in-Nuke self-test reads it) and the exporter's operator list."""
+    import fnmatch
+
+    data = _pyproject()["tool"]["setuptools"]["package-data"]
+    for package, folder in (("nuke_plugin", ROOT / "nuke_plugin" / "selftest_model"), ("exporter", ROOT / "exporter")):
+        for path in folder.iterdir():
+            if path.suffix in (".pt", ".json"):
+                name = path.relative_to(ROOT / package).as_posix()
+                assert any(fnmatch.fnmatch(name, pattern) for pattern in data[package]), name

@@ -47,7 +47,7 @@ def test_menu_py_can_be_reloaded_without_duplicates(fake_nuke):
     for _ in range(2):
         runpy.run_path(MENU)
     assert fake_nuke.menu("Nuke").walk() == ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
-                                             "CorridorKey/Help and About"]
+                                             "CorridorKey/Self-test", "CorridorKey/Help and About"]
     assert fake_nuke.menu("Nodes").walk() == ["CorridorKey", "CorridorKey/CorridorKey"]
 
 

@@ -3,7 +3,8 @@
 #
 # For each Nuke release in nuke_plugin/contract/torch_targets.py it keeps a venv of that Nuke's Python with that Nuke's
 # torch (a faithful stand-in for its libtorch), then:
-#   1. checks that each lane knows every operator listed in exporter/portable_ops.json;
+#   1. checks that each lane knows every operator listed in exporter/portable_ops.json, and loads the shipped
+#      self-test model and matches its stored expectations;
 #   2. exports a random-weight checkpoint with the project's own environment (the default build) and has every
 #      lane load it, set every knob and match this torch's output (max abs <= 1e-5);
 #   3. exports with each lane's torch and has the other lanes and the project's torch load that;
@@ -84,6 +85,12 @@ echo "[compat] 1. every lane knows every operator of exporter/portable_ops.json"
 for i in "${!lane_pythons[@]}"; do
   "${lane_pythons[$i]}" exporter/lane_check.py ops exporter/portable_ops.json
   echo "         ${lane_names[$i]}: ok"
+done
+
+echo "[compat] 1b. the shipped self-test model (nuke_plugin/selftest_model) loads and matches its expectations"
+for i in "${!lane_pythons[@]}"; do
+  printf '         %s: ' "${lane_names[$i]}"
+  "${lane_pythons[$i]}" -m exporter.selftest_check
 done
 
 echo "[compat] 2. the default build (project torch) loads and matches in every lane"

@@ -1,4 +1,4 @@
-"""The CorridorKey menu (Build Model, Insert CorridorKey) and the Nodes-toolbar entry.
+"""The CorridorKey menu (Build Model, Insert CorridorKey, Self-test, Help and About) and the Nodes-toolbar entry.
 
 Registration is idempotent: an item that already exists is removed before it is added again, so
 re-running menu.py (or a build registering the toolbar entry) never leaves duplicates. Commands are plain
@@ -17,6 +17,7 @@ from ..host.edition import EDITION_MESSAGE, cat_files_supported
 MENU_NAME = "CorridorKey"
 BUILD_MODEL = "Build Model"
 INSERT_NODE = "Insert CorridorKey"
+SELF_TEST = "Self-test"
 ABOUT = "Help and About"  # no "/": Nuke reads it as a submenu path
 TOOLBAR_ITEM = contract.MODEL_ID  # Nodes > CorridorKey > CorridorKey (also what Tab search lists)
 
@@ -66,6 +67,40 @@ def about_command() -> None:
         nuke.message("CorridorKey: the help window could not be opened (%s: %s)." % (type(exc).__name__, exc))
 
 
+def menu_probe(report: Any) -> None:
+    """Self-test check: does addCommand of an existing name add a second item or replace the first?"""
+    import nuke
+
+    from ..core import selftest
+
+    menu = _submenu(nuke.menu("Nuke"), MENU_NAME)
+    name = "Self-test probe"
+    menu.addCommand(name, "pass")
+    menu.addCommand(name, "pass")
+    count = sum(1 for item in menu.items() if item.name() == name)
+    while menu.findItem(name) is not None:
+        menu.removeItem(name)
+    report.add("menu_add_command", selftest.PASS, "addCommand of an existing name %s; registration removes first, "
+               "so either is fine" % ("replaces it" if count == 1 else "adds a duplicate (%d items)" % count),
+               [selftest.ADD_COMMAND], {"items": count})
+
+
+def selftest_command() -> None:
+    """Menu command: runs the self-test in this Nuke and shows its summary and report path."""
+    import nuke
+
+    from ..host.selftest import run_selftest
+
+    try:
+        report, path = run_selftest(probes=[menu_probe])
+    except Exception as exc:  # a bug must reach the user, not kill the menu
+        traceback.print_exc()
+        nuke.message("CorridorKey: the self-test could not run (%s: %s)." % (type(exc).__name__, exc))
+        return
+    nuke.message("%s\n\nThe full report: %s\nSend that file with your Nuke version when you report a problem."
+                 % (report.summary(), path))
+
+
 def insert_command() -> None:
     """Menu command: drops the node, or says how to get one."""
     import nuke
@@ -98,6 +133,7 @@ def register() -> bool:
     menu = _submenu(nuke.menu("Nuke"), MENU_NAME)
     _command(menu, BUILD_MODEL, build_model, "Export the CorridorKey checkpoint and build the Nuke node")
     _command(menu, INSERT_NODE, insert_command, "Insert a CorridorKey keyer on the selected node")
+    _command(menu, SELF_TEST, selftest_command, "Check this Nuke with a tiny model: .cat, gizmo, renders, knobs")
     _command(menu, ABOUT, about_command, "How to use CorridorKey: the comp tree, hints, knobs, colour")
     register_node_entry()
     return True

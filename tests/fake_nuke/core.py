@@ -112,6 +112,7 @@ class FakeNuke(types.ModuleType):
         self._main_queue: Deque[Tuple[Callable[..., Any], tuple, dict, Optional[threading.Event], list]] = (
             collections.deque())
         self._plugin_path = [os.path.join(home, ".nuke")]
+        self.fake_formats: List[str] = []
         self.fake_sys_path_additions: List[str] = []
         self._validators = {"Inference": catfile.validate_inference}
         self._menus: Dict[str, Menu] = {}
@@ -444,6 +445,51 @@ class FakeNuke(types.ModuleType):
                 return None
             group = node
         return node
+
+    # ------------------------------------------------------------------ rendering
+    def addFormat(self, text: str) -> str:
+        """nuke.addFormat('W H [aspect] name'): the fake only records the name (Format_Knob takes any text)."""
+        parts = text.split() if isinstance(text, str) else []
+        if len(parts) < 3 or not parts[0].isdigit() or not parts[1].isdigit():
+            raise ValueError("nuke.addFormat needs 'width height [pixel aspect] name', got %r" % (text,))
+        self.fake_formats.append(text)
+        return parts[-1]
+
+    def execute(self, node: Node, start: int, end: int, incr: int = 1) -> None:
+        """Checks what Nuke checks before rendering, then raises FakeLimitation: the fake computes no pixels."""
+        self._require_main_thread("nuke.execute")
+        if not isinstance(node, Node):
+            raise TypeError("nuke.execute takes a node")
+        node._check_alive()
+        if node.Class() != "Write":
+            raise RuntimeError("%s cannot be executed (the fake models Write only)" % node.name())
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, incr)) or start > end:
+            raise TypeError("nuke.execute needs int frames, start <= end, got %r %r" % (start, end))
+        if not node["file"].value():
+            raise RuntimeError("%s: no file name" % node.name())
+        if not os.path.isdir(os.path.dirname(node["file"].value().replace("/", os.sep)) or "."):
+            raise RuntimeError("%s: the folder of %s does not exist" % (node.name(), node["file"].value()))
+        upstream, seen = [node.input(0)], set()
+        if upstream[0] is None:
+            raise RuntimeError("%s: input 0 is not connected" % node.name())
+        while upstream:
+            source = upstream.pop()
+            if source is None or id(source) in seen:
+                continue
+            seen.add(id(source))
+            source.forceValidate()
+            if source.hasError():
+                raise RuntimeError("%s: %s" % (source.name(), source.error_message()))
+            upstream.extend(source.input(i) for i in range(source.inputs()))
+        self.events.append(("execute", node.name()))
+        raise K.FakeLimitation("the fake computes no pixels")
+
+    def sample(self, node: Node, channel: str, x: float, y: float, dx: float = 1.0, dy: float = 1.0,
+               frame: Any = None) -> float:
+        node._check_alive()
+        if not isinstance(channel, str):
+            raise TypeError("nuke.sample takes a channel name")
+        raise K.FakeLimitation("the fake computes no pixels")
 
     def delete(self, node: Node) -> None:
         self._require_main_thread("deleting a node")

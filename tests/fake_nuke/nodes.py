@@ -62,6 +62,11 @@ NODE_CLASSES = {
     "Read": (0, [(K.File_Knob, "file"), (K.Int_Knob, "first"), (K.Int_Knob, "last"), (K.Int_Knob, "origfirst"),
                  (K.Int_Knob, "origlast"), (K.Format_Knob, "format"), (K.String_Knob, "colorspace"),
                  (K.Boolean_Knob, "raw"), (K.String_Knob, "on_error")]),
+    "Write": (1, DISABLE + [(K.File_Knob, "file"), (_enum(["exr", "png", "tiff", "jpeg", "dpx", "mov"]), "file_type"),
+                            (K.ChannelMask_Knob, "channels"), (_enum(["16 bit half", "32 bit float"]), "datatype"),
+                            (K.String_Knob, "compression"), (K.String_Knob, "colorspace"), (K.Boolean_Knob, "raw"),
+                            (K.Boolean_Knob, "create_directories"), (K.Boolean_Knob, "use_limit"),
+                            (K.Int_Knob, "first"), (K.Int_Knob, "last")]),
     "Copy": (3, DISABLE + MASK_KNOBS + [
         (K.Channel_Knob, "from0"), (K.Channel_Knob, "to0"), (K.Channel_Knob, "from1"), (K.Channel_Knob, "to1"),
         (K.Channel_Knob, "from2"), (K.Channel_Knob, "to2"), (K.Channel_Knob, "from3"), (K.Channel_Knob, "to3"),

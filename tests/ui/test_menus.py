@@ -11,7 +11,7 @@ from nuke_plugin.host.edition import EDITION_MESSAGE
 from nuke_plugin.ui import menus
 
 EXPECTED_NUKE_MENU = ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
-                      "CorridorKey/Help and About"]
+                      "CorridorKey/Self-test", "CorridorKey/Help and About"]
 EXPECTED_NODES_MENU = ["CorridorKey", "CorridorKey/CorridorKey"]
 
 

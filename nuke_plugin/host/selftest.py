@@ -1,0 +1,432 @@
+"""CorridorKey > Self-test: asks a running Nuke every question the fake cannot answer, with the shipped tiny model.
+
+In a temporary plugin folder it builds a .cat from nuke_plugin/selftest_model through the same cat_builder as
+Build Model, writes the gizmo with the same writer under a class of its own (CorridorKeySelfTest, so the user's
+CorridorKey is never touched), renders two small plates through it with nuke.execute into 32-bit float EXRs,
+reads pixels back with nuke.sample, and compares them with the stored expectations; then moves each knob and
+checks both that the Inference node follows (the serialiseKnob links) and that the pixels change as stored.
+Every check says which line of tests/fake_nuke/LIMITS.md it answers. Everything it made is deleted at the end.
+
+A `nuke` module that cannot compute pixels (the tests' fake) raises NotImplementedError from nuke.execute:
+the pixel checks then say "skipped" with that reason instead of passing.
+
+Run it on Nuke's main thread: from the menu, or from a script under `Nuke -t` / `Nuke --nukex -i`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import traceback
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
+
+from .. import contract
+from ..contract import selftest as spec
+from ..contract.knob_spec import BOOL, ENUM, FLOAT
+from ..core import selftest as st
+from ..core.cattery import layout_for
+from ..core.errors import CorridorKeyError
+from ..core.gizmo import HALF_PRECISION, OUTPUT_MODE, USE_GPU, gizmo_text
+from ..core.manifest import ModelManifest, read_manifest
+from ..core.paths import plugin_root
+from .cat_builder import build_cat, nuke_path
+from .edition import cat_files_supported
+from .plugin_path import activate
+
+INIT_MARKER = "CORRIDORKEY_SELFTEST_INIT"
+PIXEL_CHECKS = (st.RENDERING, st.LIBTORCH_LOADS)
+
+
+class Cancelled(Exception):
+    """The TD pressed Cancel on the progress bar."""
+
+
+class CannotRender(Exception):
+    """This `nuke` computes no pixels (the tests' fake), or an earlier render showed it cannot."""
+
+
+def edition(nuke: Any) -> str:
+    """Which Nuke is running, from nuke.env (Indie and Studio set the NukeX flag too)."""
+    for key, name in (("indie", "Nuke Indie"), ("studio", "Nuke Studio"), ("nukex", "NukeX"), ("ple", "Nuke PLE")):
+        try:
+            if nuke.env[key]:
+                return name
+        except (KeyError, TypeError):
+            continue
+    return "Nuke"
+
+
+def environment(nuke: Any) -> Dict[str, Any]:
+    def env(key: str) -> Any:
+        try:
+            return nuke.env[key]
+        except (KeyError, TypeError):
+            return None
+
+    return {"nuke_version": getattr(nuke, "NUKE_VERSION_STRING", None), "edition": edition(nuke),
+            "gui": bool(env("gui")), "executable": env("ExecutablePath"), "python": sys.version,
+            "python_executable": sys.executable, "platform": platform.platform(), "plugin_version": contract.VERSION,
+            "plugin_root": plugin_root(), "cat_files_supported": cat_files_supported()}
+
+
+def _same(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def _set(knob: Any, spec_kind: str, value: Any) -> None:
+    knob.setValue(bool(value) if spec_kind == BOOL else float(value) if spec_kind == FLOAT else int(value))
+
+
+class Session(object):
+    """One self-test run: the nodes and files it makes, and the report."""
+
+    def __init__(self, nuke: Any, report: st.Report, workdir: str, progress: Any) -> None:
+        self.nuke = nuke
+        self.report = report
+        self.workdir = workdir
+        self.progress = progress
+        self.renders = 0
+        self.cannot_render: Optional[str] = None
+        self.step_name = "start"
+
+    # -- plumbing
+    def step(self, name: str, percent: int) -> None:
+        if self.progress.isCancelled():
+            raise Cancelled(self.step_name)
+        self.step_name = name
+        self.progress.setMessage(name)
+        self.progress.setProgress(int(percent))
+
+    def render(self, source: Any) -> List[List[float]]:
+        """The source's RGBA at the sample points, rendered to an EXR by nuke.execute and read back."""
+        nuke = self.nuke
+        if self.cannot_render:
+            raise CannotRender(self.cannot_render)
+        self.renders += 1
+        path = nuke_path(os.path.join(self.workdir, "render%d.exr" % self.renders))
+        with nuke.root():
+            write = nuke.nodes.Write()
+            write.setInput(0, source)
+            write["file"].setValue(path)
+            write["file_type"].setValue("exr")
+            write["datatype"].setValue("32 bit float")
+            write["channels"].setValue("rgba")
+            write["raw"].setValue(True)
+            try:
+                nuke.execute(write, 1, 1)
+            except NotImplementedError as exc:
+                self.cannot_render = "this Nuke cannot render (%s)" % exc
+                raise CannotRender(self.cannot_render)
+            finally:
+                nuke.delete(write)
+            read = nuke.nodes.Read(file=path, raw=True)  # created with its file, so Nuke reads the EXR's format
+            try:
+                return [[float(nuke.sample(read, channel, x + 0.5, y + 0.5)) for channel in contract.CHANNELS_OUT]
+                        for x, y in spec.SAMPLE_POINTS]
+            finally:
+                nuke.delete(read)
+
+    def compare(self, name: str, source: Any, want: List[List[float]], tolerance: float, verifies: Sequence[str],
+                hint: str = "") -> None:
+        """One pixel check: rendered vs wanted at every sample point."""
+        try:
+            got = self.render(source)
+        except CannotRender as exc:
+            self.report.add(name, st.SKIPPED, str(exc), verifies)
+            return
+        except RuntimeError as exc:  # Nuke's render errors (a missing model, a node error)
+            self.report.add(name, st.FAIL, "render failed: %s" % exc, verifies)
+            return
+        error = st.max_difference(got, want)
+        figures: Dict[str, Any] = {"max_abs_difference": error, "tolerance": tolerance}
+        if error <= tolerance:
+            self.report.add(name, st.PASS, "matches the stored pixels (max difference %.2g)" % error, verifies, figures)
+            return
+        worst = max(range(len(got)), key=lambda i: st.max_difference([got[i]], [want[i]]))
+        figures.update({"worst_point": list(spec.SAMPLE_POINTS[worst]), "got": got[worst], "want": want[worst]})
+        self.report.add(name, st.FAIL, "differs from the stored pixels by %.3g (tolerance %.0g)%s"
+                        % (error, tolerance, hint), verifies, figures)
+
+    # -- the checks
+    def plugin_folder(self) -> None:
+        """The temporary plugin folder, with an init.py that only records that it ran."""
+        with open(os.path.join(self.workdir, "init.py"), "w", encoding="utf-8") as handle:
+            handle.write("import os\nos.environ[%r] = 'ran'\n" % INIT_MARKER)
+        os.environ.pop(INIT_MARKER, None)
+        activate(self.workdir)
+        ran = os.environ.pop(INIT_MARKER, None) == "ran"
+        on_sys_path = any(_same(p, self.workdir) for p in sys.path if p)
+        self.report.add("plugin_add_path", st.PASS, "pluginAddPath %s the folder's init.py and %s the folder to "
+                        "sys.path" % ("ran" if ran else "did not run", "added" if on_sys_path else "did not add"),
+                        [st.PLUGIN_ADD_PATH], {"init_ran": ran, "on_sys_path": on_sys_path})
+
+    def build_cat(self, manifest: ModelManifest) -> Optional[str]:
+        if not cat_files_supported():
+            self.report.add("cat_build", st.SKIPPED, "this edition has no CatFileCreator (plain Nuke): the .cat "
+                            "and everything rendered through it cannot be checked here", [st.LIBTORCH_LOADS])
+            return None
+        cat = os.path.join(self.workdir, spec.CAT_NAME)
+        try:
+            build_cat(manifest, cat)
+        except CorridorKeyError as exc:
+            self.report.add("cat_build", st.FAIL, str(exc), [st.LIBTORCH_LOADS])
+            return None
+        self.report.add("cat_build", st.PASS, "CatFileCreator built a .cat from the self-test model (made by torch "
+                        "%s) with every knob" % manifest.torch_version, [st.LIBTORCH_LOADS],
+                        {"torch_version": manifest.torch_version, "knobs": [k.name for k in manifest.knobs]})
+        return cat
+
+    def cat_failure(self, manifest: ModelManifest) -> None:
+        """Feeds CatFileCreator a file that is not TorchScript: does it raise, or only show a dialog?"""
+        junk = os.path.join(self.workdir, "not_torchscript.pt")
+        with open(junk, "w", encoding="utf-8") as handle:
+            handle.write("this is not a TorchScript file\n")
+        bad = dataclasses.replace(manifest, model_path=junk)
+        try:
+            build_cat(bad, os.path.join(self.workdir, "not_torchscript.cat"))
+        except CorridorKeyError as exc:
+            cause = exc.__context__
+            how = ("raises %s: %s" % (type(cause).__name__, (str(cause).splitlines() or [""])[0][:200])
+                   if cause is not None else "shows its error without a Python exception (no .cat written)")
+            self.report.add("cat_failure_mode", st.PASS, "on a bad .pt, createCatFile %s; the plugin reports it "
+                            "either way" % how, [st.CREATE_CAT_FAILURE], {"raises": cause is not None})
+            return
+        self.report.add("cat_failure_mode", st.FAIL, "CatFileCreator accepted a file that is not TorchScript",
+                        [st.CREATE_CAT_FAILURE])
+
+    def create_gizmo(self, manifest: ModelManifest, cat: str) -> Any:
+        nuke = self.nuke
+        path = os.path.join(self.workdir, spec.GIZMO_NAME)
+        self._write_gizmo(manifest, path, "first")
+        with nuke.root():
+            node = getattr(nuke.nodes, spec.MODEL_ID)()
+        node.forceValidate()
+        inference = _inference_in(node)
+        verifies = [st.MODEL_FILE, st.CATALOGUE]
+        if inference is None or node.hasError() or inference.hasError():
+            self.report.add("gizmo_create", st.FAIL, "the gizmo was created with an error: %s"
+                            % (_error_text(node) or "no Inference node inside"), verifies)
+            return None
+        found = inference["modelFile"].evaluate()
+        if not found or not _same(found, cat):
+            self.report.add("gizmo_create", st.FAIL, "modelFile %r evaluates to %r, not the .cat %s"
+                            % (inference["modelFile"].value(), found, nuke_path(cat)), verifies)
+            return None
+        self.report.add("gizmo_create", st.PASS, "the gizmo loads without error and its modelFile %r finds the .cat "
+                        "through the plugin path" % inference["modelFile"].value(), verifies,
+                        {"modelFile": inference["modelFile"].value(), "evaluated": found,
+                         "gpuName": _text(inference.knob("gpuName"))})
+        return node
+
+    def _write_gizmo(self, manifest: ModelManifest, path: str, edition_note: str) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(gizmo_text(manifest.knobs, cat_name=spec.CAT_NAME,
+                                    info="CorridorKey self-test model, %s definition" % edition_note))
+
+    def gizmo_reread(self, manifest: ModelManifest) -> None:
+        """Rewrites the gizmo file and makes a second node: does Nuke read the new definition?"""
+        nuke = self.nuke
+        path = os.path.join(self.workdir, spec.GIZMO_NAME)
+        self._write_gizmo(manifest, path, "second")
+        try:
+            with nuke.root():
+                second = getattr(nuke.nodes, spec.MODEL_ID)()
+            info = second["model_info"].value()
+            nuke.delete(second)
+        finally:
+            self._write_gizmo(manifest, path, "first")
+        reread = "second" in str(info)
+        self.report.add("gizmo_reread", st.PASS, "a node made after its .gizmo changed %s" % (
+            "uses the new file" if reread else "keeps the definition read first (restart Nuke after a rebuild)"),
+            [st.GIZMO_REREAD], {"rereads": reread})
+
+    def plate(self, name: str) -> Any:
+        nuke = self.nuke
+        with nuke.root():
+            constant = nuke.nodes.Constant()
+            constant["format"].setValue(spec.MODEL_ID)
+            expression = nuke.nodes.Expression()
+            expression.setInput(0, constant)
+            for channel in range(4):
+                expression["expr%d" % channel].setValue(spec.expression(name, channel))
+        self.compare("plate_%s" % name, expression, st.plate_pixels(name), spec.PIXEL_TOLERANCE,
+                     [st.RENDERING, st.EXPRESSIONS, st.ORIENTATION])
+        return expression
+
+    def pixels(self, name: str, node: Any, plates: Dict[str, Any], outputs: Dict[str, Any], tolerance: float,
+               output_mode: int = 0, verifies: Sequence[str] = PIXEL_CHECKS) -> None:
+        for plate, source in plates.items():
+            node.setInput(0, source)
+            node.setInput(1, source)
+            want = [st.gizmo_pixel(p, output_mode) for p in outputs[plate]]
+            self.compare("%s_%s" % (name, plate), node, want, tolerance, list(verifies) + [st.ORIENTATION],
+                         "; when the plate checks pass, a difference here can also mean the image reaches the model "
+                         "upside down (its 3x3 convolution is not symmetric)")
+
+    def link(self, name: str, inference: Any, knob_name: str, value: Any, verifies: Sequence[str]) -> bool:
+        """Does the Inference node's knob follow the gizmo's?"""
+        inner = inference.knob(knob_name)
+        got = None if inner is None else float(inner.getValue())
+        ok = got is not None and abs(got - float(value)) < 1e-6
+        self.report.add(name, st.PASS if ok else st.FAIL, "the Inference node's %s %s the gizmo's (%s)"
+                        % (knob_name, "follows" if ok else "does NOT follow", "got %r, want %r" % (got, value)),
+                        verifies, {"got": got, "want": float(value)})
+        return ok
+
+    def knobs(self, node: Any, manifest: ModelManifest, plates: Dict[str, Any], expected: Dict[str, Any]) -> None:
+        inference = _inference_in(node)
+        outputs = expected["outputs"]
+        for index, knob in enumerate(manifest.knobs):
+            self.step("knob %s" % knob.name, 40 + 40 * index // max(len(manifest.knobs), 1))
+            value = spec.changed_value(knob)
+            _set(node[knob.name], knob.kind, value)
+            verifies = [st.ENUM_LINK] if knob.kind == ENUM else []
+            self.link("link_%s" % knob.name, inference, knob.name, value, verifies + [st.MODEL_FILE])
+            self.pixels("knob_%s" % knob.name, node, plates, outputs[knob.name], spec.PIXEL_TOLERANCE)
+            _set(node[knob.name], knob.kind, knob.default)
+        for toggle, tolerance in ((USE_GPU, spec.PIXEL_TOLERANCE), (HALF_PRECISION, spec.HALF_TOLERANCE)):
+            self.step("toggle %s" % toggle.name, 82)
+            node[toggle.name].setValue(not toggle.default)
+            self.link("link_%s" % toggle.name, inference, toggle.name, not toggle.default, [])
+            self.pixels("toggle_%s" % toggle.name, node, plates, outputs[spec.DEFAULT_SETTING], tolerance)
+            node[toggle.name].setValue(toggle.default)
+        for mode in range(1, len(OUTPUT_MODE.items)):
+            self.step("output %s" % OUTPUT_MODE.items[mode], 88)
+            node[OUTPUT_MODE.name].setValue(mode)
+            self.pixels("output_mode_%d" % mode, node, plates, outputs[spec.DEFAULT_SETTING], spec.PIXEL_TOLERANCE,
+                        mode, [st.RENDERING])
+        node[OUTPUT_MODE.name].setValue(0)
+
+    def installed_node(self, plate: Any) -> None:
+        """The artist's own CorridorKey, if installed: one small frame must come out finite."""
+        nuke = self.nuke
+        layout = layout_for()
+        if not layout.is_installed():
+            self.report.add("installed_node", st.SKIPPED, "no CorridorKey node is installed in %s" % layout.root,
+                            [st.RENDERING])
+            return
+        activate(layout.root)
+        try:
+            with nuke.root():
+                node = getattr(nuke.nodes, contract.MODEL_ID)()
+        except RuntimeError as exc:
+            self.report.add("installed_node", st.FAIL, "the installed node cannot be created: %s" % exc,
+                            [st.RENDERING])
+            return
+        node.setInput(0, plate)
+        node.setInput(1, plate)
+        try:
+            got = self.render(node)
+        except CannotRender as exc:
+            self.report.add("installed_node", st.SKIPPED, str(exc), [st.RENDERING])
+            return
+        except RuntimeError as exc:
+            self.report.add("installed_node", st.FAIL, "the installed node does not render: %s" % exc,
+                            [st.RENDERING, st.LIBTORCH_LOADS])
+            return
+        finite = all(v == v and abs(v) < 1e6 for pixel in got for v in pixel)
+        self.report.add("installed_node", st.PASS if finite else st.FAIL, "the installed CorridorKey in %s rendered "
+                        "a %dx%d frame %s" % (layout.root, spec.WIDTH, spec.HEIGHT,
+                                             "with finite pixels" if finite else "with NaN or huge values"),
+                        [st.RENDERING, st.LIBTORCH_LOADS], {"install_dir": layout.root})
+
+    def run(self, data_dir: str) -> None:
+        nuke = self.nuke
+        self.step("reading the self-test model", 2)
+        manifest = read_manifest(os.path.join(data_dir, spec.MANIFEST_NAME))
+        manifest.verify_model_file()
+        expected = st.load_expected(data_dir)
+        self.step("plugin path", 5)
+        self.plugin_folder()
+        self.step("building the .cat", 10)
+        cat = self.build_cat(manifest)
+        if cat is not None:
+            self.step("CatFileCreator on a bad file", 20)
+            self.cat_failure(manifest)
+        nuke.addFormat("%d %d 1 %s" % (spec.WIDTH, spec.HEIGHT, spec.MODEL_ID))
+        self.step("plates", 25)
+        plates = {name: self.plate(name) for name in spec.PLATES}
+        node = None
+        if cat is not None:
+            self.step("creating the gizmo", 30)
+            node = self.create_gizmo(manifest, cat)
+            self.gizmo_reread(manifest)
+        if node is not None:
+            for knob in manifest.knobs:
+                _set(node[knob.name], knob.kind, knob.default)
+            self.step("rendering the defaults", 35)
+            self.pixels("render_default", node, plates, expected["outputs"][spec.DEFAULT_SETTING],
+                        spec.PIXEL_TOLERANCE)
+            self.knobs(node, manifest, plates, expected)
+        self.step("the installed CorridorKey", 92)
+        self.installed_node(plates["constant"])
+
+
+def _inference_in(node: Any) -> Any:
+    found = [n for n in node.nodes() if n.Class() == "Inference"]
+    return found[0] if found else None
+
+
+def _text(knob: Any) -> Optional[str]:
+    return None if knob is None else str(knob.value())
+
+
+def _error_text(node: Any) -> str:
+    for child in node.nodes():
+        if child.hasError():
+            return "%s has an error" % child.name()
+    return ""
+
+
+def _root_names(nuke: Any) -> Set[str]:
+    return {n.name() for n in nuke.allNodes(group=nuke.root())}
+
+
+def run_selftest(report_path: Optional[str] = None,
+                 probes: Sequence[Callable[[st.Report], None]] = ()) -> Tuple[st.Report, str]:
+    """Runs every check on Nuke's main thread, cleans up, writes the JSON report; returns it and its path.
+
+    `probes` are checks of the layers above (the menu's), each adding to the report; run after the others."""
+    import nuke
+
+    report = st.Report(environment(nuke))
+    path = report_path or st.default_report_path()
+    workdir = tempfile.mkdtemp(prefix="corridorkey-selftest-")
+    before = _root_names(nuke)
+    progress = nuke.ProgressTask("CorridorKey self-test")
+    session = Session(nuke, report, workdir, progress)
+    try:
+        session.run(spec.data_dir(plugin_root()))
+        for probe in probes:
+            session.step(getattr(probe, "__name__", "probe"), 96)
+            probe(report)
+    except Cancelled as exc:
+        report.add("progress_cancel", st.PASS, "Cancel stopped the self-test after '%s' (isCancelled() became "
+                   "True); the remaining checks did not run" % exc, [st.PROGRESS_CANCEL])
+    except Exception as exc:  # the report must still be written, with what went wrong
+        report.add("internal", st.FAIL, "%s: %s\n%s" % (type(exc).__name__, exc, traceback.format_exc()))
+    else:
+        report.add("progress_cancel", st.SKIPPED, "not cancelled: press Cancel on the progress bar during a "
+                   "self-test to check how ProgressTask cancels", [st.PROGRESS_CANCEL])
+    finally:
+        del progress, session
+        report.cleanup = _clean_up(nuke, before, workdir)
+    report.write(path)
+    return report, path
+
+
+def _clean_up(nuke: Any, before: Set[str], workdir: str) -> Dict[str, Any]:
+    deleted = []
+    with nuke.root():
+        for node in nuke.allNodes(group=nuke.root()):
+            if node.name() not in before:
+                deleted.append(node.name())
+                nuke.delete(node)
+    shutil.rmtree(workdir, ignore_errors=True)
+    return {"deleted_nodes": deleted, "removed_folder": workdir, "folder_left": os.path.exists(workdir),
+            "left_in_session": ["%s on the plugin path (Nuke cannot remove a plugin path)" % workdir,
+                                "the %s format and node class (Nuke cannot forget them)" % spec.MODEL_ID]}
+
