@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..contract.files import new_partial
 from .cattery import InstallLayout
@@ -20,20 +20,52 @@ def staging_path(folder: str, final_name: str) -> str:
     return new_partial(folder, final_name, keep_suffix=True, create=False)
 
 
-def _stage_text(folder: str, final_name: str, text: str) -> str:
-    path = staging_path(folder, final_name)
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
+def _written_or_removed(path: str, write: Callable[[str], None]) -> str:
+    """Runs `write(path)`; if it fails (disk full), the partial file goes too: the folder is on the plugin path."""
+    try:
+        write(path)
+    except BaseException:
+        if os.path.exists(path):
+            os.remove(path)
+        raise
     return path
+
+
+def _stage_text(folder: str, final_name: str, text: str) -> str:
+    def write(path: str) -> None:
+        with open(path, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    return _written_or_removed(staging_path(folder, final_name), write)
 
 
 def _stage_copy(folder: str, source: str, final_name: str) -> str:
-    path = staging_path(folder, final_name)
-    shutil.copyfile(source, path)
-    return path
+    return _written_or_removed(staging_path(folder, final_name), lambda path: shutil.copyfile(source, path))
 
 
-def ensure_folder(folder: str) -> None:
+def _missing_folders(folder: str) -> List[str]:
+    """`folder` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while folder and not os.path.exists(folder):
+        missing.append(folder)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    return missing
+
+
+def remove_empty_folders(folders: Sequence[str]) -> None:
+    """Takes out the folders a failed build created (deepest first), each only if it is still empty."""
+    for folder in folders:
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+
+
+def ensure_folder(folder: str) -> List[str]:
+    """Creates `folder` if needed and checks it is writable; returns the folders it created, deepest first."""
+    created = _missing_folders(os.path.abspath(folder))
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as exc:
@@ -42,6 +74,7 @@ def ensure_folder(folder: str) -> None:
     if not os.access(folder, os.W_OK):
         raise InstallError("The install folder %s is not writable. Choose another folder, or set "
                            "CORRIDORKEY_INSTALL_DIR to one you can write." % folder)
+    return created
 
 
 def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: str,

@@ -22,7 +22,7 @@ from ..core.cattery import InstallLayout, cat_json_text, layout_for
 from ..core.errors import BuildDeclined, EditionError
 from ..core.gizmo import gizmo_text
 from ..core.manifest import ModelManifest, read_manifest
-from ..core.staging import ensure_folder, install_build, staging_path
+from ..core.staging import ensure_folder, install_build, remove_empty_folders, staging_path
 from .cat_builder import build_cat
 from .edition import EDITION_MESSAGE, cat_files_supported
 from .insert import insert_node
@@ -85,16 +85,18 @@ def finish_build(export_dir: str, install_dir: Optional[str] = None, drop: bool 
     manifest.verify_model_file()
     layout = layout_for(install_dir)
     replaced = _confirm_replace(nuke, layout, overwrite)
-    ensure_folder(layout.root)
+    created = ensure_folder(layout.root)
     temp_cat = staging_path(layout.root, os.path.basename(layout.cat))
     try:
         build_cat(manifest, temp_cat)
         files = install_build(layout, temp_cat,
                               gizmo_text(manifest.knobs, info=model_info(manifest)),
                               cat_json_text(_nuke_version(nuke)), manifest.path)
-    finally:
+    except BaseException:
         if os.path.exists(temp_cat):
             os.remove(temp_cat)
+        remove_empty_folders(created)  # a failed first build leaves no empty install folder behind
+        raise
     activate(layout.root)
     if on_installed is not None:
         on_installed()

@@ -55,6 +55,27 @@ def test_a_failed_install_keeps_the_previous_one(fake_nuke, tmp_path):
     assert leftovers == [os.path.basename(temp_cat)]  # the caller owns (and removes) the built .cat
 
 
+@pytest.mark.skipif(os.name == "nt", reason="RLIMIT_FSIZE is POSIX")
+def test_a_full_disk_leaves_no_partial_file_on_the_plugin_path(fake_nuke, tmp_path):
+    """Disk full while staging the gizmo: its empty partial used to stay in the install folder, which Nuke scans."""
+    import resource
+    import signal
+
+    layout = InstallLayout(str(tmp_path / "ck"))
+    os.makedirs(layout.root)
+    temp_cat = _build(layout.root)
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as ENOSPC does
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
+    try:
+        with pytest.raises(InstallError, match="previous install was left"):
+            install_build(layout, temp_cat, "x" * 65536, "{}")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    assert os.listdir(layout.root) == [os.path.basename(temp_cat)]  # only the caller's built .cat
+
+
 def test_an_unwritable_install_folder_is_refused(fake_nuke, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

@@ -152,6 +152,22 @@ def test_a_failing_catfilecreator_leaves_the_previous_install(fake_nuke, exporte
     assert fake_nuke.allNodes() == []
 
 
+def test_a_failed_first_build_leaves_no_empty_install_folder(fake_nuke, exported_model, tmp_path, tiny_model):
+    def no_checksum(data):
+        data.pop("model_sha256")
+    folder = clone_export(exported_model.manifest, tmp_path / "broken", no_checksum)
+    os.remove(str(folder / contract.PT_NAME))
+    link_or_copy(tiny_model("MissingAttributeModel"), folder / contract.PT_NAME)
+    install = tmp_path / "new" / "studio" / "CorridorKey"
+    with pytest.raises(CatBuildError):
+        finish_build(str(folder), install_dir=str(install))
+    assert not (tmp_path / "new").exists()  # every folder the build created is gone again
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(CatBuildError):
+        finish_build(str(folder), install_dir=str(tmp_path / "kept" / "CorridorKey"))
+    assert os.listdir(str(tmp_path / "kept")) == []  # the user's folder stays, only ours went
+
+
 def test_from_a_worker_thread_it_runs_through_execute_in_main_thread(fake_nuke, exported_model):
     outcome = {}
 
