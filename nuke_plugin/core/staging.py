@@ -20,7 +20,7 @@ def staging_path(folder: str, final_name: str) -> str:
     return new_partial(folder, final_name, keep_suffix=True, create=False)
 
 
-def _written_or_removed(path: str, write: Callable[[str], None]) -> str:
+def _written_or_removed(path: str, write: Callable[[str], object]) -> str:
     """Runs `write(path)`; if it fails (disk full), the partial file goes too: the folder is on the plugin path."""
     try:
         write(path)
