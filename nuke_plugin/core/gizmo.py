@@ -73,7 +73,9 @@ HELP = ("CorridorKey neural green-screen keyer (Corridor Digital), run by Nuke's
         "Model: CorridorKey by Corridor Digital, CC BY-NC-SA 4.0 licence variant.")
 TILE_COLOR = 0x3A9A4AFF
 _BARE = re.compile(r"^[A-Za-z0-9_.+\-/]+$")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "[": "\\[", "]": "\\]", "{": "\\{", "}": "\\}", "$": "\\$", "\n": "\\n"}
+# Nuke's own writer escapes only "[" (a "]" cannot open a command), so every public Cattery gizmo reads
+# `"\[lsearch -inline \[plugins -all X.cat] *.cat]"`; the same form is written here.
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "[": "\\[", "{": "\\{", "}": "\\}", "$": "\\$", "\n": "\\n"}
 
 
 def quote(text: str) -> str:

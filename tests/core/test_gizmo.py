@@ -84,6 +84,8 @@ def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_k
     model_file = inference.knobs["modelFile"].text
     assert model_file == "[lsearch -inline [plugins -all %s] *.cat]" % contract.CAT_NAME
     assert "/" not in model_file and "\\" not in model_file
+    # written as every public Cattery gizmo writes it: only the opening brackets escaped
+    assert '  modelFile "\\[lsearch -inline \\[plugins -all %s] *.cat]"\n' % contract.CAT_NAME in gizmo_text()
     entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
     assert entries == {k.name: '{"parent.%s"}' % k.name for k in KNOBS}
     assert inference.knobs["useGPUIfAvailable"].expression == "parent.%s" % USE_GPU.name
