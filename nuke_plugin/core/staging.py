@@ -11,7 +11,7 @@ import shutil
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..contract.files import new_partial
-from .cattery import InstallLayout
+from .cattery import InstallLayout, icon_png
 from .errors import InstallError
 
 
@@ -35,6 +35,13 @@ def _stage_text(folder: str, final_name: str, text: str) -> str:
     def write(path: str) -> None:
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+    return _written_or_removed(staging_path(folder, final_name), write)
+
+
+def _stage_bytes(folder: str, final_name: str, data: bytes) -> str:
+    def write(path: str) -> None:
+        with open(path, "wb") as handle:
+            handle.write(data)
     return _written_or_removed(staging_path(folder, final_name), write)
 
 
@@ -79,22 +86,28 @@ def ensure_folder(folder: str) -> List[str]:
 
 def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: str,
                   manifest: Optional[str] = None) -> List[str]:
-    """Moves `built_cat` (already in the install folder) and the texts into place; returns the final paths."""
-    ensure_folder(layout.root)
+    """Moves `built_cat` (already in the node's folder) and the other files into place; returns the final paths.
+
+    Then the files of a build made before the Cattery layout are removed from the install dir (see cattery)."""
+    folder = layout.folder
+    ensure_folder(folder)
     staged: List[Tuple[str, str]] = []
     try:
-        staged.append((_stage_text(layout.root, os.path.basename(layout.gizmo), gizmo), layout.gizmo))
-        staged.append((_stage_text(layout.root, os.path.basename(layout.cat_json), cat_json), layout.cat_json))
+        staged.append((_stage_text(folder, os.path.basename(layout.gizmo), gizmo), layout.gizmo))
+        staged.append((_stage_text(folder, os.path.basename(layout.cat_json), cat_json), layout.cat_json))
+        staged.append((_stage_bytes(folder, os.path.basename(layout.icon), icon_png()), layout.icon))
         if manifest:
-            staged.append((_stage_copy(layout.root, manifest, os.path.basename(layout.manifest)), layout.manifest))
+            staged.append((_stage_copy(folder, manifest, os.path.basename(layout.manifest)), layout.manifest))
         # The .cat goes last: if an earlier move fails, the old .cat still sits beside a gizmo made from the
         # same knob spec, and the new .cat stays under its temporary name for the caller to remove.
         staged.append((built_cat, layout.cat))
         for temp, final in staged:
             os.replace(temp, final)
+        for old in layout.legacy_files():
+            os.remove(old)
     except OSError as exc:
         raise InstallError("Installing into %s failed (%s); the previous install was left as it was."
-                           % (layout.root, exc.strerror or exc))
+                           % (folder, exc.strerror or exc))
     finally:
         for temp, _ in staged:
             if temp != built_cat and os.path.exists(temp):
