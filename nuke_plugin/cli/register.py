@@ -114,9 +114,6 @@ def _init_py(nuke_dir: str) -> str:
 def _editable_target(path: str, root: str) -> str:
     """The real file behind `path` (a symbolic link stays a link), refused when editing it would not be safe."""
     target = os.path.realpath(path)
-    if os.path.islink(path) and not os.path.exists(target):
-        raise RegisterError("%s is a link to %s, which does not exist. Fix or remove the link, then run this again."
-                            % (path, target))
     info = os.stat(target)
     if not os.access(target, os.W_OK) or not stat.S_IMODE(info.st_mode) & 0o222:
         raise RegisterError("%s is read-only, so it was left as it is. Make it writable (e.g. chmod u+w) and run "
@@ -137,9 +134,12 @@ def register(nuke_dir: Optional[str] = None, root: Optional[str] = None,
     nuke_dir = os.path.abspath(os.path.expanduser(nuke_dir or default_nuke_dir()))
     root = root or plugin_root()
     path = _init_py(nuke_dir)
-    if not os.path.lexists(path):
+    if not os.path.exists(path):
         if remove:
             return path, False
+        if os.path.lexists(path):  # a link to nothing: writing would create a file wherever it points
+            raise RegisterError("%s is a link to %s, which does not exist. Fix or remove the link, then run this "
+                                "again." % (path, os.path.realpath(path)))
         os.makedirs(nuke_dir, exist_ok=True)
         atomic_write(path, "".join(registration_lines(root)).encode("utf-8"))
         return path, True

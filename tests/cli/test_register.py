@@ -130,6 +130,9 @@ def test_a_symlinked_init_py_stays_a_link_and_its_target_is_edited(tmp_path):
     assert sorted(os.listdir(str(dotfiles))) == ["nuke_init.py"] and os.listdir(str(nuke_dir)) == ["init.py"]
     register(str(nuke_dir), remove=True)
     assert os.path.islink(str(nuke_dir / "init.py")) and real.read_text() == "import nuke\n"
+    real.unlink()  # a link to nothing is named, not followed
+    assert main(["--nuke-dir", str(nuke_dir)]) == 2
+    assert not real.exists() and os.path.islink(str(nuke_dir / "init.py"))
 
 
 def test_a_read_only_init_py_is_refused_with_what_to_do(tmp_path, capsys):
