@@ -376,6 +376,8 @@ def test_tcl_plugins_lookup_and_its_limits(fake_nuke, tmp_path):
     fake_nuke.pluginAddPath(str(second))
     node = fake_nuke.nodes.Inference(modelFile="[lsearch -inline [plugins -all M.cat] *.cat]")
     assert node["modelFile"].evaluate() == str(second / "M.cat").replace(os.sep, "/")
+    node["modelFile"].setValue("\\[plugins -all M.cat]")  # an escaped bracket is text, as in Tcl
+    assert node["modelFile"].evaluate() == "[plugins -all M.cat]"
     node["modelFile"].setValue("[file join a b]")
     with pytest.raises(FakeLimitation):
         node["modelFile"].evaluate()
