@@ -81,10 +81,6 @@ class InstallLayout:
     def manifest(self) -> str:
         return os.path.join(self.folder, contract.MANIFEST_NAME)
 
-    def plugin_dirs(self) -> List[str]:
-        """What goes on Nuke's plugin path: the root (for the Cattery menu) and the node's folder."""
-        return [self.root, self.folder]
-
     def is_installed(self) -> bool:
         """A usable node needs both the gizmo and the model."""
         return os.path.isfile(self.gizmo) and os.path.isfile(self.cat)

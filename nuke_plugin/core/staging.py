@@ -31,13 +31,6 @@ def _written_or_removed(path: str, write: Callable[[str], object]) -> str:
     return path
 
 
-def _stage_text(folder: str, final_name: str, text: str) -> str:
-    def write(path: str) -> None:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    return _written_or_removed(staging_path(folder, final_name), write)
-
-
 def _stage_bytes(folder: str, final_name: str, data: bytes) -> str:
     def write(path: str) -> None:
         with open(path, "wb") as handle:
@@ -93,8 +86,9 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
     ensure_folder(folder)
     staged: List[Tuple[str, str]] = []
     try:
-        staged.append((_stage_text(folder, os.path.basename(layout.gizmo), gizmo), layout.gizmo))
-        staged.append((_stage_text(folder, os.path.basename(layout.cat_json), cat_json), layout.cat_json))
+        staged.append((_stage_bytes(folder, os.path.basename(layout.gizmo), gizmo.encode("utf-8")), layout.gizmo))
+        staged.append((_stage_bytes(folder, os.path.basename(layout.cat_json), cat_json.encode("utf-8")),
+                       layout.cat_json))
         staged.append((_stage_bytes(folder, os.path.basename(layout.icon), icon_png()), layout.icon))
         if manifest:
             staged.append((_stage_copy(folder, manifest, os.path.basename(layout.manifest)), layout.manifest))
@@ -103,8 +97,6 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
         staged.append((built_cat, layout.cat))
         for temp, final in staged:
             os.replace(temp, final)
-        for old in layout.legacy_files():
-            os.remove(old)
     except OSError as exc:
         raise InstallError("Installing into %s failed (%s); the previous install was left as it was."
                            % (folder, exc.strerror or exc))
@@ -112,4 +104,10 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
         for temp, _ in staged:
             if temp != built_cat and os.path.exists(temp):
                 os.remove(temp)
+    for old in layout.legacy_files():
+        try:
+            os.remove(old)
+        except OSError as exc:
+            raise InstallError("The new build is installed in %s, but the old build's %s could not be removed (%s). "
+                               "Delete it, or Nuke finds two CorridorKey nodes." % (folder, old, exc.strerror or exc))
     return [final for _, final in staged]
