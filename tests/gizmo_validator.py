@@ -10,9 +10,13 @@ the fake `nuke` module needs to instantiate an installed gizmo the way Nuke woul
 - `addUserKnob` lines with a known knob type number, unique names, enumeration items and slider ranges that
   parse, value lines that name a declared knob (enumeration values among its items, numbers for numeric knobs);
 - the stack arithmetic of the child nodes: `inputs N` pops N (default 1), `push $VAR` / `push 0`, `set VAR
-  [stack 0]`, `clone $VAR {...}`; no underflow, no unknown variables, unique node names;
+  [stack 0]`, a clone's original `clone NAME Class {...}` and its copies `clone $VAR {...}`; no underflow, no
+  unknown variables, unique node names;
 - exactly one `Output` taking one input; `Input` nodes numbered 0..N-1 matching the header's `inputs`;
-- every `parent.X` reference in a child's knobs names a knob the gizmo declares.
+- every `parent.X` reference in a child's knobs names a knob the gizmo declares or one every node has
+  (`parent.width`, `parent.height`, `parent.input1`, ...).
+
+A knob set twice in one node is not an error: Nuke keeps the last value, and public gizmos do it.
 
 Tcl semantics are kept only as far as .nk files use them: words are bare, "quoted" (backslash escapes) or
 {braced} (nested, raw); a newline ends a command unless it is inside quotes or braces.
@@ -31,20 +35,23 @@ KNOB_TYPES = {
     4: "Enumeration_Knob",
     6: "Boolean_Knob",
     7: "Double_Knob",
-    8: "Array_Knob",
+    8: "Float_Knob",
+    9: "Array_Knob",
     12: "XY_Knob",
     13: "XYZ_Knob",
     14: "WH_Knob",
-    16: "Format_Knob",
+    16: "Size_Knob",
+    17: "Format_Knob",
     18: "Color_Knob",
     19: "AColor_Knob",
     20: "Tab_Knob",
     22: "PyScript_Knob",
     26: "Text_Knob",
-    32: "Password_Knob",
     41: "Link_Knob",
+    43: "Multiline_Eval_String_Knob",
+    61: "Password_Knob",
 }
-NUMERIC_TYPES = {3, 7, 8, 12, 13, 14, 18, 19}
+NUMERIC_TYPES = {3, 7, 8, 9, 12, 13, 14, 16, 18, 19}
 # Knobs every Group/Gizmo has, which a value line may set without an addUserKnob.
 GROUP_KNOBS = {
     "name", "label", "inputs", "help", "tile_color", "note_font", "note_font_size", "note_font_color",
@@ -52,6 +59,8 @@ GROUP_KNOBS = {
     "disable", "hide_input", "postage_stamp", "gl_color", "lock_connections", "addUserKnob",
 }
 PARENT_REF = re.compile(r"\bparent\.([A-Za-z_][A-Za-z0-9_]*)")
+# What an expression can read from any node besides its knobs: its format's size and its inputs.
+NODE_PROPERTY = re.compile(r"^(width|height|input[0-9]*)$")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -327,9 +336,7 @@ def _knob_block(word: Word, problems: List[str]
             problems.append("line %d: knob %r needs exactly one value, got %d words" % (line, key, len(cmd) - 1))
             continue
         value = KnobValue(cmd[1].text, cmd[1].kind)
-        if key in values:
-            problems.append("line %d: knob %r set twice" % (line, key))
-        values[key] = value
+        values[key] = value  # set twice: the last value wins, as in Nuke
         ordered.append((key, value, line))
     return values, user, ordered
 
@@ -418,14 +425,29 @@ def parse_gizmo(text: str) -> GizmoDoc:
                 continue
             variables[cmd[1].text] = stack[-1]
             continue
+        original: Optional[ChildNode] = None
         if head.text == "clone":
-            problems.append("line %d: clone is not supported by this project's gizmos" % line)
-            continue
+            # `clone node1a2b|Blur|42 Blur {...}` is the original; `clone $C1a2b {...}` a copy of it.
+            if len(cmd) == 3 and cmd[1].text.startswith("$") and cmd[2].kind == "braced":
+                original = variables.get(cmd[1].text[1:])
+                if original is None:
+                    problems.append("line %d: clone %s: unknown variable" % (line, cmd[1].text))
+                    continue
+                cmd = [Word(original.cls, "bare", line), cmd[2]]
+            elif len(cmd) == 4 and cmd[3].kind == "braced":
+                cmd = cmd[2:]
+            else:
+                problems.append("line %d: clone must read `clone NAME Class {...}` or `clone $VAR {...}`" % line)
+                continue
+            head = cmd[0]
         # A node: `Class {knobs}` (a bare `Class {}` is allowed too).
         if len(cmd) != 2 or cmd[1].kind != "braced" or not VAR_NAME.match(head.text):
             problems.append("line %d: %r is neither a node nor a stack command" % (line, " ".join(w.text for w in cmd)))
             continue
         values, user, _ = _knob_block(cmd[1], problems)
+        if original is not None:  # a copy shares the original's knobs; only its own name and place differ
+            shared = {k: v for k, v in original.knobs.items() if k not in ("name", "xpos", "ypos", "selected")}
+            values = dict(shared, **values)
         count = _parse_inputs(values.get("inputs"), line, problems)
         if head.text == "Input" and count != 0:
             problems.append("line %d: an Input node must say `inputs 0`" % line)
@@ -485,7 +507,7 @@ def parse_gizmo(text: str) -> GizmoDoc:
     for node in nodes:
         for key, value in node.knobs.items():
             for ref in PARENT_REF.findall(value.text):
-                if ref not in declared:
+                if ref not in declared and ref not in GROUP_KNOBS and not NODE_PROPERTY.match(ref):
                     problems.append("line %d: %s.%s refers to parent.%s, which the gizmo does not declare"
                                     % (node.line, node.name or node.cls, key, ref))
     if problems:
@@ -511,30 +533,24 @@ def parse_serialise_knob(text: str) -> Dict[str, str]:
         if colon < 0:
             raise GizmoError("serialiseKnob: %r has no ':'" % text[i:])
         name = text[i:colon].strip()
-        j = colon + 1
-        if j < n and text[j] == "{":
-            depth, k = 1, j + 1
-            while k < n and depth:
-                if text[k] == "\\":
-                    k += 2
-                    continue
-                depth += {"{": 1, "}": -1}.get(text[k], 0)
-                k += 1
-            if depth:
-                raise GizmoError("serialiseKnob: value of %s is never closed" % name)
-            value = text[j:k]
-            j = k
-        else:
-            k = text.find(";", j)
-            k = n if k < 0 else k
-            value = text[j:k].strip()
-            j = k
+        # The value runs to the next ";" outside braces: `{"parent.a"}`, `sRGB`, or one word per dimension of a
+        # multi-value knob, such as `{parent.x} 100`.
+        j, depth = colon + 1, 0
+        while j < n and (depth or text[j] != ";"):
+            if text[j] == "\\":
+                j += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            if depth < 0:
+                raise GizmoError("serialiseKnob: unbalanced '}' in the value of %s" % name)
+            j += 1
+        if depth:
+            raise GizmoError("serialiseKnob: value of %s is never closed" % name)
+        value = text[colon + 1:j].strip()
         if not VAR_NAME.match(name):
             raise GizmoError("serialiseKnob: %r is not a knob name" % name)
         if name in entries:
             raise GizmoError("serialiseKnob: %s given twice" % name)
         entries[name] = value
-        if j < n and text[j] != ";":
-            raise GizmoError("serialiseKnob: expected ';' after %s" % name)
         i = j + 1
     return entries

@@ -376,6 +376,8 @@ def test_tcl_plugins_lookup_and_its_limits(fake_nuke, tmp_path):
     fake_nuke.pluginAddPath(str(second))
     node = fake_nuke.nodes.Inference(modelFile="[lsearch -inline [plugins -all M.cat] *.cat]")
     assert node["modelFile"].evaluate() == str(second / "M.cat").replace(os.sep, "/")
+    node["modelFile"].setValue("\\[plugins -all M.cat]")  # an escaped bracket is text, as in Tcl
+    assert node["modelFile"].evaluate() == "[plugins -all M.cat]"
     node["modelFile"].setValue("[file join a b]")
     with pytest.raises(FakeLimitation):
         node["modelFile"].evaluate()
@@ -415,3 +417,45 @@ def test_execute_checks_the_write_and_its_inputs_then_says_it_cannot_render(fake
     with pytest.raises(ValueError):
         fake_nuke.addFormat("CorridorKeySelfTest")
     assert fake_nuke.addFormat("36 20 1 CorridorKeySelfTest") == "CorridorKeySelfTest"
+
+
+def test_catfilecreator_takes_xy_and_xyz_knobs_for_tensor_attributes(fake_nuke, tiny_model, tmp_path):
+    """Foundry's guide lists XY and XYZ custom knobs: each sets a tensor attribute of the model."""
+    node = _creator(fake_nuke, tiny_model("PointModel"), tmp_path / "p.cat")
+    offset = fake_nuke.XY_Knob("offset", "Offset")
+    offset.setValue((10, 20))
+    node.addKnob(offset)
+    node.addKnob(fake_nuke.XYZ_Knob("position", "Position"))
+    node["createCatFile"].execute()
+    records = {k["name"]: k for k in read_fake_cat(str(tmp_path / "p.cat"))["knobs"]}
+    assert records["offset"]["class"] == "XY_Knob" and records["offset"]["value"] == [10.0, 20.0]
+    assert records["position"]["value"] == [0.0, 0.0, 0.0]
+    node = _creator(fake_nuke, tiny_model("GoodModel"), tmp_path / "g.cat")
+    node.addKnob(fake_nuke.XY_Knob("despill_strength"))
+    with pytest.raises(CatFileError, match="needs a Tensor attribute.*float"):
+        node["createCatFile"].execute()
+
+
+def test_a_gizmo_with_real_constructs_loads_and_finds_its_cat(fake_nuke, tiny_model, tmp_path):
+    """tests/data/gizmos/Constructs.gizmo: clone, a knob set twice, XY/XYZ knobs, per-dimension serialiseKnob values
+    and the modelFile form real files use, `"\\[lsearch -inline \\[plugins -all X.cat] *.cat]"`."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    node = _creator(fake_nuke, tiny_model("PointModel"), folder / "Constructs.cat")
+    node.addKnob(fake_nuke.XY_Knob("offset"))
+    node.addKnob(fake_nuke.XYZ_Knob("position"))
+    node["createCatFile"].execute()
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "gizmos", "Constructs.gizmo")
+    with open(source, encoding="utf-8") as handle:
+        (folder / "Constructs.gizmo").write_text(handle.read())
+    fake_nuke.pluginAddPath(str(folder))
+    gizmo = fake_nuke.createNode("Constructs")
+    assert not gizmo.hasError(), gizmo.error_message()
+    assert gizmo["useGPU"].value() is False  # set twice: the last value wins
+    assert gizmo["offset"].value() == (10.0, 20.0) and gizmo["token"].Class() == "Password_Knob"
+    inference = gizmo.node("Inference1")
+    assert inference.fake_cat_path == str(folder / "Constructs.cat")
+    assert inference["offset"].value() == (10.0, 100.0)  # {parent.offset.x} 100: only the first is an expression
+    assert inference["offset"].hasExpression() and inference["position"].value()[2] == 7.0
+    clones = [n for n in gizmo.nodes() if n.Class() == "NoOp"]
+    assert len(clones) == 2 and clones[1].input(0) is inference

@@ -1,7 +1,9 @@
 """The gizmo validator accepts well-formed gizmo text and names every kind of mistake Nuke would choke on."""
+import os
+
 import pytest
 
-from tests.gizmo_validator import GizmoError, parse_serialise_knob, tokenize, validate_gizmo
+from tests.gizmo_validator import KNOB_TYPES, GizmoError, parse_serialise_knob, tokenize, validate_gizmo
 
 # A hand-written gizmo in the layout Nuke itself writes (two inputs, a Copy, a Switch fed from a `set` variable).
 SAMPLE = r"""version 14.0 v1
@@ -115,3 +117,50 @@ def test_serialise_knob_entries():
         parse_serialise_knob('a:{"parent.a";')
     with pytest.raises(GizmoError):
         parse_serialise_knob("a:1;a:2;")
+
+
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "gizmos")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in os.listdir(FIXTURES) if n.endswith(".gizmo")))
+def test_public_gizmos_that_nuke_loads_are_accepted(name):
+    """Real Cattery gizmos (and a small equivalent for constructs they lack), see tests/data/gizmos/README.md."""
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
+        doc = validate_gizmo(handle.read())
+    assert doc.nodes_of_class("Inference")
+
+
+def test_what_every_node_has_is_not_an_undeclared_parent_knob():
+    text = SAMPLE.replace("{{parent.size}}", '{{"parent.width / parent.height + \\[exists parent.input1]"}}')
+    assert validate_gizmo(text).node("Blur1").knobs["size"].expression.startswith("parent.width")
+    with pytest.raises(GizmoError, match="parent.widths"):
+        validate_gizmo(SAMPLE.replace("{{parent.size}}", "{{parent.widths}}"))
+
+
+def test_a_knob_set_twice_keeps_the_last_value():
+    doc = validate_gizmo(SAMPLE.replace("  name Blur1\n", "  size 4\n  name Blur1\n"))
+    assert doc.node("Blur1").knobs["size"].text == "4"
+
+
+def test_clones_share_the_originals_class_and_knobs():
+    text = SAMPLE.replace(" Blur {\n  size {{parent.size}}\n  name Blur1\n }\n",
+                          "clone node1f2e|Blur|7 Blur {\n  size 5\n  name Blur1\n }\nset C1f2e [stack 0]\n"
+                          "clone $C1f2e {\n  xpos 10\n }\n")
+    text = text.replace("push $N1\n", "push $N1\n Dot {\n  inputs 2\n  name Join\n }\npush $N1\n")
+    doc = validate_gizmo(text)
+    copy = doc.node("Join").inputs[1]  # input 0 is the top of the stack: Copy1, pushed again
+    assert copy.cls == "Blur" and copy.knobs["size"].text == "5" and copy.inputs[0].name == "Blur1"
+    with pytest.raises(GizmoError, match="clone \\$C9: unknown variable"):
+        validate_gizmo(text.replace("clone $C1f2e", "clone $C9"))
+
+
+def test_knob_type_numbers_are_nukes():
+    assert {n: KNOB_TYPES[n] for n in (8, 9, 12, 13, 16, 17, 43, 61)} == {
+        8: "Float_Knob", 9: "Array_Knob", 12: "XY_Knob", 13: "XYZ_Knob", 16: "Size_Knob", 17: "Format_Knob",
+        43: "Multiline_Eval_String_Knob", 61: "Password_Knob"}
+    assert 32 not in KNOB_TYPES
+
+
+def test_serialise_knob_values_with_one_word_per_dimension():
+    assert parse_serialise_knob('p1:{parent.x} 100;p2:{"parent.a"} {parent.b} 7;m:sRGB;') == {
+        "p1": "{parent.x} 100", "p2": '{"parent.a"} {parent.b} 7', "m": "sRGB"}

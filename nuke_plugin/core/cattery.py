@@ -1,11 +1,18 @@
-"""Where the built node lives and what its Cattery-style folder holds (pure Python, no Nuke).
+"""Where the built node lives and what its Cattery folder holds (pure Python, no Nuke).
 
-Layout, as Foundry's Cattery and community ports use it, in one folder on Nuke's plugin path:
+Foundry's `nukescripts.cattery` builds the Nodes toolbar's Cattery menu from the subfolders named `Cattery` of
+the plugin-path folders, reading each `cat.json` under them (as community ports ship theirs). So the install dir
+goes on the plugin path and the node lives one level down:
 
-    <install dir>/CorridorKey.gizmo   the node (node class "CorridorKey")
-    <install dir>/CorridorKey.cat     the model, built by CatFileCreator
-    <install dir>/cat.json            Cattery metadata (name, category, minimum Nuke version)
-    <install dir>/CorridorKey.json    the export manifest, kept to tell which checkpoint / torch made the .cat
+    <install dir>/Cattery/CorridorKey/CorridorKey.gizmo   the node (node class "CorridorKey")
+    <install dir>/Cattery/CorridorKey/CorridorKey.cat     the model, built by CatFileCreator
+    <install dir>/Cattery/CorridorKey/cat.json            Cattery metadata (name, category, icon, minimum Nuke)
+    <install dir>/Cattery/CorridorKey/CorridorKey.png     the menu icon
+    <install dir>/Cattery/CorridorKey/CorridorKey.json    the export manifest (which checkpoint / torch made it)
+
+The node's folder goes on the plugin path too (as the Cattery module itself does), so the gizmo and its .cat are
+found in every mode, with or without that module. Builds before this layout put the files in the install dir
+itself; a new build removes them (`legacy_files`), or two CorridorKey.gizmo would be on the plugin path.
 
 The install dir defaults to ~/.nuke/CorridorKey; $CORRIDORKEY_INSTALL_DIR or an explicit argument override it
 (a studio points it at a shared folder).
@@ -14,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -22,6 +31,8 @@ from .paths import nuke_user_dir
 
 INSTALL_DIR_ENV = "CORRIDORKEY_INSTALL_DIR"
 CAT_JSON_NAME = "cat.json"
+CATTERY_DIR = "Cattery"  # the folder name Foundry's cattery module looks for (it compares lower case)
+ICON_NAME = contract.MODEL_ID + ".png"
 CATEGORY = "Keying"
 DESCRIPTION = "CorridorKey neural green-screen keyer (Corridor Digital) - plate + coarse hint in, linear RGBA out."
 
@@ -46,27 +57,42 @@ class InstallLayout:
     root: str
 
     @property
+    def folder(self) -> str:
+        """The node's own folder: <root>/Cattery/CorridorKey."""
+        return os.path.join(self.root, CATTERY_DIR, contract.MODEL_ID)
+
+    @property
     def gizmo(self) -> str:
-        return os.path.join(self.root, contract.GIZMO_NAME)
+        return os.path.join(self.folder, contract.GIZMO_NAME)
 
     @property
     def cat(self) -> str:
-        return os.path.join(self.root, contract.CAT_NAME)
+        return os.path.join(self.folder, contract.CAT_NAME)
 
     @property
     def cat_json(self) -> str:
-        return os.path.join(self.root, CAT_JSON_NAME)
+        return os.path.join(self.folder, CAT_JSON_NAME)
+
+    @property
+    def icon(self) -> str:
+        return os.path.join(self.folder, ICON_NAME)
 
     @property
     def manifest(self) -> str:
-        return os.path.join(self.root, contract.MANIFEST_NAME)
+        return os.path.join(self.folder, contract.MANIFEST_NAME)
 
     def is_installed(self) -> bool:
         """A usable node needs both the gizmo and the model."""
         return os.path.isfile(self.gizmo) and os.path.isfile(self.cat)
 
+    def legacy_files(self) -> List[str]:
+        """Files of a build made before the Cattery layout, straight in the install dir."""
+        names = (contract.GIZMO_NAME, contract.CAT_NAME, CAT_JSON_NAME, contract.MANIFEST_NAME)
+        return [p for p in (os.path.join(self.root, n) for n in names) if os.path.isfile(p)]
+
     def existing_files(self) -> List[str]:
-        return [p for p in (self.gizmo, self.cat, self.cat_json, self.manifest) if os.path.exists(p)]
+        ours = (self.gizmo, self.cat, self.cat_json, self.icon, self.manifest)
+        return [p for p in ours if os.path.exists(p)] + self.legacy_files()
 
 
 def layout_for(install_dir: Optional[str] = None) -> InstallLayout:
@@ -80,6 +106,25 @@ def cat_json_text(minimum_nuke_version: float) -> str:
         "version": 1,
         "category": CATEGORY,
         "description": DESCRIPTION,
-        "cats": [{"filepath": contract.GIZMO_NAME, "name": contract.MODEL_ID, "icon": ""}],
+        "cats": [{"filepath": contract.GIZMO_NAME, "name": contract.MODEL_ID, "icon": ICON_NAME}],
     }
     return json.dumps(data, indent=4) + "\n"
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def icon_png(size: int = 24) -> bytes:
+    """The menu icon, drawn here so the plugin ships no binary: a white matte disc on screen green (RGBA PNG)."""
+    rows = []
+    centre, radius = (size - 1) / 2.0, size * 0.3
+    for y in range(size):
+        row = bytearray(b"\x00")  # filter type 0 for each scanline
+        for x in range(size):
+            inside = (x - centre) ** 2 + (y - centre) ** 2 <= radius * radius
+            row += bytes((255, 255, 255, 255)) if inside else bytes((0x3A, 0x9A, 0x4A, 255))
+        rows.append(bytes(row))
+    header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)  # 8-bit RGBA, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", zlib.compress(b"".join(rows)))
+            + _png_chunk(b"IEND", b""))

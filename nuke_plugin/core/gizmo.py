@@ -71,9 +71,16 @@ HELP = ("CorridorKey neural green-screen keyer (Corridor Digital), run by Nuke's
         "matte of the subject (pick its channel with Hint Channel).\n"
         "Output: linear RGBA, premultiplied by default, ready to merge over a background.\n"
         "Model: CorridorKey by Corridor Digital, CC BY-NC-SA 4.0 licence variant.")
+# The Info tab: which plugin built the node and whose model it runs (the licence asks for the credit).
+CREDIT = ("CorridorKey by Corridor Digital (Niko Pueringer), "
+          "<a href=\"https://github.com/nikopueringer/CorridorKey\">github.com/nikopueringer/CorridorKey</a>. "
+          "Licence: a CC BY-NC-SA 4.0 variant: use in productions is fine, selling the model or offering it "
+          "as a paid service is not.")
 TILE_COLOR = 0x3A9A4AFF
 _BARE = re.compile(r"^[A-Za-z0-9_.+\-/]+$")
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "[": "\\[", "]": "\\]", "{": "\\{", "}": "\\}", "$": "\\$", "\n": "\\n"}
+# Nuke's own writer escapes only "[" (a "]" cannot open a command), so every public Cattery gizmo reads
+# `"\[lsearch -inline \[plugins -all X.cat] *.cat]"`; the same form is written here.
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "[": "\\[", "{": "\\{", "}": "\\}", "$": "\\$", "\n": "\\n"}
 
 
 def quote(text: str) -> str:
@@ -145,9 +152,24 @@ def _output_branches() -> Dict[str, Callable[[int], List[str]]]:
     }
 
 
+def info_tab_lines(info: Optional[str], built: Optional[str]) -> List[str]:
+    """The Info tab: plugin version, build date, the export (`info`) and the model's credit and licence."""
+    lines = [" addUserKnob {20 info_tab l Info}",
+             " addUserKnob {26 plugin_version l %s +STARTLINE T %s}"
+             % (quote("Plugin"), quote("CorridorKey for Nuke %s" % contract.VERSION))]
+    if built:
+        lines.append(" addUserKnob {26 build_date l %s +STARTLINE T %s}" % (quote("Built"), quote(built)))
+    if info:
+        lines.append(" addUserKnob {26 model_info l %s +STARTLINE T %s}" % (quote("Model"), quote(info)))
+    lines.append(' addUserKnob {26 "" +STARTLINE}')
+    lines.append(" addUserKnob {26 credit l %s +STARTLINE T %s}" % (quote("Credit"), quote(CREDIT)))
+    return lines
+
+
 def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_NAME,
-               info: Optional[str] = None) -> str:
-    """The whole .gizmo file. `knobs` are the model's (default: knob_spec.KNOBS); `info` adds a note line."""
+               info: Optional[str] = None, built: Optional[str] = None) -> str:
+    """The whole .gizmo file. `knobs` are the model's (default: knob_spec.KNOBS); `info` (the export) and
+    `built` (the build date) go on the Info tab."""
     lines = ["version 14.0 v1", "Gizmo {", " inputs 2", " help %s" % quote(HELP), " tile_color 0x%08x" % TILE_COLOR,
              " addUserKnob {20 %s l %s}" % (contract.MODEL_ID, word(contract.MODEL_ID))]
     lines += user_knob_lines(HINT_CHANNEL)
@@ -157,8 +179,7 @@ def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_N
     lines.append(' addUserKnob {26 "" +STARTLINE}')
     for toggle in TOGGLES:
         lines += toggle_lines(toggle)
-    if info:
-        lines.append(" addUserKnob {26 model_info l %s +STARTLINE T %s}" % (quote("Model"), quote(info)))
+    lines += info_tab_lines(info, built)
     lines.append("}")
 
     lines += _node("Input", ["inputs 0", "name Hint", "number 1"], 220, -300)

@@ -168,14 +168,14 @@ def load_settings(path: Optional[str] = None, environ: Optional[Mapping[str, str
             if not isinstance(loaded, dict):
                 raise ValueError("the top level is not an object")
             raw = loaded
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:  # json recurses once per nesting level
             warnings.warn("CorridorKey: ignoring unreadable settings file %s (%s); using defaults. Fix or delete "
                           "it; the next save rewrites it." % (path, exc), RuntimeWarning, stacklevel=2)
     for name in _persisted_fields():
         if name in raw:
             try:
                 setattr(settings, name, _coerce(name, raw[name]))
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, RecursionError) as exc:
                 warnings.warn("CorridorKey: settings file %s: ignoring %s (%s)" % (path, name, exc),
                               RuntimeWarning, stacklevel=2)
     for variable, name in ENV_OVERRIDES:

@@ -4,15 +4,17 @@ Given the folder where the exporter wrote CorridorKey.pt and CorridorKey.json:
 1. check this Nuke can build .cat files and that the manifest and .pt are sound;
 2. if a build is installed already, ask before replacing it (declining changes nothing);
 3. build the .cat with CatFileCreator under a temporary name in the install folder;
-4. move .cat, gizmo, cat.json and the manifest into place together (install.install_build);
-5. put the folder on the plugin path, call `on_installed` (the UI adds its Nodes-toolbar entry), drop the node
-   on the selection.
+4. move .cat, gizmo, cat.json, icon and the manifest into <install dir>/Cattery/CorridorKey together
+   (core.staging.install_build; core.cattery has the layout);
+5. put the install dir and that folder on the plugin path, call `on_installed` (the UI adds its Nodes-toolbar
+   entry), drop the node on the selection.
 
 Call it on Nuke's main thread (from a worker: nuke.executeInMainThreadWithResult(finish_build, ...)).
 `finish_build` raises CorridorKeyError subclasses; its callers decide how to show them.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import threading
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from ..core.cattery import InstallLayout, cat_json_text, layout_for
 from ..core.errors import BuildDeclined, EditionError
 from ..core.gizmo import gizmo_text
 from ..core.manifest import ModelManifest, read_manifest
-from ..core.staging import ensure_folder, install_build, staging_path
+from ..core.staging import ensure_folder, install_build, remove_empty_folders, staging_path
 from .cat_builder import build_cat
 from .edition import EDITION_MESSAGE, cat_files_supported
 from .insert import insert_node
@@ -57,6 +59,11 @@ def model_info(manifest: ModelManifest) -> str:
     return text
 
 
+def build_date() -> str:
+    """The date shown on the node's Info tab (UTC, so every machine of a studio writes the same day)."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+
+
 def _confirm_replace(nuke: Any, layout: InstallLayout, overwrite: Optional[bool]) -> bool:
     if not layout.existing_files():
         return False
@@ -85,16 +92,18 @@ def finish_build(export_dir: str, install_dir: Optional[str] = None, drop: bool 
     manifest.verify_model_file()
     layout = layout_for(install_dir)
     replaced = _confirm_replace(nuke, layout, overwrite)
-    ensure_folder(layout.root)
-    temp_cat = staging_path(layout.root, os.path.basename(layout.cat))
+    created = ensure_folder(layout.folder)
+    temp_cat = staging_path(layout.folder, os.path.basename(layout.cat))
     try:
         build_cat(manifest, temp_cat)
         files = install_build(layout, temp_cat,
-                              gizmo_text(manifest.knobs, info=model_info(manifest)),
+                              gizmo_text(manifest.knobs, info=model_info(manifest), built=build_date()),
                               cat_json_text(_nuke_version(nuke)), manifest.path)
-    finally:
+    except BaseException:
         if os.path.exists(temp_cat):
             os.remove(temp_cat)
+        remove_empty_folders(created)  # a failed first build leaves no empty install folder behind
+        raise
     activate(layout.root)
     if on_installed is not None:
         on_installed()

@@ -58,7 +58,7 @@ def test_build_script_builds_the_cat_and_installs_the_gizmo(fake_nuke, tmp_path,
     result = read_result(tmp_path)
     assert result["status"] == "done", result
     for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
-        assert (install / name).is_file(), name
+        assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
     assert result["details"]["install_dir"] == str(install) and result["details"]["node"] is None
     assert not fake_nuke.dialogs, "a headless build must not pop up dialogs"
 
@@ -68,7 +68,7 @@ def test_build_script_in_plain_nuke_says_nukex_is_needed(plain_nuke, tmp_path, e
     assert nuke_build_script.main([str(write_job(tmp_path, build, tmp_path / "install"))]) == 1
     result = read_result(tmp_path)
     assert result["status"] == "failed" and result["kind"] == "user" and "NukeX" in result["message"]
-    assert not (tmp_path / "install" / contract.CAT_NAME).exists()
+    assert not (tmp_path / "install").exists()
 
 
 def test_build_script_keeps_an_existing_install_unless_forced(fake_nuke, tmp_path, exported_model):
@@ -76,10 +76,11 @@ def test_build_script_keeps_an_existing_install_unless_forced(fake_nuke, tmp_pat
     build = export_copy(exported_model, tmp_path / "build")
     install = tmp_path / "install"
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
-    first = (install / contract.CAT_NAME).read_bytes()
+    first = (install / "Cattery" / contract.MODEL_ID / contract.CAT_NAME).read_bytes()
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 1
     result = read_result(tmp_path)
-    assert "--force" in result["message"] and (install / contract.CAT_NAME).read_bytes() == first
+    assert "--force" in result["message"]
+    assert (install / "Cattery" / contract.MODEL_ID / contract.CAT_NAME).read_bytes() == first
     assert nuke_build_script.main([str(write_job(tmp_path, build, install, overwrite=True))]) == 0
     assert read_result(tmp_path)["details"]["replaced"] is True
 
@@ -174,7 +175,7 @@ def test_headless_with_nukex_builds_everything(tmp_path, small_checkpoint):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Built and installed" in run.stdout
     for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
-        assert (install / name).is_file(), name
+        assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in executable")

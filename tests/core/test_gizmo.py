@@ -66,6 +66,18 @@ def test_panel_order_and_toggles(doc):
     assert doc.knob("model_info").text == "CorridorKey at 2048 px"
 
 
+def test_an_info_tab_names_the_plugin_version_the_build_date_and_the_models_credit():
+    doc = validate_gizmo(gizmo_text(info="CorridorKey at 2048 px", built="2025-03-04"))
+    tabs = [k.name for k in doc.user_knobs if k.type == 20]
+    assert tabs == [contract.MODEL_ID, "info_tab"]
+    after = [k.name for k in doc.user_knobs[[k.name for k in doc.user_knobs].index("info_tab"):]]
+    assert {"plugin_version", "build_date", "model_info", "credit"} <= set(after)
+    assert doc.knob("plugin_version").text == "CorridorKey for Nuke %s" % contract.VERSION
+    assert doc.knob("build_date").text == "2025-03-04"
+    credit = doc.knob("credit").text
+    assert "Corridor Digital" in credit and "Niko Pueringer" in credit and "CC BY-NC-SA 4.0" in credit
+
+
 def test_hint_is_copied_into_the_fourth_channel_of_the_plate(doc):
     copy = doc.node("CopyHint")
     assert (copy.knobs["from0"].text, copy.knobs["to0"].text) == ("rgba.alpha", "rgba.alpha")
@@ -84,6 +96,8 @@ def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_k
     model_file = inference.knobs["modelFile"].text
     assert model_file == "[lsearch -inline [plugins -all %s] *.cat]" % contract.CAT_NAME
     assert "/" not in model_file and "\\" not in model_file
+    # written as every public Cattery gizmo writes it: only the opening brackets escaped
+    assert '  modelFile "\\[lsearch -inline \\[plugins -all %s] *.cat]"\n' % contract.CAT_NAME in gizmo_text()
     entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
     assert entries == {k.name: '{"parent.%s"}' % k.name for k in KNOBS}
     assert inference.knobs["useGPUIfAvailable"].expression == "parent.%s" % USE_GPU.name
@@ -131,7 +145,7 @@ def test_quote_reads_back_exactly(text):
 def test_cat_json_is_cattery_metadata():
     data = json.loads(cat_json_text(15.1))
     assert data["minimum_nuke_version_required"] == 15.1
-    assert data["cats"] == [{"filepath": contract.GIZMO_NAME, "name": contract.MODEL_ID, "icon": ""}]
+    assert data["cats"] == [{"filepath": contract.GIZMO_NAME, "name": contract.MODEL_ID, "icon": "CorridorKey.png"}]
     assert data["category"]
 
 

@@ -23,7 +23,7 @@ def test_register_and_the_settings_agree_when_home_and_userprofile_differ(tmp_pa
     expected = os.path.join(str(home), ".nuke")
     assert register.default_nuke_dir() == expected == paths.nuke_user_dir()
     assert os.path.dirname(os.path.dirname(settings.settings_path())) == expected
-    written = register.register(root=str(tmp_path / "plugin"))
+    written, _ = register.register(root=str(tmp_path / "plugin"))
     assert written == os.path.join(expected, "init.py")
 
 

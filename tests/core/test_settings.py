@@ -85,6 +85,22 @@ def test_corrupt_file_gives_defaults_and_a_warning(tmp_path, content):
     assert json.loads(open(path).read())["resolution"] == 2048
 
 
+def test_deeply_nested_file_gives_defaults_and_a_warning(tmp_path):
+    """json recurses once per level: a deep file raised RecursionError out of a loader that promises never to."""
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        handle.write("[" * 100000 + "]" * 100000)
+    with pytest.warns(RuntimeWarning, match="unreadable settings"):
+        assert st.load_settings(environ=env) == st.Settings()
+    with open(path, "w") as handle:  # deep, but parseable: the field itself is then refused
+        handle.write('{"resolution": ' + "[" * 900 + "]" * 900 + ', "checkpoint": "/a.pth"}')
+    with pytest.warns(RuntimeWarning, match="resolution"):
+        s = st.load_settings(environ=env)
+    assert s.resolution == 2048 and s.checkpoint == "/a.pth"
+
+
 def test_wrong_typed_field_is_dropped_the_rest_kept(tmp_path):
     env = env_for(tmp_path)
     path = st.settings_path(env)

@@ -3,9 +3,9 @@
 The checks are those the real node makes (Foundry's ".cat File Creation Reference"): the TorchScript file
 exists and loads; Channels In/Out are names from Nuke's list of 19; the model id is set; every custom knob is
 of a supported kind, its name is an attribute of the loaded module, the attribute's type matches the knob
-(Double_Knob -> float, Int_Knob / Enumeration_Knob / Boolean_Knob -> int) and it can be set (a TorchScript
-constant cannot); an existing .cat is not overwritten without asking. Then it writes a .cat and creates an
-Inference node that reads it, as the real one does.
+(Double_Knob -> float, Int_Knob / Enumeration_Knob / Boolean_Knob -> int, XY_Knob / XYZ_Knob -> Tensor) and it
+can be set (a TorchScript constant cannot); an existing .cat is not overwritten without asking. Then it writes a
+.cat and creates an Inference node that reads it, as the real one does.
 
 The .cat the fake writes is not Foundry's format (nobody outside Foundry can write that): it is a JSON record
 of everything the real .cat would carry, readable with `read_fake_cat`, so tests can check what went in.
@@ -27,12 +27,15 @@ NUKE_CHANNELS = (
     "mask.a", "rotopaint_mask.a", "mask_planartrack.a", "mask_splinewarp.a",
 )
 FAKE_CAT_MAGIC = "fake-nuke-cat"
-# Custom knob class -> the TorchScript attribute type the real CatFileCreator maps it to.
+# Custom knob class -> the TorchScript attribute type the real CatFileCreator maps it to (Foundry's guide lists
+# XY and XYZ knobs too: they set a tensor attribute).
 ATTRIBUTE_TYPES = {
-    "Double_Knob": float,
-    "Int_Knob": int,
-    "Enumeration_Knob": int,
-    "Boolean_Knob": int,
+    "Double_Knob": "float",
+    "Int_Knob": "int",
+    "Enumeration_Knob": "int",
+    "Boolean_Knob": "int",
+    "XY_Knob": "Tensor",
+    "XYZ_Knob": "Tensor",
 }
 # User knobs that only lay out the panel and never become model parameters.
 LAYOUT_KNOBS = ("Tab_Knob", "Text_Knob")
@@ -86,7 +89,19 @@ def _attribute_kind(value: Any) -> str:
         return "int"
     if isinstance(value, float):
         return "float"
+    if type(value).__name__ == "Tensor":
+        return "Tensor"
     return type(value).__name__
+
+
+def _attribute_value(knob: K.Knob, kind: str) -> Any:
+    """What the Inference node stores in the module's attribute for this knob's value."""
+    if kind == "Tensor":
+        import torch
+
+        return torch.tensor(knob.value(), dtype=torch.float32)
+    value = knob.index() if isinstance(knob, K.Enumeration_Knob) else knob.value()
+    return float(value) if kind == "float" else int(value)
 
 
 def _check_custom_knob(module: Any, knob: K.Knob) -> Dict[str, Any]:
@@ -94,21 +109,22 @@ def _check_custom_knob(module: Any, knob: K.Knob) -> Dict[str, Any]:
     name = knob.name()
     if cls not in ATTRIBUTE_TYPES:
         raise CatFileError("CatFileCreator: custom knob %s is a %s, which the Inference node cannot pass to a "
-                           "model (use Float, Int, Enumeration or Boolean knobs)" % (name, cls))
+                           "model (use Float, Int, Enumeration, Boolean, XY or XYZ knobs)" % (name, cls))
     if not module._c.hasattr(name) or name in ("forward", "training"):
         raise CatFileError("CatFileCreator: parameter %s not found: the model has no attribute called %s "
                            "(knob names must equal attribute names of the scripted top-level module)" % (name, name))
     current = getattr(module, name)
     wanted = ATTRIBUTE_TYPES[cls]
-    if _attribute_kind(current) != wanted.__name__:
+    if _attribute_kind(current) != wanted:
         raise CatFileError("CatFileCreator: knob %s is a %s, which needs a %s attribute, but the model's %s is %s"
-                           % (name, cls, wanted.__name__, name, _attribute_kind(current)))
-    value = knob.index() if isinstance(knob, K.Enumeration_Knob) else knob.value()
-    value = wanted(value)
+                           % (name, cls, wanted, name, _attribute_kind(current)))
+    value = _attribute_value(knob, wanted)
     try:
         module._c.setattr(name, value)  # what the Inference node does at render time
     except RuntimeError as exc:
         raise CatFileError("CatFileCreator: the model's %s cannot be set (%s)" % (name, str(exc).splitlines()[0]))
+    if wanted == "Tensor":
+        value = [float(v) for v in value.tolist()]
     record = {"name": name, "class": cls, "label": knob.label(), "tooltip": knob.tooltip(), "value": value}
     if isinstance(knob, (K.Double_Knob, K.Int_Knob)):
         record["range"] = [knob.min(), knob.max()]
@@ -189,7 +205,7 @@ def _knob_from_record(record: Dict[str, Any]) -> K.Knob:
         else cls(record["name"], record.get("label"))
     if "range" in record:
         knob.setRange(*record["range"])
-    knob.setValue(record["value"])
+    knob.setValue(tuple(record["value"]) if isinstance(record["value"], list) else record["value"])
     return knob
 
 
@@ -225,16 +241,18 @@ def validate_inference(node: Any) -> Optional[str]:
     for name, value in entries.items():
         if name not in names:
             return "Inference: parameter %s not found in %s" % (name, os.path.basename(path))
-        knob = node[name]
-        if value.startswith("{"):
-            expression = value[1:-1].strip()
-            if expression.startswith('"') and expression.endswith('"'):
-                expression = expression[1:-1]
-            knob.setExpression(expression)
-        else:
-            try:
-                knob.fromScript(value)
-            except (TypeError, ValueError) as exc:
-                return "Inference: %s" % exc
+        try:
+            _apply_serialised(node[name], value)
+        except (TypeError, ValueError, IndexError, GizmoError) as exc:
+            return "Inference: %s" % exc
     fake.events.append(("inference-loaded", path))
     return None
+
+
+def _apply_serialised(knob: K.Knob, value: str) -> None:
+    """One serialiseKnob value: `{"expr"}`, or what the knob's .nk text would hold (`sRGB`, `{parent.x} 100`)."""
+    if value.startswith("{") and value.endswith("}") and value.count("{") == 1:
+        expression = value[1:-1].strip()
+        knob.setExpression(expression[1:-1] if expression[:1] == expression[-1:] == '"' else expression)
+    else:
+        knob.fromScript(value)

@@ -2,15 +2,17 @@
 
 Each class accepts only the Python types the real knob accepts (an int for a Double_Knob is fine, a string
 is not; an Enumeration_Knob takes an index in range or one of its items). Expressions are stored and, when
-read, evaluated only in the one form the project's gizmo uses (`parent.<knob>`, or a number); anything else
+read, evaluated only in the forms gizmos use (`parent.<knob>`, `parent.<knob>.x`, or a number); anything else
 raises FakeLimitation instead of pretending to know Nuke's expression language.
 """
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-PARENT_EXPR = re.compile(r"^\s*parent\.([A-Za-z_][A-Za-z0-9_]*)\s*$")
+# `parent.knob`, or one dimension of a multi-value knob: `parent.offset.x` (x y z) or `parent.offset.1`.
+PARENT_EXPR = re.compile(r"^\s*parent\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([xyz]|[0-9]+))?\s*$")
+DIMENSION_NAMES = {"x": 0, "y": 1, "z": 2}
 
 
 class FakeLimitation(NotImplementedError):
@@ -124,7 +126,9 @@ class Knob(object):
         return self._expression
 
     def _evaluate_expression(self) -> Any:
-        expr = self._expression or ""
+        return self._evaluate(self._expression or "")
+
+    def _evaluate(self, expr: str) -> Any:
         match = PARENT_EXPR.match(expr)
         if match:
             node = self._node
@@ -135,7 +139,13 @@ class Knob(object):
             if knob is None:
                 raise NameError("expression %r: the parent has no knob %r" % (expr, match.group(1)))
             # In an expression an enumeration knob is its index, as in Nuke.
-            return knob.index() if isinstance(knob, Enumeration_Knob) else knob.value()
+            value = knob.index() if isinstance(knob, Enumeration_Knob) else knob.value()
+            dimension = match.group(2)
+            if dimension is None:
+                return value
+            index = DIMENSION_NAMES.get(dimension, None)
+            values = value if isinstance(value, tuple) else (value,)
+            return values[int(dimension) if index is None else index]
         try:
             return float(expr)
         except ValueError:
@@ -191,7 +201,11 @@ class String_Knob(Knob):
 
 
 class Multiline_Eval_String_Knob(String_Knob):
-    knob_type = 1
+    knob_type = 43
+
+
+class Password_Knob(String_Knob):
+    knob_type = 61
 
 
 class File_Knob(String_Knob):
@@ -405,8 +419,97 @@ class Color_Knob(Double_Knob):
         self.setValue(float(parts[0]) if len(parts) == 1 else tuple(float(p) for p in parts))
 
 
+class Float_Knob(Double_Knob):
+    knob_type = 8
+
+
+class Array_Knob(Knob):
+    """A knob of numbers, each with its own value or expression; `dimensions` fixes their count (XY_Knob,
+    XYZ_Knob), None takes any count (Array_Knob, Size_Knob)."""
+
+    knob_type = 9
+    dimensions: Optional[int] = None
+
+    def __init__(self, name: str, label: Optional[str] = None) -> None:
+        super(Array_Knob, self).__init__(name, label)
+        self._dim_expressions: Dict[int, str] = {}
+        self._range = (0.0, 1.0)
+
+    def default(self) -> Tuple[float, ...]:
+        return (0.0,) * (self.dimensions or 1)
+
+    def coerce(self, value: Any) -> Tuple[float, ...]:
+        if _is_number(value):
+            return (float(value),) * (self.dimensions or 1)
+        if isinstance(value, (list, tuple)) and value and all(_is_number(v) for v in value) and \
+                len(value) == (self.dimensions or len(value)):
+            return tuple(float(v) for v in value)
+        raise TypeError("%s %s: expected %s numbers, got %r" % (self.Class(), self._name, self.dimensions or "some",
+                                                                value))
+
+    def setValue(self, value: Any, *channel: Any) -> bool:
+        if channel and channel[0] is not None and int(channel[0]) >= 0:
+            index = int(channel[0])
+            if not 0 <= index < len(self._value) or not _is_number(value):
+                raise TypeError("%s %s: cannot set %r at %r" % (self.Class(), self._name, value, index))
+            values = list(self._value)
+            values[index] = float(value)
+            self._dim_expressions.pop(index, None)
+            self._value = tuple(values)
+            return True
+        self._dim_expressions.clear()
+        return super(Array_Knob, self).setValue(value)
+
+    def setExpression(self, expression: str, channel: int = -1) -> bool:
+        if channel < 0:
+            self._dim_expressions.clear()
+            return super(Array_Knob, self).setExpression(expression)
+        if channel >= len(self._value):
+            raise IndexError("%s %s has %d dimensions" % (self.Class(), self._name, len(self._value)))
+        self._dim_expressions[channel] = self._check_str(expression)
+        return True
+
+    def hasExpression(self) -> bool:
+        return self._expression is not None or bool(self._dim_expressions)
+
+    def value(self) -> Tuple[float, ...]:
+        values = list(super(Array_Knob, self).value())
+        for index, expression in self._dim_expressions.items():
+            result = self._evaluate(expression)
+            values[index] = result[index] if isinstance(result, tuple) else float(result)
+        return tuple(values)
+
+    def setRange(self, minimum: float, maximum: float) -> None:
+        self._range = (float(minimum), float(maximum))
+
+    def fromScript(self, text: str) -> None:
+        """`1.5`, `10 20`, or per dimension a number or a braced expression: `{parent.x} 100`."""
+        from tests.gizmo_validator import tokenize
+
+        words = [w for command in tokenize(text) for w in command]
+        self.setValue(tuple(0.0 if w.kind == "braced" else float(w.text) for w in words) if len(words) > 1
+                      else float(text))
+        for index, word in enumerate(words if len(words) > 1 else []):
+            if word.kind == "braced":
+                self.setExpression(word.text.strip().strip('"'), index)
+
+
+class Size_Knob(Array_Knob):
+    knob_type = 16
+
+
+class XY_Knob(Array_Knob):
+    knob_type = 12
+    dimensions = 2
+
+
+class XYZ_Knob(Array_Knob):
+    knob_type = 13
+    dimensions = 3
+
+
 class Format_Knob(String_Knob):
-    pass
+    knob_type = 17
 
 
 class Obsolete_Knob(String_Knob):
@@ -421,14 +524,23 @@ KNOB_CLASSES_BY_TYPE = {
     4: Enumeration_Knob,
     6: Boolean_Knob,
     7: Double_Knob,
+    8: Float_Knob,
+    9: Array_Knob,
+    12: XY_Knob,
+    13: XYZ_Knob,
+    16: Size_Knob,
+    17: Format_Knob,
     18: Color_Knob,
     20: Tab_Knob,
     22: PyScript_Knob,
     26: Text_Knob,
     41: Link_Knob,
+    43: Multiline_Eval_String_Knob,
+    61: Password_Knob,
 }
 
 PUBLIC_KNOB_CLASSES = (
     Tab_Knob, Text_Knob, String_Knob, Multiline_Eval_String_Knob, File_Knob, Int_Knob, Double_Knob,
-    Boolean_Knob, Enumeration_Knob, PyScript_Knob, Link_Knob, Color_Knob,
+    Boolean_Knob, Enumeration_Knob, PyScript_Knob, Link_Knob, Color_Knob, Float_Knob, Array_Knob, XY_Knob, XYZ_Knob,
+    Size_Knob, Password_Knob, Format_Knob,
 )

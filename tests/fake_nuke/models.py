@@ -80,6 +80,21 @@ class ConstantAttributeModel(torch.nn.Module):
         return x * self.despill_strength
 
 
+class PointModel(torch.nn.Module):
+    """Tensor attributes, which XY and XYZ knobs drive."""
+
+    offset: torch.Tensor
+    position: torch.Tensor
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offset = torch.zeros(2)
+        self.position = torch.zeros(3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.offset.sum() + self.position.sum()
+
+
 def save(cls, path) -> str:
     module = torch.jit.script(cls())
     torch.jit.save(module, str(path))

@@ -19,6 +19,9 @@ def _bracket_end(text: str, start: int) -> int:
     """Index just past the "]" that closes the "[" at `start` (nested brackets counted)."""
     depth, j = 1, start + 1
     while j < len(text) and depth:
+        if text[j] == "\\":  # an escaped bracket opens or closes nothing
+            j += 2
+            continue
         depth += {"[": 1, "]": -1}.get(text[j], 0)
         j += 1
     if depth:
@@ -80,12 +83,17 @@ def _run(command: str, fake: Any) -> Value:
 
 
 def evaluate_tcl(text: str, fake: Any) -> str:
-    """Evaluates `[...]` commands in a knob value; plain text comes back unchanged."""
+    """Evaluates `[...]` commands in a knob value (a backslash makes the next character literal); plain text
+    comes back unchanged. A .gizmo's `"\\[lsearch -inline \\[plugins -all X.cat] *.cat]"` reaches the knob
+    unescaped, `[lsearch -inline [plugins -all X.cat] *.cat]`, as in Nuke."""
     if "[" not in text:
         return text
     out, i, n = [], 0, len(text)
     while i < n:
-        if text[i] == "[":
+        if text[i] == "\\" and i + 1 < n:  # `\[` is a literal bracket, as in Tcl
+            out.append(text[i + 1])
+            i += 2
+        elif text[i] == "[":
             j = _bracket_end(text, i)
             value = _run(text[i + 1:j - 1], fake)
             out.append(" ".join(value) if isinstance(value, list) else value)

@@ -12,11 +12,12 @@ HERE = Path(__file__).resolve().parent
 GIZMO = HERE / "CorridorKey.gizmo"
 # A fixed Model line, so the golden file does not change with the torch or the date of an export.
 INFO = "CorridorKey at 2048 px, exported with torch 2.7.1 on 2025-01-01T00:00:00Z"
+BUILT = "2025-01-02"
 
 
 def golden_gizmo() -> bytes:
     """The gizmo for the knob spec as it stands, as the install writes it (UTF-8, LF line ends)."""
-    return gizmo_text(KNOBS, info=INFO).encode("utf-8")
+    return gizmo_text(KNOBS, info=INFO, built=BUILT).encode("utf-8")
 
 
 def main() -> int:

@@ -134,7 +134,7 @@ def test_build_with_the_real_last_step_installs_and_drops_the_node(fake_nuke, tm
     assert result.status == process.DONE, result.message
     install = tmp_path / "install"
     for name in (contract.CAT_NAME, contract.GIZMO_NAME, contract.MANIFEST_NAME):
-        assert (install / name).is_file(), name
+        assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
     node = result.finished.node
     assert node is not None and node.Class() == contract.MODEL_ID and node.input(0) is plate
     assert not [m for m in fake_nuke.fake_dialogs_of("message") if "failed" in m]

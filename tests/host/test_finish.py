@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import re
 import threading
 
 import pytest
@@ -33,13 +34,15 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     plate = fake_nuke.nodes.Read(file="/shots/plate.####.exr")
     plate.setSelected(True)
     installed_when_called = []
+    folder = layout_for(None).folder
     result = finish_build(str(exported_model.directory),
-                          on_installed=lambda: installed_when_called.append(sorted(os.listdir(layout_for(None).root))))
+                          on_installed=lambda: installed_when_called.append(sorted(os.listdir(folder))))
 
     layout = layout_for(None)
     assert result.install_dir == default_install_dir() == layout.root
-    assert sorted(os.listdir(layout.root)) == sorted(
-        [contract.GIZMO_NAME, contract.CAT_NAME, "cat.json", contract.MANIFEST_NAME])
+    assert os.listdir(layout.root) == ["Cattery"]  # Nuke's Cattery menu finds Cattery/CorridorKey/cat.json
+    assert sorted(os.listdir(layout.folder)) == sorted(
+        [contract.GIZMO_NAME, contract.CAT_NAME, "cat.json", "CorridorKey.png", contract.MANIFEST_NAME])
     assert result.replaced is False
 
     # The .cat holds the export's model and the manifest's knobs.
@@ -50,13 +53,16 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     doc = validate_gizmo(open(layout.gizmo).read())
     # byte for byte what the generator writes (tests/golden/CorridorKey.gizmo pins the generator itself)
     manifest = read_manifest(str(exported_model.directory))
-    assert open(layout.gizmo, "rb").read() == gizmo_text(manifest.knobs, info=model_info(manifest)).encode("utf-8")
+    built = doc.knob("build_date").text
+    assert re.match(r"^\d{4}-\d{2}-\d{2}$", built) and built[:4] >= "2025"
+    assert open(layout.gizmo, "rb").read() == gizmo_text(manifest.knobs, info=model_info(manifest),
+                                                         built=built).encode("utf-8")
     assert "%d px" % exported_model.resolution in doc.knob("model_info").text
     assert json.loads(open(layout.cat_json).read())["minimum_nuke_version_required"] == 15.1
 
     # Nuke can find it now and after a restart; the caller's on_installed ran once, with everything in place.
-    assert fake_nuke.pluginPath()[0] == layout.root.replace(os.sep, "/")
-    assert installed_when_called == [sorted(os.listdir(layout.root))]
+    assert fake_nuke.pluginPath()[:2] == [layout.folder.replace(os.sep, "/"), layout.root.replace(os.sep, "/")]
+    assert installed_when_called == [sorted(os.listdir(layout.folder))]
 
     # The dropped node: connected to the plate, model found through the plugin path, knobs linked.
     node = result.node
@@ -91,7 +97,7 @@ def test_a_second_build_asks_and_replaces_when_the_user_agrees(fake_nuke, export
     assert os.path.getmtime(layout.cat) > 1
     assert "already installed" in fake_nuke.fake_dialogs_of("ask")[0]
     assert fake_nuke.allNodes() == []
-    assert not [n for n in os.listdir(layout.root) if ".partial-" in n]
+    assert not [n for n in os.listdir(layout.folder) if ".partial-" in n]
 
 
 def test_declining_the_replacement_changes_nothing(fake_nuke, exported_model):
@@ -109,7 +115,7 @@ def test_declining_the_replacement_changes_nothing(fake_nuke, exported_model):
 def test_install_dir_from_argument_and_from_env(fake_nuke, exported_model, tmp_path, monkeypatch):
     result = finish_build(str(exported_model.directory), install_dir=str(tmp_path / "shared"), drop=False)
     assert result.install_dir == str(tmp_path / "shared")
-    assert os.path.isfile(str(tmp_path / "shared" / contract.CAT_NAME))
+    assert os.path.isfile(str(tmp_path / "shared" / "Cattery" / contract.MODEL_ID / contract.CAT_NAME))
     monkeypatch.setenv("CORRIDORKEY_INSTALL_DIR", str(tmp_path / "studio"))
     result = finish_build(str(exported_model.directory), drop=False)
     assert result.install_dir == str(tmp_path / "studio")
@@ -150,6 +156,22 @@ def test_a_failing_catfilecreator_leaves_the_previous_install(fake_nuke, exporte
         finish_build(str(folder))
     assert _snapshot(layout.root) == before
     assert fake_nuke.allNodes() == []
+
+
+def test_a_failed_first_build_leaves_no_empty_install_folder(fake_nuke, exported_model, tmp_path, tiny_model):
+    def no_checksum(data):
+        data.pop("model_sha256")
+    folder = clone_export(exported_model.manifest, tmp_path / "broken", no_checksum)
+    os.remove(str(folder / contract.PT_NAME))
+    link_or_copy(tiny_model("MissingAttributeModel"), folder / contract.PT_NAME)
+    install = tmp_path / "new" / "studio" / "CorridorKey"
+    with pytest.raises(CatBuildError):
+        finish_build(str(folder), install_dir=str(install))
+    assert not (tmp_path / "new").exists()  # every folder the build created is gone again
+    (tmp_path / "kept").mkdir()
+    with pytest.raises(CatBuildError):
+        finish_build(str(folder), install_dir=str(tmp_path / "kept" / "CorridorKey"))
+    assert os.listdir(str(tmp_path / "kept")) == []  # the user's folder stays, only ours went
 
 
 def test_from_a_worker_thread_it_runs_through_execute_in_main_thread(fake_nuke, exported_model):

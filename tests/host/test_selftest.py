@@ -79,6 +79,17 @@ def test_cancel_stops_and_is_reported(fake_nuke, tmp_path):
     assert "cat_build" not in found and fake_nuke.allNodes() == []
 
 
+def _files_under(folder):
+    """Every file below `folder` (the install holds a Cattery/<Name>/ folder) with its bytes."""
+    found = {}
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            with open(path, "rb") as handle:
+                found[os.path.relpath(path, folder)] = handle.read()
+    return found
+
+
 def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
     export = tmp_path / "export"
     export.mkdir()
@@ -87,13 +98,11 @@ def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
     manifest.update(model_id=contract.MODEL_ID, model_file=contract.PT_NAME)
     (export / contract.MANIFEST_NAME).write_text(json.dumps(manifest))
     installed = finish_build(str(export), drop=False, overwrite=True)
-    before = {name: open(os.path.join(installed.install_dir, name), "rb").read()
-              for name in os.listdir(installed.install_dir)}
+    before = _files_under(installed.install_dir)
     report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
     assert checks(report)["installed_node"].status == st.SKIPPED  # created; the fake cannot render it
     assert "cannot render" in checks(report)["installed_node"].detail
-    after = {name: open(os.path.join(installed.install_dir, name), "rb").read()
-             for name in os.listdir(installed.install_dir)}
+    after = _files_under(installed.install_dir)
     assert after == before and fake_nuke.allNodes() == []
 
 

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.core.cattery import default_install_dir
+from nuke_plugin.core.cattery import InstallLayout, default_install_dir
 from nuke_plugin.core.gizmo import gizmo_text
 from nuke_plugin.host.edition import EDITION_MESSAGE
 from nuke_plugin.ui import menus
@@ -79,11 +79,12 @@ def test_insert_without_a_build_says_how_to_get_one(fake_nuke):
     assert fake_nuke.allNodes() == []
 
 
-def _install_without_nuke(folder):
-    os.makedirs(folder)
-    with open(os.path.join(folder, contract.GIZMO_NAME), "w") as handle:
+def _install_without_nuke(install_dir):
+    layout = InstallLayout(install_dir)
+    os.makedirs(layout.folder)
+    with open(layout.gizmo, "w") as handle:
         handle.write(gizmo_text())
-    with open(os.path.join(folder, contract.CAT_NAME), "w") as handle:
+    with open(layout.cat, "w") as handle:
         handle.write("built elsewhere")
 
 
@@ -95,7 +96,8 @@ def test_toolbar_entry_drops_an_installed_node_on_the_selection(fake_nuke):
     fake_nuke.menu("Nodes").findItem("CorridorKey/CorridorKey").invoke()
     (node,) = fake_nuke.allNodes(contract.MODEL_ID)
     assert node.input(0) is plate and fake_nuke.dialogs == []
-    assert fake_nuke.pluginPath()[0] == default_install_dir()
+    layout = InstallLayout(default_install_dir())
+    assert fake_nuke.pluginPath()[:2] == [p.replace(os.sep, "/") for p in (layout.folder, layout.root)]
 
 
 @pytest.mark.parametrize("edition", ["nukex", "nuke"])
