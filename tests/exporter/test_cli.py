@@ -14,7 +14,7 @@ import exporter.export as export_module
 from exporter.errors import ExportError
 from nuke_plugin.contract import files
 from nuke_plugin.contract.knob_spec import KNOBS
-from tests.conftest import SMALL_RESOLUTION
+from tests.conftest import SMALL_RESOLUTION, stale_partial
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -126,7 +126,7 @@ def test_cancel_midway_leaves_previous_build_untouched(previous_build, small_che
 
 
 def test_stale_partials_from_a_killed_export_are_removed(tmp_path):
-    (tmp_path / ".CorridorKey.pt.partial-abc123").write_bytes(b"half a model")
+    stale_partial(tmp_path, "CorridorKey.pt").write_bytes(b"half a model")
     (tmp_path / "keep.txt").write_text("unrelated")
     files.remove_partials(str(tmp_path), ["CorridorKey.pt", "CorridorKey.json"])  # what export() runs first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
