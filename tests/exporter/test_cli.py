@@ -68,7 +68,7 @@ def test_cli_human_progress_and_user_error_exit_code(tmp_path):
     result = _run("--checkpoint", str(tmp_path / "missing.pth"), "--output", str(tmp_path / "o" / "CorridorKey.pt"))
     assert result.returncode == 2
     assert "ERROR: Checkpoint not found" in result.stdout
-    assert not (tmp_path / "o" / "CorridorKey.pt").exists()
+    assert not (tmp_path / "o").exists()  # the folder it made for the output is gone again
 
 
 def test_cli_json_error_event(tmp_path):
@@ -80,11 +80,12 @@ def test_cli_json_error_event(tmp_path):
     assert last["event"] == "error" and last["kind"] == "user" and "Git LFS" in last["message"]
 
 
-@pytest.mark.parametrize("resolution", ["100", "32"])
+@pytest.mark.parametrize("resolution", ["100", "32", "1048576", "0", "-64"])
 def test_cli_rejects_unusable_resolutions(tmp_path, small_checkpoint, resolution):
-    result = _run("--checkpoint", str(small_checkpoint), "--output", str(tmp_path / "CorridorKey.pt"),
+    result = _run("--checkpoint", str(small_checkpoint), "--output", str(tmp_path / "o" / "CorridorKey.pt"),
                   "--resolution", resolution)
-    assert result.returncode == 2 and "multiple of 32" in result.stdout
+    assert result.returncode == 2 and "multiple of 32 from 64 to 4096" in result.stdout
+    assert "Reading checkpoint" not in result.stdout and not (tmp_path / "o").exists()  # refused before any work
 
 
 def test_output_must_be_a_pt_file(tmp_path, small_checkpoint):
