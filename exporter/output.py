@@ -152,15 +152,26 @@ def commit_pair(pt_partial: str, pt: str, manifest_partial: str, manifest: str) 
         moved = True
         os.replace(manifest_partial, manifest)
     except BaseException as exc:
-        if backup is not None and (moved or not os.path.lexists(pt)):
-            os.replace(backup, pt)
-        elif moved:
-            os.remove(pt)
+        _undo(pt, backup, moved)
         if isinstance(exc, OSError):
             raise ExportError("Could not write %s (%s). The previous build was left as it was; make the folder "
                               "writable or choose another --output, and export again."
                               % (manifest if moved else pt, exc.strerror or exc))
         raise
-    finally:
-        if backup is not None and os.path.lexists(backup):
-            os.remove(backup)
+    if backup is not None:
+        os.remove(backup)
+
+
+def _undo(pt: str, backup: Optional[str], moved: bool) -> None:
+    """After a failed commit: the previous .pt back in place (or, on a first export, no new .pt alone)."""
+    try:
+        if backup is None:
+            if moved:
+                os.remove(pt)
+        elif moved or not os.path.lexists(pt):
+            os.replace(backup, pt)
+        else:
+            os.remove(backup)  # a hard link: the previous .pt never left
+    except OSError as exc:
+        raise ExportError("Could not finish writing %s, nor put the previous model back (%s). The previous model "
+                          "is kept as %s: rename it to %s to use it again." % (pt, exc.strerror or exc, backup, pt))

@@ -212,6 +212,22 @@ def test_a_manifest_that_cannot_be_moved_leaves_the_previous_pair(tmp_path):
     assert _names(tmp_path) == ["CorridorKey.json", "CorridorKey.pt"]
 
 
+def test_without_hard_links_the_previous_pair_is_still_kept(tmp_path, monkeypatch):
+    """Some shares (FAT, SMB) have no hard links: the previous .pt is moved aside instead, and moved back."""
+    def no_links(source, destination):
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(output_module.os, "link", no_links)
+    _pair(tmp_path, b"old")
+    pt, manifest = _partials(tmp_path)
+    os.remove(manifest)
+    with pytest.raises(ExportError, match="previous build was left as it was"):
+        output_module.commit_pair(pt, str(tmp_path / "CorridorKey.pt"), manifest,
+                                  str(tmp_path / "CorridorKey.json"))
+    assert (tmp_path / "CorridorKey.pt").read_bytes() == b"pt old"
+    assert _names(tmp_path) == ["CorridorKey.json", "CorridorKey.pt"]
+
+
 def test_a_failed_first_commit_leaves_no_pt_without_a_manifest(tmp_path):
     pt, manifest = _partials(tmp_path)
     os.remove(manifest)
