@@ -153,6 +153,16 @@ def test_demo_checkpoint_command_writes_a_loadable_checkpoint(tmp_path, capsys):
     load_into(GreenFormer(SMALL_RESOLUTION), read_state_dict(str(target)))  # pos_embed resized 64 -> 128
 
 
+@pytest.mark.parametrize("resolution", ["0", "-64", "100", "1048576"])
+def test_demo_checkpoint_command_refuses_unusable_resolutions(tmp_path, capsys, resolution):
+    from exporter.demo_checkpoint import main
+
+    with pytest.raises(SystemExit) as caught:
+        main([str(tmp_path / "random.pth"), "--resolution", resolution])
+    assert caught.value.code == 2 and "from 64 to 4096" in capsys.readouterr().err
+    assert not (tmp_path / "random.pth").exists()
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator setting is glibc's")
 def test_heap_retention_limit_applies_on_linux():
     from exporter.memory import limit_heap_retention
