@@ -44,6 +44,15 @@ def _raise_cancelled(signum: int, frame: Any) -> None:
     raise ExportCancelled("export cancelled (signal %d)" % signum)
 
 
+def install_signal_handlers() -> None:
+    # Nuke's Cancel ends us with SIGTERM: turn it into an exception so the export's cleanup runs.
+    signal.signal(signal.SIGTERM, _raise_cancelled)
+    if hasattr(signal, "SIGBREAK"):  # Windows: the Nuke side sends CTRL_BREAK_EVENT first
+        signal.signal(signal.SIGBREAK, _raise_cancelled)
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`, a write fails with an OSError instead of killing us
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     # TorchScript is what Nuke loads; torch's notice that it is deprecated is noise for the user.
@@ -52,10 +61,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     warnings.filterwarnings("ignore", message=r"__floordiv__ is deprecated", category=UserWarning)
     warnings.filterwarnings("ignore", message=r"TypedStorage is deprecated", category=UserWarning)
     reporter = Reporter(args.progress)
-    # Nuke's Cancel ends us with SIGTERM: turn it into an exception so the export's cleanup runs.
-    signal.signal(signal.SIGTERM, _raise_cancelled)
-    if hasattr(signal, "SIGBREAK"):  # Windows: the Nuke side sends CTRL_BREAK_EVENT first
-        signal.signal(signal.SIGBREAK, _raise_cancelled)
+    install_signal_handlers()
     limit_heap_retention()
     try:
         from .export import export  # torch import is slow: after argument errors are reported

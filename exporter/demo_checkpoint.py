@@ -9,6 +9,8 @@ import sys
 
 import torch
 
+from nuke_plugin import contract
+
 from .network import GreenFormer
 
 
@@ -31,6 +33,10 @@ def main(argv=None):
                         help="resolution of its position embedding (the exporter resizes it; default 512)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    problem = contract.resolution_problem(args.resolution)
+    if problem:
+        parser.error("--resolution: %s; use a multiple of %d from %d to %d" % (
+            problem, contract.RESOLUTION_MULTIPLE, contract.MIN_RESOLUTION, contract.MAX_RESOLUTION))
     make_random_checkpoint(args.output, args.resolution, args.seed)
     print("Wrote random-weight checkpoint %s (NOT a trained model)" % args.output)
     return 0

@@ -6,6 +6,7 @@ build untouched and no partial file behind.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import warnings
@@ -16,7 +17,7 @@ import torch
 
 from nuke_plugin import contract
 from nuke_plugin.contract import manifest as manifest_schema
-from nuke_plugin.contract.files import new_partial, remove_partials, sha256_of
+from nuke_plugin.contract.files import remove_partials, sha256_of
 from nuke_plugin.contract.knob_spec import KNOBS
 
 from .checkpoint import load_into, read_state_dict
@@ -24,6 +25,7 @@ from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
 from .network import GreenFormer
 from .nuke_module import CorridorKeyNuke
+from .output import SPACE_MARGIN, check_output, commit_pair, make_folder, remove_folders, require_space, write_partial
 from .portability import compatible_torch, verify_in
 from .progress import Reporter
 from .validate import eager_reference, green_screen_probe, validate
@@ -86,17 +88,19 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
     file like this torch does before it replaces anything."""
     reporter = reporter or Reporter("quiet")
     check_resolution(resolution)
-    output = os.path.abspath(output)
-    if not output.endswith(".pt"):
-        raise ExportError("--output must name a .pt file (e.g. build/%s), got %s" % (contract.PT_NAME, output))
+    output = check_output(checkpoint, output)
+    created = make_folder(os.path.dirname(output))
+    try:
+        return _export(checkpoint, output, resolution, reporter, validate_device, target_nuke, verify_with)
+    except BaseException:
+        remove_folders(created)  # a failed first export leaves no empty folder behind
+        raise
+
+
+def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, validate_device: str,
+            target_nuke: str, verify_with: Sequence[str]) -> ExportResult:
     folder = os.path.dirname(output)
     manifest_out = manifest_schema.path_for(output)
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as exc:
-        raise ExportError("Cannot create the output folder %s: %s" % (folder, exc.strerror or exc))
-    if not os.access(folder, os.W_OK):
-        raise ExportError("The output folder %s is not writable; choose another with --output." % folder)
     remove_partials(folder, [os.path.basename(output), os.path.basename(manifest_out)])
 
     reporter.stage("check", "Reading checkpoint %s" % checkpoint)
@@ -105,6 +109,8 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
 
     reporter.stage("build", "Building the network at %dx%d" % (resolution, resolution))
     network = GreenFormer(resolution).eval()
+    # The saved file is the weights plus a little: a full disk or `ulimit -f` is found now, not after the trace.
+    require_space(folder, sum(t.numel() * t.element_size() for t in network.state_dict().values()) + SPACE_MARGIN)
     reporter.stage("load", "Loading %d tensors" % len(state))
     load_into(network, state, source=os.path.basename(checkpoint))
     del state
@@ -129,11 +135,17 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
 
     partials: List[str] = []
     try:
-        pt_tmp = new_partial(folder, os.path.basename(output))
-        partials.append(pt_tmp)
         reporter.stage("save", "Saving TorchScript")
-        torch.jit.save(scripted, pt_tmp)
+        # Serialised in memory first: the size is then known before the disk is touched, and a write error is
+        # Python's OSError rather than an abort inside torch's C++ writer.
+        buffer = io.BytesIO()
+        torch.jit.save(scripted, buffer)
         del scripted, traced  # only the reloaded copy is in memory while it is validated
+        with buffer.getbuffer() as data:
+            require_space(folder, data.nbytes + SPACE_MARGIN)
+            pt_tmp = write_partial(folder, os.path.basename(output), data)
+        partials.append(pt_tmp)
+        del buffer
 
         reporter.stage("validate", "Reloading the saved file to validate it")
         loaded = torch.jit.load(pt_tmp, map_location="cpu")
@@ -151,14 +163,11 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
         info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp),
                               torchscript_file_version(pt_tmp), figures, target_nuke,
                               compatibility["torch"], sorted(verified))
-        manifest_tmp = new_partial(folder, os.path.basename(manifest_out))
+        text = json.dumps(info, indent=2) + "\n"
+        manifest_tmp = write_partial(folder, os.path.basename(manifest_out), memoryview(text.encode("utf-8")))
         partials.append(manifest_tmp)
-        with open(manifest_tmp, "w", encoding="utf-8") as handle:
-            json.dump(info, handle, indent=2)
-            handle.write("\n")
         # The manifest names the .pt's sha256, so the Nuke side can tell if a crash fell between these two.
-        os.replace(pt_tmp, output)
-        os.replace(manifest_tmp, manifest_out)
+        commit_pair(pt_tmp, output, manifest_tmp, manifest_out)
         partials.clear()
     finally:
         for path in partials:

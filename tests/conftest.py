@@ -38,3 +38,15 @@ def exported_model(tmp_path_factory, small_checkpoint) -> ExportedModel:
     directory = tmp_path_factory.mktemp("export")
     result = export(str(small_checkpoint), str(directory / "CorridorKey.pt"), SMALL_RESOLUTION)
     return ExportedModel(Path(result.pt), Path(result.manifest), small_checkpoint, directory, SMALL_RESOLUTION)
+
+
+def stale_partial(folder: Path, final_name: str, keep_suffix: bool = False) -> Path:
+    """A partial file left by a process that has ended (a killed export): made by a real child process."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from nuke_plugin.contract.files import new_partial; "
+            "print(new_partial(sys.argv[1], sys.argv[2], keep_suffix=sys.argv[3] == '1'))")
+    out = subprocess.run([sys.executable, "-c", code, str(folder), final_name, "1" if keep_suffix else "0"],
+                         cwd=str(Path(__file__).resolve().parents[1]), capture_output=True, text=True, check=True)
+    return Path(out.stdout.strip())

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -31,6 +33,31 @@ DEFAULT_NUKE_FLAGS = ("--nukex", "-i")
 BUILD_SCRIPT = os.path.join(plugin_root(), "nuke_plugin", "host", "nuke_build_script.py")
 
 
+def _resolution(text: str) -> int:
+    """An argparse type: a model size the exporter and the Nuke side both accept."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a whole number of pixels, e.g. 2048" % text)
+    problem = contract.resolution_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError("%s. Use a multiple of %d from %d to %d, e.g. 2048, 1536 or 1024"
+                                         % (problem, contract.RESOLUTION_MULTIPLE, contract.MIN_RESOLUTION,
+                                            contract.MAX_RESOLUTION))
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite, positive number of seconds (a NaN timeout would wait forever)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("%r is not a positive number of seconds; give e.g. 900" % text)
+    return value
+
+
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     settings = load_settings()
     parser = argparse.ArgumentParser(
@@ -42,7 +69,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--output-dir", default=settings.resolved_build_dir(),
                         help="folder for %s and %s (default: %%(default)s)" % (contract.PT_NAME,
                                                                              contract.MANIFEST_NAME))
-    parser.add_argument("--resolution", type=int, default=settings.resolution or DEFAULT_RESOLUTION,
+    parser.add_argument("--resolution", type=_resolution, default=settings.resolution or DEFAULT_RESOLUTION,
                         help="model resolution: 2048 (native), 1536 or 1024 (default: %(default)s)")
     parser.add_argument("--python", default=None,
                         help="interpreter with torch + timm for the export (default: CORRIDORKEY_PYTHON, your "
@@ -57,9 +84,40 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--install-dir", default=settings.install_dir or None,
                         help="where the gizmo and .cat are installed (default: the plugin's default)")
     parser.add_argument("--force", action="store_true", help="replace an existing .cat without asking")
-    parser.add_argument("--nuke-timeout", type=float, default=900.0, help="seconds to allow Nuke (default 900)")
+    parser.add_argument("--nuke-timeout", type=_seconds, default=900.0, help="seconds to allow Nuke (default 900)")
     parser.add_argument("--skip-probe", action="store_true", help="do not check the export Python first")
     return parser.parse_args(argv)
+
+
+def find_nuke(nuke: str) -> str:
+    """The NukeX executable's full path; raises ValueError saying what to give instead."""
+    found = shutil.which(nuke) if os.path.basename(nuke) == nuke else None
+    path = os.path.abspath(found or nuke)
+    if not os.path.exists(path):
+        raise ValueError("--nuke %s: no such file. Give the path of the NukeX executable, e.g. "
+                         "/usr/local/Nuke16.0v2/Nuke16.0" % nuke)
+    if os.path.isdir(path) or not os.access(path, os.X_OK):
+        raise ValueError("--nuke %s is not an executable file. Give the Nuke executable inside the install "
+                         "folder, e.g. /usr/local/Nuke16.0v2/Nuke16.0" % nuke)
+    return path
+
+
+def setup_problem(args: argparse.Namespace) -> Optional[str]:
+    """What is wrong with the command line that can be told before the minutes-long export, or None."""
+    if not os.path.isfile(args.checkpoint):
+        return "--checkpoint %s: no such file. Give the CorridorKey .pth checkpoint you downloaded." % (
+            args.checkpoint)
+    for option, folder in (("--output-dir", args.output_dir), ("--install-dir", args.install_dir)):
+        if folder and os.path.exists(folder) and not os.path.isdir(folder):
+            return "%s %s is a file, not a folder. Give a folder (it is created if missing)." % (option, folder)
+    if args.nuke:
+        try:
+            args.nuke = find_nuke(args.nuke)
+        except ValueError as exc:
+            return str(exc)
+        if not args.nuke_flags.split():
+            return "--nuke-flags is empty; leave it out to use %r." % " ".join(DEFAULT_NUKE_FLAGS)
+    return None
 
 
 def choose_python(requested: Optional[str]) -> str:
@@ -115,6 +173,14 @@ def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, inst
                    overwrite: bool, timeout: float, cancelled: Any = lambda: False) -> Dict[str, Any]:
     """Runs NukeX on our build script and returns its result record (status, message, details)."""
     folder = tempfile.mkdtemp(prefix="corridorkey-nuke-")
+    try:
+        return _run_job(folder, nuke, flags, pt, manifest, install_dir, overwrite, timeout, cancelled)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the job and result files: nothing to keep after the run
+
+
+def _run_job(folder: str, nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
+             overwrite: bool, timeout: float, cancelled: Any) -> Dict[str, Any]:
     job = write_job(folder, pt, manifest, install_dir, overwrite)
     result_path = os.path.splitext(job)[0] + ".result.json"
     outcome = process.run_streaming(build_nuke_command(nuke, job, flags), _print_event, cancelled,
@@ -125,9 +191,8 @@ def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, inst
         with open(result_path, "r", encoding="utf-8") as handle:
             return json.load(handle)
     return {"status": "failed", "kind": "launch" if outcome.kind == "launch" else "internal",
-            "message": "Nuke ended without running the build script (%s). Check the licence (NukeX) and try the "
-                       "command by hand: %s" % (outcome.message, process.format_command(
-                           build_nuke_command(nuke, job, flags)))}
+            "message": "Nuke ended without running the build script (%s). Check the licence (NukeX) and that "
+                       "%s starts NukeX by hand." % (outcome.message, process.format_command([nuke] + list(flags)))}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -139,6 +204,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         target = parse_torch_target(args.target)
     except ValueError as exc:
         print("ERROR: --target: %s" % exc, file=sys.stderr)
+        return EXIT_USER
+    problem = setup_problem(args)
+    if problem:
+        print("ERROR: " + problem, file=sys.stderr)
         return EXIT_USER
     python = choose_python(args.python)
     if not args.skip_probe:

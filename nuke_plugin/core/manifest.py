@@ -6,12 +6,14 @@ refused with a message that says which file is wrong and how to make a good one 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from .. import contract
+from ..contract import knob_spec
 from ..contract import manifest as schema
 from ..contract.files import sha256_of
 from ..contract.knob_spec import KnobSpec
@@ -90,10 +92,53 @@ def _channels(data: Dict[str, Any], key: str, path: str) -> Tuple[str, ...]:
     return tuple(names)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _knob_problem(entry: Any) -> Optional[str]:
+    """What is wrong with one knob entry's values, naming the field; None when it can become a KnobSpec.
+
+    CatFileCreator and the gizmo would take a NaN default, a string of letters as enumeration items or an
+    upside-down range and build a node that misbehaves; the manifest is where such a value is wrong."""
+    if not isinstance(entry, dict):
+        return "a knob entry should be an object, found %r" % (entry,)
+    name = entry.get("name", "?")
+    kind = entry.get("kind")
+    if kind not in knob_spec.KINDS:
+        return "knob %s: 'kind' should be one of %s, found %r" % (name, ", ".join(knob_spec.KINDS), kind)
+    if kind == knob_spec.ENUM:
+        items = entry.get("items")
+        if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):
+            return "knob %s: 'items' should be a list of choice names, found %r" % (name, items)
+    if kind in knob_spec.RANGED:
+        for key in ("min", "max"):
+            if not _number(entry.get(key)):
+                return "knob %s: %r should be a finite number, found %r" % (name, key, entry.get(key))
+        if entry["min"] > entry["max"]:
+            return "knob %s: 'min' (%g) is above 'max' (%g)" % (name, entry["min"], entry["max"])
+    default: Any = entry.get("default")
+    if not _number(default) or (kind != knob_spec.FLOAT and default != int(default)):
+        return "knob %s: 'default' should be a finite %s, found %r" % (
+            name, "number" if kind == knob_spec.FLOAT else "whole number", default)
+    if kind in knob_spec.RANGED:
+        low, high = entry["min"], entry["max"]
+    else:
+        low, high = 0, (1 if kind == knob_spec.BOOL else len(entry.get("items") or ()) - 1)
+    if not low <= default <= high:
+        return "knob %s: 'default' %g is outside %g-%g" % (name, default, low, high)
+    return None
+
+
 def _knobs(data: Dict[str, Any], path: str) -> Tuple[KnobSpec, ...]:
     entries = _require(data, "knobs", path)
+    if not entries:
+        raise ManifestError("%s: 'knobs' is empty; a CorridorKey export always lists its knobs. %s" % (path, _RERUN))
     knobs = []
     for entry in entries:
+        problem = _knob_problem(entry)
+        if problem:
+            raise ManifestError("%s: %s. %s" % (path, problem, _RERUN))
         try:
             knob = KnobSpec.from_manifest(entry)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

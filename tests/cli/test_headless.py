@@ -6,6 +6,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -18,9 +19,11 @@ from nuke_plugin.runner import process
 ROOT = plugin_root()
 
 
-def headless_cli(args, home, timeout=600):
+def headless_cli(args, home, timeout=600, temp=None):
     env = process.child_environment()
     env.update({"HOME": str(home), "USERPROFILE": str(home), "PYTHONPATH": ROOT})
+    if temp is not None:
+        env.update({"TMPDIR": str(temp), "TEMP": str(temp), "TMP": str(temp)})
     for name in list(env):
         if name.startswith("CORRIDORKEY_"):
             del env[name]
@@ -132,6 +135,7 @@ def test_headless_reports_the_exporters_refusal(tmp_path):
 def test_headless_refuses_an_interpreter_without_torch(tmp_path):
     venv = tmp_path / "bare"
     subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    (tmp_path / "ck.pth").write_bytes(b"checked by the exporter, after the probe")
     run = headless_cli(["--checkpoint", str(tmp_path / "ck.pth"), "--python", str(venv / "bin" / "python")],
                        tmp_path)
     assert run.returncode == 2
@@ -141,6 +145,59 @@ def test_headless_refuses_an_interpreter_without_torch(tmp_path):
 def test_headless_needs_a_checkpoint(tmp_path):
     run = headless_cli([], tmp_path)
     assert run.returncode == 2 and "--checkpoint is required" in run.stderr
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--nuke-timeout", "nan", "not a positive number of seconds"),
+    ("--nuke-timeout", "inf", "not a positive number of seconds"),
+    ("--nuke-timeout", "0", "not a positive number of seconds"),
+    ("--nuke-timeout", "-5", "not a positive number of seconds"),
+    ("--nuke-timeout", "soon", "not a positive number of seconds"),
+    ("--resolution", "1048576", "outside 64-4096"),
+    ("--resolution", "100", "not a multiple of 32"),
+    ("--resolution", "nan", "not a whole number"),
+])
+def test_headless_refuses_numbers_it_cannot_use(tmp_path, option, value, message):
+    run = headless_cli(["--checkpoint", str(tmp_path / "ck.pth"), option + "=" + value], tmp_path)
+    assert run.returncode == 2 and message in run.stderr and option in run.stderr
+
+
+def _not_executable(tmp_path):
+    path = tmp_path / "Nuke16.0"
+    path.write_text("not a program")
+    path.chmod(0o644)
+    return str(path), "not an executable file"
+
+
+@pytest.mark.parametrize("make_nuke", [
+    lambda tmp_path: (str(tmp_path / "NoSuchNuke"), "no such file"),
+    lambda tmp_path: (str(tmp_path), "not an executable file"),
+    pytest.param(_not_executable, marks=pytest.mark.skipif(os.name == "nt", reason="POSIX execute bit")),
+])
+def test_headless_checks_nuke_before_the_export(tmp_path, make_nuke):
+    """A wrong --nuke is found in a second, not after the minutes-long export."""
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"never read")
+    nuke, message = make_nuke(tmp_path)
+    run = headless_cli(["--checkpoint", str(checkpoint), "--output-dir", str(tmp_path / "out"), "--nuke", nuke,
+                        "--python", sys.executable], tmp_path)
+    assert run.returncode == 2 and message in run.stderr
+    assert "Exporting" not in run.stdout and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option", ["--output-dir", "--install-dir"])
+def test_headless_checks_its_folders_before_the_export(tmp_path, option):
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"never read")
+    (tmp_path / "a-file").write_text("not a folder")
+    run = headless_cli(["--checkpoint", str(checkpoint), option, str(tmp_path / "a-file"), "--python",
+                        sys.executable], tmp_path)
+    assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Exporting" not in run.stdout
+
+
+def test_headless_checks_the_checkpoint_before_the_probe(tmp_path):
+    run = headless_cli(["--checkpoint", str(tmp_path / "missing.pth"), "--python", sys.executable], tmp_path)
+    assert run.returncode == 2 and "no such file" in run.stderr and "Exporting" not in run.stdout
 
 
 STAND_IN_NUKE = """#!{python}
@@ -169,22 +226,29 @@ def test_headless_with_nukex_builds_everything(tmp_path, small_checkpoint):
     nuke.write_text(STAND_IN_NUKE.format(python=sys.executable, root=ROOT, home=str(tmp_path)))
     nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
     install = tmp_path / "install"
+    temp = tmp_path / "temp"
+    temp.mkdir()
     run = headless_cli(["--checkpoint", str(small_checkpoint), "--output-dir", str(tmp_path / "out"),
                         "--resolution", "128", "--python", sys.executable, "--nuke", str(nuke),
-                        "--install-dir", str(install)], tmp_path)
+                        "--install-dir", str(install)], tmp_path, temp=temp)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert list(temp.glob("corridorkey-nuke-*")) == []  # the job folder went with the run
     assert "Built and installed" in run.stdout
     for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
         assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in executable")
-def test_headless_when_nuke_does_not_run_the_script(tmp_path, exported_model):
+def test_headless_when_nuke_does_not_run_the_script(tmp_path, exported_model, monkeypatch):
     nuke = tmp_path / "Nuke16.0"
     nuke.write_text("#!/bin/sh\necho 'Foundry licence: no NukeX licence available' >&2\nexit 100\n")
     nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
     build = export_copy(exported_model, tmp_path / "build")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     result = headless.run_nuke_build(str(nuke), ["--nukex", "-i"], str(build / contract.PT_NAME),
                                      str(build / contract.MANIFEST_NAME), str(tmp_path / "install"), False, 60)
     assert result["status"] == "failed" and "without running the build script" in result["message"]
     assert "no NukeX licence" in result["message"]
+    assert list(temp.iterdir()) == []  # no corridorkey-nuke-* job folder left in the system temp folder

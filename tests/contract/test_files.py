@@ -1,10 +1,19 @@
 """Partial files, the atomic write and sha256: the one implementation both processes use."""
 import hashlib
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from nuke_plugin.contract import files
+from tests.conftest import stale_partial
+
+ROOT = str(Path(__file__).resolve().parents[2])
+# A running export: makes its partial, says where, and waits for its stdin to close.
+WRITE_AND_WAIT = ("import sys; from nuke_plugin.contract.files import new_partial; "
+                  "print(new_partial(sys.argv[1], 'CorridorKey.pt'), flush=True); sys.stdin.read()")
 
 
 @pytest.fixture
@@ -54,17 +63,59 @@ def test_partials_are_named_beside_their_file_and_removed_by_name(tmp_path, umas
     assert os.stat(pt).st_mode & 0o777 == 0o644  # a build is shared like any file
     assert os.path.basename(cat).startswith(".CorridorKey" + files.PARTIAL_MARK) and cat.endswith(".cat")
     assert not os.path.exists(cat)
-    other = files.new_partial(str(tmp_path), "Other.pt")
-    assert files.remove_partials(str(tmp_path), ["CorridorKey.pt", "CorridorKey.json"]) == [pt]
-    assert os.path.exists(other)
+    assert files.partial_owner(os.path.basename(pt), "CorridorKey.pt") == (files.this_host(), os.getpid())
+    stale = [stale_partial(tmp_path, "CorridorKey.pt"), stale_partial(tmp_path, "CorridorKey.json"),
+             stale_partial(tmp_path, "CorridorKey.gizmo", keep_suffix=True)]
+    other = stale_partial(tmp_path, "Other.pt")
+    removed = files.remove_partials(str(tmp_path), ["CorridorKey.pt", "CorridorKey.json", "CorridorKey.gizmo"])
+    assert sorted(removed) == sorted(str(p) for p in stale)
+    assert os.path.exists(pt) and other.exists()  # a running process's partial, another output's
 
 
-def test_partial_names_are_taken_literally(tmp_path):
+def test_a_running_exports_partials_are_not_removed(tmp_path):
+    """Two exports into one folder: the second's clean-up must not delete the first's partial."""
+    child = subprocess.Popen([sys.executable, "-c", WRITE_AND_WAIT, str(tmp_path)], cwd=ROOT,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        theirs = child.stdout.readline().strip()
+        assert files.remove_partials(str(tmp_path), ["CorridorKey.pt"]) == []
+        assert os.path.exists(theirs)
+    finally:
+        child.communicate("")
+    assert files.remove_partials(str(tmp_path), ["CorridorKey.pt"]) == [theirs]  # its process has ended now
+
+
+def test_another_machines_partials_are_not_removed(tmp_path):
+    stale = stale_partial(tmp_path, "CorridorKey.pt")
+    elsewhere = tmp_path / stale.name.replace(files.this_host(), "otherhost" + files.this_host(), 1)
+    stale.rename(elsewhere)
+    assert files.remove_partials(str(tmp_path), ["CorridorKey.pt"]) == []
+    assert elsewhere.exists()
+
+
+@pytest.mark.parametrize("name, neighbour", [("shot[1].pt", "shot1.pt"), ("shot*.pt", "shot_a.pt"),
+                                             ("shot?.pt", "shotA.pt"), ("a.pt", "a.pt.partial-x.pt")])
+def test_partial_names_are_taken_literally(tmp_path, name, neighbour):
     """A name with glob characters removes its own partials, not another output's."""
-    mine = files.new_partial(str(tmp_path), "shot[1].pt")
-    theirs = files.new_partial(str(tmp_path), "shot1.pt")
-    assert files.remove_partials(str(tmp_path), ["shot[1].pt"]) == [mine]
-    assert os.path.exists(theirs)
+    mine = stale_partial(tmp_path, name)
+    theirs = stale_partial(tmp_path, neighbour)
+    assert files.remove_partials(str(tmp_path), [name]) == [str(mine)]
+    assert theirs.exists()
+    assert files.remove_partials(str(tmp_path), [neighbour]) == [str(theirs)]
+
+
+def test_files_without_an_owner_are_never_removed(tmp_path):
+    """Only a name this module wrote can be proven stale; a look-alike the user made is kept."""
+    for name in (".CorridorKey.pt.partial-abc123", ".CorridorKey.pt.partial-", "CorridorKey.pt.partial-h-1-x"):
+        (tmp_path / name).write_text("keep")
+    assert files.remove_partials(str(tmp_path), ["CorridorKey.pt"]) == []
+    assert len(os.listdir(str(tmp_path))) == 3
+
+
+def test_process_alive():
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert files.process_alive(os.getpid()) and files.process_alive(os.getppid())
+    assert not files.process_alive(int(child.stdout))
 
 
 def test_sha256_of_reads_in_chunks(tmp_path):

@@ -14,7 +14,7 @@ import exporter.export as export_module
 from exporter.errors import ExportError
 from nuke_plugin.contract import files
 from nuke_plugin.contract.knob_spec import KNOBS
-from tests.conftest import SMALL_RESOLUTION
+from tests.conftest import SMALL_RESOLUTION, stale_partial
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,7 @@ def test_cli_human_progress_and_user_error_exit_code(tmp_path):
     result = _run("--checkpoint", str(tmp_path / "missing.pth"), "--output", str(tmp_path / "o" / "CorridorKey.pt"))
     assert result.returncode == 2
     assert "ERROR: Checkpoint not found" in result.stdout
-    assert not (tmp_path / "o" / "CorridorKey.pt").exists()
+    assert not (tmp_path / "o").exists()  # the folder it made for the output is gone again
 
 
 def test_cli_json_error_event(tmp_path):
@@ -80,11 +80,12 @@ def test_cli_json_error_event(tmp_path):
     assert last["event"] == "error" and last["kind"] == "user" and "Git LFS" in last["message"]
 
 
-@pytest.mark.parametrize("resolution", ["100", "32"])
+@pytest.mark.parametrize("resolution", ["100", "32", "1048576", "0", "-64"])
 def test_cli_rejects_unusable_resolutions(tmp_path, small_checkpoint, resolution):
-    result = _run("--checkpoint", str(small_checkpoint), "--output", str(tmp_path / "CorridorKey.pt"),
+    result = _run("--checkpoint", str(small_checkpoint), "--output", str(tmp_path / "o" / "CorridorKey.pt"),
                   "--resolution", resolution)
-    assert result.returncode == 2 and "multiple of 32" in result.stdout
+    assert result.returncode == 2 and "multiple of 32 from 64 to 4096" in result.stdout
+    assert "Reading checkpoint" not in result.stdout and not (tmp_path / "o").exists()  # refused before any work
 
 
 def test_output_must_be_a_pt_file(tmp_path, small_checkpoint):
@@ -126,7 +127,7 @@ def test_cancel_midway_leaves_previous_build_untouched(previous_build, small_che
 
 
 def test_stale_partials_from_a_killed_export_are_removed(tmp_path):
-    (tmp_path / ".CorridorKey.pt.partial-abc123").write_bytes(b"half a model")
+    stale_partial(tmp_path, "CorridorKey.pt").write_bytes(b"half a model")
     (tmp_path / "keep.txt").write_text("unrelated")
     files.remove_partials(str(tmp_path), ["CorridorKey.pt", "CorridorKey.json"])  # what export() runs first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
@@ -150,6 +151,16 @@ def test_demo_checkpoint_command_writes_a_loadable_checkpoint(tmp_path, capsys):
     assert main([str(target), "--resolution", "64"]) == 0
     assert "NOT a trained model" in capsys.readouterr().out
     load_into(GreenFormer(SMALL_RESOLUTION), read_state_dict(str(target)))  # pos_embed resized 64 -> 128
+
+
+@pytest.mark.parametrize("resolution", ["0", "-64", "100", "1048576"])
+def test_demo_checkpoint_command_refuses_unusable_resolutions(tmp_path, capsys, resolution):
+    from exporter.demo_checkpoint import main
+
+    with pytest.raises(SystemExit) as caught:
+        main([str(tmp_path / "random.pth"), "--resolution", resolution])
+    assert caught.value.code == 2 and "from 64 to 4096" in capsys.readouterr().err
+    assert not (tmp_path / "random.pth").exists()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the allocator setting is glibc's")

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from nuke_plugin.contract.files import PARTIAL_MARK
 from nuke_plugin.runner import exporter_client, process
 from nuke_plugin.runner.process import CANCELLED, DONE, FAILED
+from tests.conftest import stale_partial
 
 PY = sys.executable
 
@@ -184,10 +184,7 @@ def test_timeout_stops_the_command(tmp_path):
 def test_partials_of_a_killed_export_are_removed(tmp_path):
     pt = tmp_path / "CorridorKey.pt"
     pt.write_text("previous build")
-    leftovers = [tmp_path / (".CorridorKey.pt" + PARTIAL_MARK + "abc"),
-                 tmp_path / (".CorridorKey.json" + PARTIAL_MARK + "def")]
-    for path in leftovers:
-        path.write_text("half")
+    leftovers = [stale_partial(tmp_path, "CorridorKey.pt"), stale_partial(tmp_path, "CorridorKey.json")]
     removed = exporter_client.remove_export_partials(str(pt))
     assert sorted(removed) == sorted(str(p) for p in leftovers)
     assert pt.read_text() == "previous build"
