@@ -10,6 +10,11 @@ from __future__ import annotations
 from typing import Optional
 
 VERSION = "0.1.0"  # the plugin's one version string (pyproject.toml reads it from here)
+# Where things come from, for the dialogs and the docs: the upstream project and its released weights.
+UPSTREAM_URL = "https://github.com/nikopueringer/CorridorKey"
+WEIGHTS_REPO = "nikopueringer/CorridorKey_v1.0"
+WEIGHTS_URL = "https://huggingface.co/" + WEIGHTS_REPO
+WEIGHTS_FILE = "CorridorKey_v1.0.pth"
 
 MODEL_ID = "CorridorKey"
 PT_NAME = MODEL_ID + ".pt"

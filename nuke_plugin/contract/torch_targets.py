@@ -28,6 +28,9 @@ class TorchTarget:
     source: str                     # how we know which torch that Nuke embeds
     supported: bool = True
     note: str = ""
+    # What installing requirements downloads on Linux, where PyPI's torch bundles CUDA libraries (and, from
+    # torch 2.x, triton) even on a machine without a GPU; measured by tools/compat.sh and tools/env.sh.
+    linux_download_gb: float = 0.0
 
     @property
     def label(self) -> str:
@@ -65,15 +68,15 @@ def version_tuple(text: str) -> Tuple[int, ...]:
 TORCH_TARGETS = (
     TorchTarget(
         "nuke16", "Nuke 16 / 17", "2.7.1", (3, 11),
-        ("torch==2.7.1", "torchvision==0.22.1", TIMM_PIN, "numpy<2"), "reported",
+        ("torch==2.7.1", "torchvision==0.22.1", TIMM_PIN, "numpy<2"), "reported", linux_download_gb=3.0,
         note="A public Nuke 17 port exported with torch 2.7.1; Foundry's documentation does not name the version."),
     TorchTarget(
         "nuke15.1", "Nuke 15.1 / 15.2", "2.1.1", (3, 10),
-        ("torch==2.1.1", "torchvision==0.16.1", TIMM_PIN, "numpy<2"), "reported",
+        ("torch==2.1.1", "torchvision==0.16.1", TIMM_PIN, "numpy<2"), "reported", linux_download_gb=2.7,
         note="Reported, not documented: check Nuke's own torch with `import torch` in its Script Editor."),
     TorchTarget(
         "nuke14", "Nuke 14 / 15.0", "1.12.1", (3, 9),
-        ("torch==1.12.1", "torchvision==0.13.1", TIMM_PIN, "numpy<2"), "Foundry's guide"),
+        ("torch==1.12.1", "torchvision==0.13.1", TIMM_PIN, "numpy<2"), "Foundry's guide", linux_download_gb=0.8),
     TorchTarget(
         "nuke13", "Nuke 13", "1.6.0", (3, 7),
         ("torch==1.6.0", "torchvision==0.7.0", "numpy<2"), "Foundry's guide",
@@ -88,7 +91,7 @@ DEFAULT_TORCH_TARGET = "nuke16"
 # with. Its exports load in every supported Nuke (proven by the lanes above), so it is the default.
 PROJECT_ENVIRONMENT = TorchTarget(
     "project", "this project's environment", "2.14.1", (3, 11),
-    ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here")
+    ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here", linux_download_gb=5.5)
 
 
 # Torches whose exports the compatibility lanes prove to load in every supported Nuke (tools/compat.sh).

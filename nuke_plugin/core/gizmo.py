@@ -15,11 +15,22 @@ the Inference node through `serialiseKnob` expressions; nothing here restates a 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Optional, Sequence
 
 from .. import contract
-from ..contract.knob_spec import BOOL, ENUM, FLOAT, INT, KNOBS, KnobSpec
+from ..contract.knob_spec import BOOL, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
+
+# Where the node's default differs from the model's own. Input Gamma: a Read node in a Nuke script delivers
+# scene-linear pixels, so the node starts at Linear; the .cat's knob keeps the reference default (sRGB), which
+# is upstream's and what the exporter validates against.
+NODE_DEFAULTS = {GAMMA_INPUT.name: GAMMA_INPUT.items.index("Linear")}
+
+
+def node_knob(spec: KnobSpec) -> KnobSpec:
+    """A model knob as the node shows it: the model's spec with the node's own default, if it has one."""
+    return replace(spec, default=NODE_DEFAULTS[spec.name]) if spec.name in NODE_DEFAULTS else spec
+
 
 # The gizmo's own knobs (not model attributes): they steer the nodes around the Inference node.
 HINT_CHANNEL = KnobSpec(
@@ -67,7 +78,8 @@ HINT_EXPRESSIONS = {
 }
 
 HELP = ("CorridorKey neural green-screen keyer (Corridor Digital), run by Nuke's Inference node.\n"
-        "Plate: the green-screen plate (sRGB or linear: set Input Gamma). Hint: a coarse, slightly eroded "
+        "Plate: the green-screen plate (Input Gamma: Linear, the default, for a Read into a linear script; sRGB "
+        "for a display-referred plate). Hint: a coarse, slightly eroded "
         "matte of the subject (pick its channel with Hint Channel).\n"
         "Output: linear RGBA, premultiplied by default, ready to merge over a background.\n"
         "Model: CorridorKey by Corridor Digital, CC BY-NC-SA 4.0 licence variant.")
@@ -174,7 +186,7 @@ def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_N
              " addUserKnob {20 %s l %s}" % (contract.MODEL_ID, word(contract.MODEL_ID))]
     lines += user_knob_lines(HINT_CHANNEL)
     for spec in knobs:
-        lines += user_knob_lines(spec)
+        lines += user_knob_lines(node_knob(spec))
     lines += user_knob_lines(OUTPUT_MODE)
     lines.append(' addUserKnob {26 "" +STARTLINE}')
     for toggle in TOGGLES:

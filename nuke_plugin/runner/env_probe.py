@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Tuple
 
 from ..contract.torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, version_tuple
 from ..core.paths import plugin_root
@@ -126,19 +126,15 @@ class ProbeResult:
         return "\n".join(lines)
 
 
-def install_command(python: str, target: TorchTarget, packages: Sequence[str]) -> List[str]:
-    """pip command adding the target's pinned requirement for each named package to an environment."""
-    pins = []
-    for package in packages:
-        pins += [r for r in target.requirements if _requirement_name(r) == package] or [package]
-    return [python, "-m", "pip", "install"] + pins
+def setup_advice(target: TorchTarget) -> str:
+    """The one piece of advice for an interpreter that lacks packages: a separate environment made by Set up.
 
-
-def _requirement_name(requirement: str) -> str:
-    for i, ch in enumerate(requirement):
-        if ch in "<>=!~;[ ":
-            return requirement[:i].strip().lower()
-    return requirement.strip().lower()
+    Why never a pip command for the interpreter itself: it may be an environment other things rely on (the
+    project's tested .venv, a studio's Python), and every supported torch makes a build that loads in every Nuke,
+    so there is no reason to change its torch."""
+    return ("create a separate export environment and leave this Python unchanged: Set up... in Build Model "
+            "(torch %s, Python %s, as in %s), or `bash tools/env.sh` in the plugin folder (its .venv)."
+            % (target.torch, target.python_text, target.nuke))
 
 
 def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> ProbeResult:
@@ -158,16 +154,10 @@ def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> P
     device = data.get("cuda_device")
     result.cuda_device = str(device) if device else None
 
-    python_fits = version_tuple(result.python_version)[:2] == target.python
     if result.missing:
         for name in result.missing:
             result.problems.append("cannot import %s (%s)" % (name, result.errors[name] or "not installed"))
-        if python_fits:
-            result.fix = process.format_command(install_command(python, target, result.missing))
-        else:
-            result.problems.append(
-                "this is Python %s; the export environment for %s uses Python %s: create it with Set up."
-                % (result.python_version, target.nuke, target.python_text))
+        result.fix = setup_advice(target)
     torch_version = result.versions.get("torch")
     if torch_version and version_tuple(torch_version)[:3] not in PROVEN_EXPORT_TORCHES:
         result.warnings.append(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
@@ -25,6 +26,14 @@ from .env_probe import venv_python
 class Step:
     description: str
     argv: Tuple[str, ...]
+
+
+def download_note(target: TorchTarget, platform: str = sys.platform) -> str:
+    """How much Set up downloads, said before it starts: on Linux PyPI's torch carries CUDA libraries."""
+    if platform.startswith("linux") and target.linux_download_gb:
+        return ("about %.1f GB to download: PyPI's Linux torch includes its CUDA libraries even without a GPU"
+                % target.linux_download_gb)
+    return "a few hundred MB to download"
 
 
 def find_uv(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:

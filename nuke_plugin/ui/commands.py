@@ -60,7 +60,8 @@ def open_build_dialog(on_installed: Optional[Callable[[], Any]] = None) -> Optio
         save_settings(chosen)
     except OSError as exc:
         nuke.warning("CorridorKey: could not save settings to %s: %s" % (settings_path(), exc))
-    python = dialog.probe_result.python if dialog.probe_result else env_probe.locate_interpreter(chosen)[0]
+    probed = dialog.environment.probe_result
+    python = probed.python if probed else env_probe.locate_interpreter(chosen)[0]
     request = build_job.BuildRequest.from_settings(chosen, python or "")
     return build_job.start_build(request, nuke, on_installed=on_installed)
 

@@ -6,14 +6,14 @@ from typing import Optional
 
 from .. import contract
 from ..contract.knob_spec import GAMMA_INPUT, KNOBS
-from ..core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES
+from ..core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES, node_knob
 from .qt_compat import QtWidgets
 
 
 def _knob_rows() -> str:
     """Every knob on the node, from the specs that build it (the model's knobs and the gizmo's own)."""
     rows = []
-    for knob in (HINT_CHANNEL,) + tuple(KNOBS) + (OUTPUT_MODE,):
+    for knob in (HINT_CHANNEL,) + tuple(node_knob(k) for k in KNOBS) + (OUTPUT_MODE,):
         span = "%s; default %s" % (knob.span_text(" to "), knob.default_text())
         rows.append("<li><b>%s</b> (%s): %s</li>" % (knob.label, span, knob.tooltip))
     for toggle in TOGGLES:
@@ -26,8 +26,10 @@ def help_html() -> str:
     """The short artist help: comp tree, hint quality, colour contract, knobs (from the specs)."""
     return (
         "<h3>CorridorKey for Nuke</h3>"
-        "<p>A neural green-screen keyer: give it the plate and a rough matte, it returns a clean foreground and a "
-        "detailed alpha.</p>"
+        "<p>Plugin version %(version)s. A neural green-screen keyer: give it the plate and a rough matte, it "
+        "returns a clean foreground and a detailed alpha.</p>"
+        "<p>The network is <a href=\"%(upstream)s\">CorridorKey</a>; its weights come from Hugging Face, "
+        "<a href=\"%(weights_url)s\">%(weights_repo)s</a>.</p>"
         "<h4>Comp tree</h4>"
         "<p><tt>Plate</tt> &rarr; CorridorKey input <b>Plate</b>; a rough key of the same plate (Keylight, IBK, "
         "a roto) &rarr; input <b>Hint</b>; CorridorKey &rarr; <b>Merge (over)</b> onto the background.</p>"
@@ -36,8 +38,9 @@ def help_html() -> str:
         "edge detail in well but is weaker at removing an over-expanded hint. Hair and motion blur come from the "
         "model, not the hint.</p>"
         "<h4>Colour contract</h4>"
-        "<ul><li>Set <b>%(gamma)s</b> to how the plate enters the node: <b>%(linear)s</b> for a normal "
-        "scene-linear Nuke script (Read nodes converting to linear), <b>%(srgb)s</b> for a display-referred plate. "
+        "<ul><li>Set <b>%(gamma)s</b> to how the plate enters the node: <b>%(linear)s</b> (the default) for a "
+        "normal scene-linear Nuke script (Read nodes converting to linear), <b>%(srgb)s</b> for a display-referred "
+        "plate. "
         "The model works in sRGB at its own square resolution (the one you built, %(native)d by default) and "
         "resizes the result back to the plate's size.</li>"
         "<li>Working in ACEScg or another wide gamut: convert to linear sRGB/Rec.709 primaries before the node "
@@ -49,7 +52,9 @@ def help_html() -> str:
         "<p>Each frame is processed at the model resolution whatever the plate size; a GPU makes it practical.</p>"
         "<p>CorridorKey is licensed CC BY-NC-SA 4.0 (variant): use in productions is fine; selling it is not. "
         "This plugin does not ship the weights.</p>"
-    ) % {"gamma": GAMMA_INPUT.label, "linear": GAMMA_INPUT.items[1], "srgb": GAMMA_INPUT.items[0],
+    ) % {"version": contract.VERSION, "upstream": contract.UPSTREAM_URL, "weights_url": contract.WEIGHTS_URL,
+         "weights_repo": contract.WEIGHTS_REPO, "gamma": GAMMA_INPUT.label, "linear": GAMMA_INPUT.items[1],
+         "srgb": GAMMA_INPUT.items[0],
          "native": contract.NATIVE_RESOLUTION, "output": OUTPUT_MODE.label, "premult": OUTPUT_MODE.items[0],
          "knobs": _knob_rows()}
 

@@ -139,7 +139,8 @@ def test_headless_refuses_an_interpreter_without_torch(tmp_path):
     run = headless_cli(["--checkpoint", str(tmp_path / "ck.pth"), "--python", str(venv / "bin" / "python")],
                        tmp_path)
     assert run.returncode == 2
-    assert "cannot import torch" in run.stderr and "-m pip install torch==" in run.stderr
+    assert "cannot import torch" in run.stderr and "Fix: create a separate export environment" in run.stderr
+    assert "pip install" not in run.stderr  # never advice that would change that interpreter's torch
 
 
 def test_headless_needs_a_checkpoint(tmp_path):

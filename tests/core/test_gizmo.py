@@ -15,6 +15,7 @@ from nuke_plugin.core.gizmo import (
     USE_GPU,
     gizmo_knob_names,
     gizmo_text,
+    node_knob,
     quote,
 )
 from tests.gizmo_validator import parse_serialise_knob, tokenize, validate_gizmo
@@ -37,6 +38,7 @@ def test_inputs_are_plate_and_hint(doc):
 
 @pytest.mark.parametrize("spec", KNOBS + (HINT_CHANNEL, OUTPUT_MODE), ids=lambda s: s.name)
 def test_every_knob_carries_its_spec(doc, spec):
+    spec = node_knob(spec)
     knob = _user(doc, spec.name)
     assert (knob.label, knob.tooltip) == (spec.label, spec.tooltip)
     value = doc.header_values[spec.name].text
@@ -155,7 +157,7 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     (folder / contract.GIZMO_NAME).write_text(gizmo_text())
     fake_nuke.pluginAddPath(str(folder))
     node = fake_nuke.createNode(contract.MODEL_ID)
-    for spec in KNOBS:
+    for spec in map(node_knob, KNOBS):
         if spec.kind == ENUM:
             expected = spec.items[spec.default]
         else:

@@ -233,3 +233,29 @@ def test_8k_plate(loaded):
         out = loaded(plate)
     assert out.shape == (1, 4, 4320, 7680)
     assert torch.isfinite(out).all()
+
+
+def test_a_plate_from_a_default_read_keys_like_the_srgb_file_it_came_from(loaded, knobs, exported_model):
+    """A Read node with its defaults converts an sRGB file to scene-linear. The node's default Input Gamma
+    (read from the gizmo it installs) must undo exactly that, so the key equals the .cat's reference path
+    (sRGB) on the file's own values; the .cat's old default, sRGB, on the linear plate must not."""
+    from exporter.colour import srgb_to_linear
+    from nuke_plugin.contract.knob_spec import GAMMA_INPUT
+    from nuke_plugin.core.gizmo import gizmo_text
+    from tests.gizmo_validator import validate_gizmo
+
+    node_default = GAMMA_INPUT.items.index(validate_gizmo(gizmo_text()).header_values[GAMMA_INPUT.name].text)
+    assert GAMMA_INPUT.default == GAMMA_INPUT.items.index("sRGB")  # the .cat keeps the reference default
+    size = exported_model.resolution  # at the model size no resize happens, so only the transfer differs
+    srgb_file = _plate(size, size, seed=3)
+    read_output = srgb_file.clone()
+    read_output[:, :3] = srgb_to_linear(srgb_file[:, :3])
+    with torch.no_grad():
+        knobs(gamma_input=GAMMA_INPUT.default, **BILINEAR)
+        reference = loaded(srgb_file)
+        knobs(gamma_input=node_default, **BILINEAR)
+        through_node = loaded(read_output)
+        knobs(gamma_input=GAMMA_INPUT.default, **BILINEAR)
+        wrong_transfer = loaded(read_output)
+    assert float((through_node - reference).abs().max()) < 1e-4
+    assert float((wrong_transfer - reference).abs().max()) > 1e-2

@@ -1,6 +1,10 @@
 """The render check: its plate, the gizmo's colour maths in numpy, and the command end to end."""
 from __future__ import annotations
 
+import json
+import os
+import stat
+
 import numpy as np
 import pytest
 import torch
@@ -8,11 +12,13 @@ from PIL import Image
 
 from exporter.colour import linear_to_srgb as torch_linear_to_srgb
 from exporter.colour import srgb_to_linear as torch_srgb_to_linear
+from nuke_plugin.contract.files import default_mode
+from nuke_plugin.contract.knob_spec import defaults
 from tests.cpp_host import host_binary
 from tools.render_check import cli
 from tools.render_check.gizmo_maths import gizmo_output, linear_to_srgb, over, premultiply, srgb_to_linear
 from tools.render_check.plate import box_blur, erode, synthetic_plate
-from tools.render_check.sheet import GAP, LABEL_HEIGHT, to_display
+from tools.render_check.sheet import GAP, LABEL_HEIGHT, save_png, to_display
 
 
 def test_srgb_curves_are_the_exact_piecewise_ones():
@@ -105,3 +111,28 @@ def test_command_refuses_a_missing_model_and_bad_knobs(exported_model, tmp_path,
     assert cli.main(["--checkpoint", str(tmp_path / "none.pth"), "--out", str(out)]) == 2
     assert "checkpoint not found" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_notes_read_the_manifest_of_this_pt_and_never_another_builds(tmp_path):
+    (tmp_path / "CorridorKey.json").write_text(json.dumps({"resolution": 2048, "torch_version": "2.14.1"}))
+    small = tmp_path / "CorridorKey512.pt"
+    small.write_bytes(b"pt")
+    notes = cli.model_notes(small)
+    assert "no manifest (CorridorKey512.json not found)" in notes and not any("2048" in n for n in notes)
+    (tmp_path / "CorridorKey512.json").write_text(json.dumps({"resolution": 512, "checkpoint_name": "ck.pth",
+                                                              "torch_version": "2.7.1"}))
+    notes = cli.model_notes(small)
+    assert "resolution 512, checkpoint ck.pth" in notes and "exported with torch 2.7.1" in notes
+
+
+def test_notes_show_knobs_by_label_and_value_text():
+    notes = cli.knob_notes(defaults())
+    assert "Input Gamma = sRGB" in notes and "Auto Despeckle = on" in notes and "Despill Strength = 0" in notes
+    assert not any("gamma_input" in n for n in notes)
+
+
+def test_the_sheet_is_written_with_the_users_normal_file_mode(tmp_path):
+    out = tmp_path / "sheet.png"
+    save_png(Image.new("RGB", (4, 4)), out)
+    assert stat.S_IMODE(os.stat(out).st_mode) == default_mode()
+    assert [p.name for p in tmp_path.iterdir()] == ["sheet.png"]

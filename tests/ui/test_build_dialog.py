@@ -58,7 +58,7 @@ def make_dialog(app, settings=None, **kwargs):
     kwargs.setdefault("probe", ready_probe)
     dialog = dialogs.BuildModelDialog(settings or Settings(), **kwargs)
     dialog.show()
-    wait_until(lambda: not dialog.probing)
+    wait_until(lambda: not dialog.environment.probing)
     return dialog
 
 
@@ -74,11 +74,11 @@ def test_build_with_everything_chosen(app, tmp_path):
     checkpoint = tmp_path / "CorridorKey.pth"
     checkpoint.write_bytes(b"weights")
     dialog = make_dialog(app)
-    type_into(dialog.checkpoint_edit, str(checkpoint))
-    dialog.resolution_combo.setCurrentIndex(dialog.resolution_combo.findData(1536))
-    dialog.target_combo.setCurrentIndex(dialog.target_combo.findData("nuke15.1"))
-    wait_until(lambda: not dialog.probing)
-    type_into(dialog.install_edit, str(tmp_path / "install"))
+    type_into(dialog.fields.checkpoint_edit, str(checkpoint))
+    dialog.fields.resolution_combo.setCurrentIndex(dialog.fields.resolution_combo.findData(1536))
+    dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData("nuke15.1"))
+    wait_until(lambda: not dialog.environment.probing)
+    type_into(dialog.fields.install_edit, str(tmp_path / "install"))
     QTest.mouseClick(dialog.build_button, LEFT)
     assert dialog.result() == QtWidgets.QDialog.Accepted, dialog.problems_label.text()
     chosen = dialog.settings()
@@ -88,21 +88,21 @@ def test_build_with_everything_chosen(app, tmp_path):
 
 def test_resolution_choice_shows_its_cost(app):
     dialog = make_dialog(app)
-    labels = [dialog.resolution_combo.itemText(i) for i in range(dialog.resolution_combo.count())]
+    labels = [dialog.fields.resolution_combo.itemText(i) for i in range(dialog.fields.resolution_combo.count())]
     assert labels[0].startswith("2048") and labels[1].startswith("1536") and labels[2].startswith("1024")
-    assert dialog.resolution_cost.text() == RESOLUTIONS_BY_VALUE[2048].cost
-    dialog.resolution_combo.setCurrentIndex(2)
-    assert dialog.resolution_cost.text() == RESOLUTIONS_BY_VALUE[1024].cost
-    assert "12 s per HD frame" in dialog.resolution_cost.text()
+    assert dialog.fields.resolution_cost.text() == RESOLUTIONS_BY_VALUE[2048].cost
+    dialog.fields.resolution_combo.setCurrentIndex(2)
+    assert dialog.fields.resolution_cost.text() == RESOLUTIONS_BY_VALUE[1024].cost
+    assert "12 s per HD frame" in dialog.fields.resolution_cost.text()
 
 
 def test_target_nuke_shows_the_environment_set_up_makes_and_nuke13_is_not_offered(app):
     dialog = make_dialog(app)
-    dialog.target_combo.setCurrentIndex(dialog.target_combo.findData("nuke14"))
-    note = dialog.target_note.text()
+    dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData("nuke14"))
+    note = dialog.fields.target_note.text()
     assert "torch 1.12.1 environment on Python 3.9" in note and "load in every supported Nuke" in note
-    index = dialog.target_combo.findData("nuke13")
-    assert not dialog.target_combo.model().item(index).isEnabled()
+    index = dialog.fields.target_combo.findData("nuke13")
+    assert not dialog.fields.target_combo.model().item(index).isEnabled()
 
 
 def test_build_is_refused_with_reasons_and_the_dialog_stays_open(app, tmp_path):
@@ -110,7 +110,7 @@ def test_build_is_refused_with_reasons_and_the_dialog_stays_open(app, tmp_path):
     QTest.mouseClick(dialog.build_button, LEFT)
     assert dialog.isVisible() and dialog.result() != QtWidgets.QDialog.Accepted
     assert "Choose the CorridorKey checkpoint" in dialog.problems_label.text()
-    type_into(dialog.checkpoint_edit, str(tmp_path / "missing.pth"))
+    type_into(dialog.fields.checkpoint_edit, str(tmp_path / "missing.pth"))
     QTest.mouseClick(dialog.build_button, LEFT)
     assert "does not exist" in dialog.problems_label.text()
 
@@ -126,8 +126,9 @@ def test_broken_interpreter_blocks_build_and_shows_the_fix(app, tmp_path):
         return env_probe.interpret("/env/bin/python", data, settings.target)
 
     dialog = make_dialog(app, Settings(checkpoint=str(checkpoint)), probe=missing_torch)
-    assert "cannot import torch" in dialog.python_status.text()
-    assert "pip install torch==2.7.1" in dialog.python_status.text()
+    status = dialog.environment.python_status.text()
+    assert "cannot import torch" in status and "Fix: create a separate export environment" in status
+    assert "pip" not in status
     QTest.mouseClick(dialog.build_button, LEFT)
     assert dialog.result() != QtWidgets.QDialog.Accepted
     assert "export Python is not ready" in dialog.problems_label.text()
@@ -142,14 +143,14 @@ def test_the_check_runs_in_the_background_and_the_dialog_stays_responsive(app, t
 
     dialog = dialogs.BuildModelDialog(Settings(), probe=slow_probe)
     dialog.show()
-    assert dialog.probing and "Checking" in dialog.python_status.text()
-    QTest.keyClicks(dialog.checkpoint_edit, "typing while it checks")  # the UI thread is free
-    assert dialog.checkpoint_edit.text() == "typing while it checks"
+    assert dialog.environment.probing and "Checking" in dialog.environment.python_status.text()
+    QTest.keyClicks(dialog.fields.checkpoint_edit, "typing while it checks")  # the UI thread is free
+    assert dialog.fields.checkpoint_edit.text() == "typing while it checks"
     QTest.mouseClick(dialog.build_button, LEFT)
     assert "Still checking" in dialog.problems_label.text()
     release.set()
-    wait_until(lambda: not dialog.probing)
-    assert dialog.probe_result.ok and "torch 2.7.1" in dialog.python_status.text()
+    wait_until(lambda: not dialog.environment.probing)
+    assert dialog.environment.probe_result.ok and "torch 2.7.1" in dialog.environment.python_status.text()
 
 
 def test_real_probe_of_a_typed_interpreter(app):
@@ -157,20 +158,20 @@ def test_real_probe_of_a_typed_interpreter(app):
     import torch
 
     dialog = make_dialog(app, probe=env_probe.check_environment)
-    type_into(dialog.python_edit, sys.executable)
-    wait_until(lambda: not dialog.probing, timeout=120)
-    assert dialog.probe_result.python == sys.executable
-    assert "torch %s" % torch.__version__.split("+")[0] in dialog.python_status.text()
+    type_into(dialog.environment.python_edit, sys.executable)
+    wait_until(lambda: not dialog.environment.probing, timeout=120)
+    assert dialog.environment.probe_result.python == sys.executable
+    assert "torch %s" % torch.__version__.split("+")[0] in dialog.environment.python_status.text()
 
 
 def test_studio_locked_fields_are_disabled(app, tmp_path):
     settings = load_settings(environ={"HOME": str(tmp_path), "CORRIDORKEY_PYTHON": "/studio/bin/python",
                                       "CORRIDORKEY_RESOLUTION": "1024"})
     dialog = make_dialog(app, settings)
-    assert not dialog.python_edit.isEnabled() and not dialog.setup_button.isEnabled()
-    assert "CORRIDORKEY_PYTHON" in dialog.python_edit.toolTip()
-    assert not dialog.resolution_combo.isEnabled() and dialog.settings().resolution == 1024
-    assert dialog.checkpoint_edit.isEnabled()
+    assert not dialog.environment.python_edit.isEnabled() and not dialog.environment.setup_button.isEnabled()
+    assert "CORRIDORKEY_PYTHON" in dialog.environment.python_edit.toolTip()
+    assert not dialog.fields.resolution_combo.isEnabled() and dialog.settings().resolution == 1024
+    assert dialog.fields.checkpoint_edit.isEnabled()
 
 
 def _click_when_modal_appears(button_role_text, seen):
@@ -217,17 +218,17 @@ def test_set_up_asks_then_creates_the_environment_with_progress(app, tmp_path):
     """)
     dialog = make_dialog(app, Settings(env_dir=str(env_dir)), probe=probe, plan=plan)
     messages = []
-    dialog._relay.setup_message.connect(lambda text, fraction: messages.append(text))
+    dialog.environment.relay.setup_message.connect(lambda text, fraction: messages.append(text))
     seen = []
     _click_when_modal_appears("Yes", seen)
-    QTest.mouseClick(dialog.setup_button, LEFT)
+    QTest.mouseClick(dialog.environment.setup_button, LEFT)
     assert "torch 2.7" in seen[0] and str(env_dir) in seen[0] and "-m venv" in seen[0]
-    assert dialog.setup_running and not dialog.build_button.isEnabled()
-    wait_until(lambda: not dialog.setup_running)
-    assert dialog.setup_outcome.ok, dialog.setup_outcome.message
+    assert dialog.environment.setup_running and not dialog.build_button.isEnabled()
+    wait_until(lambda: not dialog.environment.setup_running)
+    assert dialog.environment.setup_outcome.ok, dialog.environment.setup_outcome.message
     assert os.path.isfile(env_probe.venv_python(str(env_dir)))
     assert "Collecting torch==2.7.1" in messages and "Creating the environment" in messages
-    wait_until(lambda: not dialog.probing)
+    wait_until(lambda: not dialog.environment.probing)
     assert len(probes) == 2 and dialog.build_button.isEnabled()  # checked again once ready
 
 
@@ -237,21 +238,21 @@ def test_set_up_declined_does_nothing(app, tmp_path):
     dialog = make_dialog(app, Settings(env_dir=str(env_dir)), plan=plan)
     seen = []
     _click_when_modal_appears("No", seen)
-    QTest.mouseClick(dialog.setup_button, LEFT)
-    assert seen and not dialog.setup_running and not env_dir.exists()
+    QTest.mouseClick(dialog.environment.setup_button, LEFT)
+    assert seen and not dialog.environment.setup_running and not env_dir.exists()
 
 
 def test_set_up_can_be_stopped_and_leaves_no_half_environment(app, tmp_path):
     env_dir = tmp_path / "env"
     plan = _stand_in_plan(tmp_path, "import time\nprint('Downloading torch', flush=True)\ntime.sleep(600)\n")
     dialog = make_dialog(app, Settings(env_dir=str(env_dir)), plan=plan, confirm=lambda title, text: True)
-    QTest.mouseClick(dialog.setup_button, LEFT)
-    wait_until(lambda: "Downloading torch" in dialog.python_status.text())
-    assert dialog.setup_cancel.isVisible()
-    QTest.mouseClick(dialog.setup_cancel, LEFT)
-    wait_until(lambda: not dialog.setup_running, timeout=30)
-    assert dialog.setup_outcome.status == process.CANCELLED
-    assert not env_dir.exists() and "Cancelled" in dialog.python_status.text()
+    QTest.mouseClick(dialog.environment.setup_button, LEFT)
+    wait_until(lambda: "Downloading torch" in dialog.environment.python_status.text())
+    assert dialog.environment.setup_cancel.isVisible()
+    QTest.mouseClick(dialog.environment.setup_cancel, LEFT)
+    wait_until(lambda: not dialog.environment.setup_running, timeout=30)
+    assert dialog.environment.setup_outcome.status == process.CANCELLED
+    assert not env_dir.exists() and "Cancelled" in dialog.environment.python_status.text()
 
 
 def test_set_up_without_uv_or_python_explains(app, tmp_path):
@@ -259,8 +260,9 @@ def test_set_up_without_uv_or_python_explains(app, tmp_path):
         raise ValueError("No Python 3.7-3.10 found to create the environment for torch 1.12.")
 
     dialog = make_dialog(app, plan=impossible)
-    QTest.mouseClick(dialog.setup_button, LEFT)
-    assert "No Python 3.7-3.10 found" in dialog.python_status.text() and not dialog.setup_running
+    QTest.mouseClick(dialog.environment.setup_button, LEFT)
+    assert "No Python 3.7-3.10 found" in dialog.environment.python_status.text()
+    assert not dialog.environment.setup_running
 
 
 def test_cancel_closes_without_building(app):
@@ -297,5 +299,81 @@ def test_help_dialog_opens_from_the_button_with_the_comp_advice(app):
 def test_help_lists_every_target_torch_somewhere_the_artist_can_see(app):
     dialog = make_dialog(app)
     for key, target in TORCH_TARGETS_BY_KEY.items():
-        dialog.target_combo.setCurrentIndex(dialog.target_combo.findData(key))
-        assert target.nuke in dialog.target_combo.currentText()
+        dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData(key))
+        assert target.nuke in dialog.fields.target_combo.currentText()
+
+
+def _clipped_labels(window):
+    """Every visible label whose text, wrapped as the label wraps it, does not fit the room it was given."""
+    QtWidgets.QApplication.processEvents()
+    window.layout().activate()
+    QtWidgets.QApplication.processEvents()
+    clipped = []
+    for label in window.findChildren(QtWidgets.QLabel):
+        if not label.isVisible() or not label.text():
+            continue
+        room = label.contentsRect()
+        flags = int(label.alignment()) | (int(QtCore.Qt.TextWordWrap) if label.wordWrap() else 0)
+        needed = label.fontMetrics().boundingRect(QtCore.QRect(0, 0, room.width(), 100000), flags, label.text())
+        if needed.width() > room.width() or needed.height() > room.height():
+            clipped.append("%r needs %dx%d, has %dx%d" % (label.text()[:60], needed.width(), needed.height(),
+                                                          room.width(), room.height()))
+    return clipped
+
+
+def _missing_torch(settings):
+    data = {"python": "3.11.7", "packages": {"torch": {"error": "ModuleNotFoundError: No module named 'torch'"},
+                                              "torchvision": {"error": "ModuleNotFoundError: No module named "
+                                                              "'torchvision'"},
+                                              "timm": {"version": "1.0.30"}, "numpy": {"version": "2.1.0"}}}
+    return env_probe.interpret("/home/artist/.nuke/CorridorKey/envs/nuke16/bin/python", data, settings.target)
+
+
+def _unproven_torch(settings):
+    data = {"python": "3.11.7", "packages": {n: {"version": "2.5.0"} for n in env_probe.REQUIRED_PACKAGES}}
+    return env_probe.interpret("/studio/python/bin/python", data, settings.target)
+
+
+@pytest.mark.parametrize("probe", [ready_probe, _missing_torch, _unproven_torch])
+def test_every_label_shows_all_of_its_text_at_the_default_size(app, probe):
+    dialog = make_dialog(app, probe=probe)
+    assert _clipped_labels(dialog) == []
+    QTest.mouseClick(dialog.build_button, LEFT)  # the problems appear under the fields
+    assert dialog.problems_label.text() and _clipped_labels(dialog) == []
+    for key in ("nuke14", "nuke13"):  # the longest target notes
+        dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData(key))
+        wait_until(lambda: not dialog.environment.probing)
+        assert _clipped_labels(dialog) == []
+
+
+def test_checkpoint_field_says_where_the_weights_come_from(app):
+    dialog = make_dialog(app)
+    assert "Hugging Face, nikopueringer/CorridorKey_v1.0" in dialog.fields.checkpoint_note.text()
+    assert dialog.fields.checkpoint_edit.placeholderText() == "CorridorKey_v1.0.pth"
+
+
+def test_set_up_says_what_it_downloads_and_recreate_is_explained(app, tmp_path):
+    env_dir = tmp_path / "envs" / "nuke16"
+    dialog = make_dialog(app, Settings(env_dir=str(env_dir)))  # ready, but another interpreter
+    assert dialog.environment.setup_button.text() == "Set up..."
+    assert str(env_dir) in dialog.environment.setup_note.text() and "download" in dialog.environment.setup_note.text()
+
+    def own_environment(settings):
+        result = ready_probe(settings)
+        result.python = env_probe.venv_python(settings.resolved_env_dir())
+        return result
+
+    dialog = make_dialog(app, Settings(env_dir=str(env_dir)), probe=own_environment)
+    assert dialog.environment.setup_button.text() == "Recreate..."
+    note = dialog.environment.setup_note.text()
+    assert note.startswith("Recreate... runs Set up again on %s" % env_dir) and "builds are kept" in note
+    assert dialog.environment.setup_button.toolTip() == note
+
+
+def test_about_shows_the_plugin_version_and_a_link_to_the_project(app):
+    from nuke_plugin import contract
+
+    about = help_window.AboutDialog()
+    html = about.text.toHtml()
+    assert "version %s" % contract.VERSION in about.text.toPlainText()
+    assert 'href="%s"' % contract.UPSTREAM_URL in html and 'href="%s"' % contract.WEIGHTS_URL in html

@@ -35,13 +35,13 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
 
     def artist():
         dialog = QtWidgets.QApplication.activeModalWidget()
-        if not isinstance(dialog, dialogs.BuildModelDialog) or dialog.probing:
+        if not isinstance(dialog, dialogs.BuildModelDialog) or dialog.environment.probing:
             QtCore.QTimer.singleShot(50, artist)
             return
         seen["target"] = dialog.settings().torch_target
-        dialog.checkpoint_edit.setText(str(small_checkpoint))
-        dialog.resolution_combo.addItem("128 (test)", 128)
-        dialog.resolution_combo.setCurrentIndex(dialog.resolution_combo.count() - 1)
+        dialog.fields.checkpoint_edit.setText(str(small_checkpoint))
+        dialog.fields.resolution_combo.addItem("128 (test)", 128)
+        dialog.fields.resolution_combo.setCurrentIndex(dialog.fields.resolution_combo.count() - 1)
         dialog.build_button.click()
         seen["problems"] = dialog.problems_label.text()
 

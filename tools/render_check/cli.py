@@ -8,12 +8,13 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from nuke_plugin.contract import MANIFEST_NAME, NATIVE_RESOLUTION, PT_NAME
-from nuke_plugin.contract.knob_spec import KNOBS_BY_NAME, defaults
+from nuke_plugin.contract import NATIVE_RESOLUTION, PT_NAME
+from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS_BY_NAME, defaults
 
 from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
 from .gizmo_maths import gizmo_output, linear_to_srgb, over, srgb_to_linear
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Synthetic green-screen plate -> exported model in the C++ Inference-node stand-in -> the "
                     "gizmo's Colorspace (sRGB -> linear) and Premult -> PNG contact sheet.")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--pt", type=Path, help="an exported CorridorKey.pt (its CorridorKey.json beside it is read "
+    source.add_argument("--pt", type=Path, help="an exported .pt (its manifest, the same name with .json, is read "
                                                 "for the notes if present)")
     source.add_argument("--checkpoint", type=Path, help="export this checkpoint first (python -m exporter)")
     source.add_argument("--random-weights", action="store_true",
@@ -98,12 +99,34 @@ def _export(checkpoint: Optional[Path], resolution: int, folder: Path) -> Path:
     return pt
 
 
-def _manifest(pt: Path) -> dict:
-    path = pt.with_name(MANIFEST_NAME)
+def model_notes(pt: Path) -> List[str]:
+    """The sheet's lines about the model, from the manifest that belongs to this .pt (CorridorKey512.pt ->
+    CorridorKey512.json), never from another build's manifest that happens to lie in the same folder."""
+    path = Path(manifest_schema.path_for(str(pt)))
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return ["model: %s" % pt.name, "no manifest (%s not found)" % path.name]
+    except (OSError, ValueError) as error:
+        return ["model: %s" % pt.name, "no manifest (%s unreadable: %s)" % (path.name, error)]
+    return ["model: %s (manifest %s)" % (pt.name, path.name),
+            "resolution %s, checkpoint %s" % (manifest.get("resolution", "?"), manifest.get("checkpoint_name", "?")),
+            "exported with torch %s" % manifest.get("torch_version", "?")]
+
+
+def knob_notes(knobs: Dict[str, Any]) -> List[str]:
+    """One line per knob as the artist sees it: its label and value text (Input Gamma = sRGB, not 0)."""
+    lines = []
+    for name, value in knobs.items():
+        spec = KNOBS_BY_NAME[name]
+        if spec.kind == ENUM:
+            text = spec.items[int(value)]
+        elif spec.kind == BOOL:
+            text = "on" if value else "off"
+        else:
+            text = "%g" % value
+        lines.append("%s = %s" % (spec.label, text))
+    return lines
 
 
 def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, half: bool, seed: int) -> dict:
@@ -126,16 +149,11 @@ def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, hal
     ideal = linear_to_srgb(over(*gizmo_output(plate.ideal_output()), board))
     fg_straight = np.transpose(output[0, 0:3], (1, 2, 0))
 
-    manifest = _manifest(pt)
-    knob_text = ", ".join("%s=%s" % (k, v) for k, v in knobs.items())
-    notes = [
-        "model: %s" % pt.name,
-        "resolution %s, checkpoint %s" % (manifest.get("resolution", "?"), manifest.get("checkpoint_name", "?")),
-        "exported with torch %s" % manifest.get("torch_version", "?"),
+    notes = model_notes(pt) + [
         "host: libtorch %s, %s%s" % (result.report["libtorch"], result.report["device"], " half" if half else ""),
         "forward %.2f s, peak RSS %.0f MB" % (result.report["forward_s_median"], result.report["peak_rss_mb"]),
         "plate %dx%d, output %s" % (width, height, "x".join(str(s) for s in output.shape)),
-    ] + ["knob " + part for part in knob_text.split(", ")] + [
+    ] + knob_notes(knobs) + [
         "alpha min %.3f max %.3f mean %.3f" % (alpha.min(), alpha.max(), alpha.mean()),
         "gizmo: Colorspace sRGB->linear, Premult",
     ]

@@ -8,6 +8,8 @@ from typing import List, Sequence, Tuple
 
 import numpy as np
 
+from nuke_plugin.contract.files import default_mode
+
 LABEL_HEIGHT = 22
 GAP = 6
 BACKGROUND = (32, 32, 32)
@@ -68,6 +70,7 @@ def save_png(image, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=str(path.parent))
     os.close(handle)
+    os.chmod(temp, default_mode())  # a normal file for the user's umask, not mkstemp's private 0600
     try:
         image.save(temp, format="PNG")
         os.replace(temp, str(path))
