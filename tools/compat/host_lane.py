@@ -2,8 +2,10 @@
 
 Run by tools/compat.sh with the Python of a Nuke's torch lane (Nuke 16/17's 2.7.1): it builds
 tools/inference_host against that wheel's libtorch, runs the model through it at every knob setting of the
-compatibility lanes, and compares each result with the same torch's Python loader. Exit 1 on any mismatch
-or a knob that changes nothing.
+compatibility lanes, and compares each result with the same torch's Python loader. Then each knob is moved
+from the setting where the exporter proved it acts (its liveness probes, on the exporter's probe plate): a
+knob whose value does not reach the model through the host changes nothing there. Exit 1 on any mismatch or
+a knob that changes nothing.
 
   python -m tools.compat.host_lane MODEL.pt
 """
@@ -15,6 +17,7 @@ import torch
 
 from exporter import lane_check
 from exporter.portability import TOLERANCE, knob_settings
+from exporter.validate import KNOB_CHANGES, KNOB_CONTEXT, reference_probe
 from nuke_plugin.contract.knob_spec import KNOBS
 from tools.inference_host import build_host
 from tools.inference_host.client import run_host
@@ -31,17 +34,22 @@ def main(argv: list) -> int:
     height, width = lane_check.PROBE_SIZES[0]
     plate = lane_check.probe_plate(height, width).numpy()
     failures = 0
-    baseline = None
     for setting, expected in zip(settings, reference):
         got = torch.from_numpy(run_host(binary, model, plate, setting).output)
         error = float((got - expected[0]).abs().max())
-        effect = None if baseline is None else float((got - baseline).abs().max())
-        baseline = got if baseline is None else baseline
-        ok = error <= TOLERANCE and (effect is None or effect > 0.0)
+        ok = error <= TOLERANCE
         failures += not ok
-        print("[host torch %s] %-60s max diff vs Python %.2e%s  %s" % (
-            torch.__version__, setting or "defaults", error,
-            "" if effect is None else ", change vs defaults %.3g" % effect, "ok" if ok else "FAIL"))
+        print("[host torch %s] %-60s max diff vs Python %.2e  %s" % (
+            torch.__version__, setting or "defaults", error, "ok" if ok else "FAIL"))
+    probe = reference_probe().numpy()
+    for name, value in KNOB_CHANGES:
+        context = KNOB_CONTEXT.get(name, {})
+        before = run_host(binary, model, probe, context).output
+        after = run_host(binary, model, probe, dict(context, **{name: value})).output
+        effect = float(abs(after - before).max())
+        failures += not effect > 0.0
+        print("[host torch %s] %s=%s from %s changes the output by %.3g  %s" % (
+            torch.__version__, name, value, context or "defaults", effect, "ok" if effect > 0.0 else "FAIL"))
     return 1 if failures else 0
 
 
