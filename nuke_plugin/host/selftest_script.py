@@ -38,16 +38,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     return EXIT_OK if report.ok else EXIT_INTERNAL
 
 
-def _close_nuke() -> None:
-    import nuke
-
-    nuke.scriptClear()  # no "save changes?" prompt on exit
-    nuke.scriptExit()
-
-
 if __name__ != "nuke_plugin.host.selftest_script":  # run by Nuke as a file (whatever __name__ it gives us)
-    _code = main()
+    _code = main()  # puts the plugin folder on sys.path first
     try:
-        _close_nuke()
+        from nuke_plugin.host.batch import close_nuke
+
+        close_nuke()
     finally:
         sys.exit(_code)
