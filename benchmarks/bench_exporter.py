@@ -1,7 +1,9 @@
 """Prints the exporter's performance figures (random weights; not a test, nothing here asserts).
 
-  python benchmarks/bench_exporter.py                          # ratio at 512, 4K pre/post share, export at 512
-  python benchmarks/bench_exporter.py --export-resolution 2048 # the README's export figures (slow on a CPU)
+  .venv/bin/python benchmarks/bench_exporter.py                          # ratio at 512, 4K share, export at 512
+  .venv/bin/python benchmarks/bench_exporter.py --export-resolution 2048 # the README's export figures (slow)
+
+(.venv is the export environment that `bash tools/export.sh` or `bash tools/test.sh` creates.)
 
 Figures and targets:
   1. forward of the loaded .pt / eager forward of the same weights, res 512, interleaved, median  (<= 1.00)
@@ -18,16 +20,7 @@ import sys
 import tempfile
 import time
 
-import torch
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
-from exporter.checkpoint import load_into, read_state_dict  # noqa: E402
-from exporter.demo_checkpoint import make_random_checkpoint  # noqa: E402
-from exporter.network import GreenFormer  # noqa: E402
-from exporter.nuke_module import CorridorKeyNuke  # noqa: E402
-from exporter.validate import green_screen_probe  # noqa: E402
 
 
 def export_in_child(checkpoint, output, resolution):
@@ -43,6 +36,8 @@ def export_in_child(checkpoint, output, resolution):
 
 def export_random(folder, resolution, target=""):
     """A random-weight checkpoint exported at `resolution` in a child; prints and returns (pt, checkpoint)."""
+    from exporter.demo_checkpoint import make_random_checkpoint
+
     checkpoint = os.path.join(folder, "ck_%d.pth" % resolution)
     make_random_checkpoint(checkpoint, resolution)
     pt = os.path.join(folder, "r%d" % resolution, "CorridorKey.pt")
@@ -52,6 +47,8 @@ def export_random(folder, resolution, target=""):
 
 
 def timed(fn, x):
+    import torch
+
     start = time.perf_counter()
     with torch.no_grad():
         fn(x)
@@ -59,6 +56,13 @@ def timed(fn, x):
 
 
 def ratio_figure(pt, checkpoint, resolution, runs):
+    import torch
+
+    from exporter.checkpoint import load_into, read_state_dict
+    from exporter.network import GreenFormer
+    from exporter.nuke_module import CorridorKeyNuke
+    from exporter.validate import green_screen_probe
+
     loaded = torch.jit.load(pt).eval()
     network = GreenFormer(resolution).eval()
     load_into(network, read_state_dict(checkpoint))
@@ -72,22 +76,32 @@ def ratio_figure(pt, checkpoint, resolution, runs):
     return statistics.median(pt_times), statistics.median(eager_times)
 
 
-class _StubNetwork(torch.nn.Module):
+def stub_network():
     """Shapes of the real network's outputs at almost no cost: isolates the wrapper's own work."""
+    import torch
 
-    def forward(self, x: torch.Tensor, scale: torch.Tensor):
-        return torch.sigmoid(x[:, 3:4] * scale), torch.sigmoid(x[:, 0:3])
+    class StubNetwork(torch.nn.Module):
+        def forward(self, x: torch.Tensor, scale: torch.Tensor):
+            return torch.sigmoid(x[:, 3:4] * scale), torch.sigmoid(x[:, 0:3])
+
+    return torch.jit.script(StubNetwork())
 
 
 def prepost_seconds(resolution, runs, plate):
     """The exported wrapper's pre/post-processing (resizes, colour, despill) around a stub network."""
-    wrapper = torch.jit.script(CorridorKeyNuke(torch.jit.script(_StubNetwork()), resolution)).eval()
+    import torch
+
+    from exporter.nuke_module import CorridorKeyNuke
+
+    wrapper = torch.jit.script(CorridorKeyNuke(stub_network(), resolution)).eval()
     wrapper.despill_strength = 5.0  # the despill pass is part of the cost
     timed(wrapper, plate), timed(wrapper, plate)
     return statistics.median(timed(wrapper, plate) for _ in range(runs))
 
 
 def network_seconds(pt, resolution, runs):
+    import torch
+
     loaded = torch.jit.load(pt).eval()
     model_input, scale = torch.randn(1, 4, resolution, resolution), torch.ones(1)
     timed_core = lambda _: loaded.network(model_input, scale)  # noqa: E731
@@ -108,6 +122,11 @@ def main():
     parser.add_argument("--export-resolution", type=int, default=512)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    sys.path.insert(0, ROOT)
+    import torch  # after the arguments: --help needs no torch
+
+    from exporter.validate import green_screen_probe
+
     print("torch %s, %d threads, %s" % (torch.__version__, torch.get_num_threads(), sys.platform))
     with tempfile.TemporaryDirectory() as tmp:
         res = args.ratio_resolution

@@ -1,7 +1,7 @@
 """Prints what each model resolution costs per frame: time, peak RAM, and on a GPU peak VRAM (fp32 and fp16).
 
-  python benchmarks/bench_resolutions.py                         # CPU: 1024, 1536, 2048 on a 1920x1080 plate
-  python benchmarks/bench_resolutions.py --device cuda --half    # GPU: adds fp16 and peak VRAM
+  .venv/bin/python benchmarks/bench_resolutions.py                         # CPU: 1024, 1536, 2048 on a 1920x1080 plate
+  .venv/bin/python benchmarks/bench_resolutions.py --device cuda --half    # GPU: adds fp16 and peak VRAM
 
 Each resolution runs in its own child process so that its peak RSS is its own. Random weights: the cost of the
 network does not depend on them. The model is the eager Nuke wrapper (the exported .pt runs within ~2 % of it,

@@ -12,6 +12,7 @@ from nuke_plugin import contract
 from nuke_plugin.contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from nuke_plugin.contract.progress import CANCELLED, INTERNAL, USER
 
+from .dependencies import missing_package_message
 from .errors import ExportCancelled, ExportError
 from .memory import limit_heap_retention
 from .progress import Reporter
@@ -25,8 +26,9 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser.add_argument("--checkpoint", required=True, help="CorridorKey .pth checkpoint (CorridorKey_v1.0.pth)")
     parser.add_argument("--output", required=True, help="the .pt to write, e.g. build/%s" % contract.PT_NAME)
     parser.add_argument("--resolution", type=int, default=contract.NATIVE_RESOLUTION,
-                        help="model resolution, a multiple of %d (default %d, native; 1536 or 1024 need less "
-                             "GPU memory)" % (contract.RESOLUTION_MULTIPLE, contract.NATIVE_RESOLUTION))
+                        help="model resolution, a multiple of %d from %d to %d (default %d, native; 1536 or 1024 "
+                             "need less GPU memory)" % (contract.RESOLUTION_MULTIPLE, contract.MIN_RESOLUTION,
+                                                        contract.MAX_RESOLUTION, contract.NATIVE_RESOLUTION))
     parser.add_argument("--progress", choices=("human", "json", "quiet"), default="human",
                         help="progress format: human (default), json lines for the Nuke side, or quiet")
     parser.add_argument("--target-nuke", default="",
@@ -73,7 +75,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (ExportCancelled, KeyboardInterrupt):
         reporter.error("Export cancelled; nothing was written and any previous build is unchanged.", CANCELLED)
         return EXIT_CANCELLED
-    except Exception as exc:  # a bug: say so, with the traceback on stderr for the report
+    except Exception as exc:
+        missing = missing_package_message(exc)
+        if missing:  # the wrong interpreter, not a bug
+            reporter.error(missing, USER)
+            return EXIT_USER
+        # a bug: say so, with the traceback on stderr for the report
         traceback.print_exc(file=sys.stderr)
         reporter.error("Internal error: %s: %s. Please report it with the log above." % (type(exc).__name__, exc),
                        INTERNAL)

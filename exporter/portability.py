@@ -7,8 +7,8 @@ all of those torches; one that uses any other operator is compatible only with t
 manifest says so. `verify_in` goes further: it loads the saved file in another Python's torch, runs it on the
 fixed probes with every knob set, and compares with this torch.
 
-  python -m exporter.portability update MODEL.pt LANE_PYTHON...   rewrite portable_ops.json from MODEL's ops,
-                                                                   after every lane has confirmed each one
+  .venv/bin/python -m exporter.portability update MODEL.pt LANE_PYTHON...   rewrite portable_ops.json from MODEL's ops,
+                                                                             after every lane has confirmed each one
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Makes the self-test model shipped in nuke_plugin/selftest_model/, and its expected outputs, on purpose.
 
-  python -m exporter.selftest_model [--output-dir DIR]      (default: the shipped folder)
+  .venv/bin/python -m exporter.selftest_model [--output-dir DIR]      (default: the shipped folder)
 
 The model is the real Nuke module (`CorridorKeyNuke`: every knob, the same resizes, colour maths, despeckle and
 despill) around a tiny stand-in for the network, traced and scripted as the export does, so the self-test in

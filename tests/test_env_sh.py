@@ -56,3 +56,55 @@ def test_default_pins_come_from_the_one_torch_table(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "[env] installing" not in out.stderr, out.stderr  # the stamp of the table's pins was found
     assert "CK_PY=" in out.stdout
+
+
+@pytest.fixture
+def logging_venv(tmp_path):
+    """An environment whose python only records its arguments: env.sh's pip command, run for real, installs
+    nothing."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text('#!/bin/sh\necho "$@" >> "%s"\n' % (tmp_path / "pip.log"))
+    python.chmod(0o755)
+    return venv
+
+
+def _first_install(venv, **env_vars):
+    env = dict(os.environ, CK_VENV=str(venv), CK_PYTHON=sys.executable, **env_vars)
+    for name in ("CK_TORCH", "CK_TORCH_INDEX"):
+        if name not in env_vars:
+            env.pop(name, None)
+    out = subprocess.run(["bash", "-c", "source tools/env.sh x"], cwd=str(ROOT), env=env, capture_output=True,
+                         text=True, timeout=60)
+    log = venv.parent / "pip.log"
+    return out, log.read_text() if log.exists() else ""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_first_install_says_what_it_downloads_and_lets_pip_show_its_progress(logging_venv):
+    from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT
+
+    out, pip = _first_install(logging_venv)
+    assert out.returncode == 0, out.stderr
+    assert pip.startswith("-m pip install ") and " -q " not in " %s " % pip, pip
+    assert " ".join(PROJECT_ENVIRONMENT.requirements) in pip and "--index-url" not in pip
+    assert "[env] installing %s" % " ".join(PROJECT_ENVIRONMENT.requirements) in out.stderr
+    if sys.platform.startswith("linux"):
+        assert "downloads about %g GB" % PROJECT_ENVIRONMENT.linux_download_gb in out.stderr
+        assert "CK_TORCH_INDEX=cpu" in out.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_cpu_index_takes_torch_from_pytorchs_cpu_wheels(logging_venv):
+    out, pip = _first_install(logging_venv, CK_TORCH_INDEX="cpu")
+    assert out.returncode == 0, out.stderr
+    assert "--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple" in pip
+    assert "CPU-only" in out.stderr and "downloads about" not in out.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_unknown_index_is_refused_before_pip_runs(logging_venv):
+    out, pip = _first_install(logging_venv, CK_TORCH_INDEX="cuda")
+    assert out.returncode != 0
+    assert "CK_TORCH_INDEX=cuda" in out.stderr and pip == ""

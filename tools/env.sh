@@ -3,9 +3,12 @@
 # Usage: source tools/env.sh EXTRAS   e.g. "export" or "export,test"
 # The pins come from the one torch table (nuke_plugin/contract/torch_targets.py, environment "project"); override
 # them with CK_TORCH="torch==X torchvision==Y" (CK_TORCH="" installs no torch). CK_VENV moves the environment.
+# CK_TORCH_INDEX=cpu takes torch from PyTorch's CPU-only index: on Linux, PyPI's torch brings CUDA libraries and
+# triton (most of the download) even to a machine without a GPU. It applies when torch is installed, so to switch
+# an existing environment remove it first.
 # Sourced: it leaves the caller's shell options (set -e, -u, pipefail) as they were, and returns non-zero on failure.
 _ck_env() {
-  local here venv extras torch_pair py stamp
+  local here venv extras torch_pair py stamp index_options size
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
   venv="${CK_VENV:-$here/.venv}"
   extras="${1:-export}"
@@ -16,6 +19,11 @@ _ck_env() {
     torch_pair="$(cd "$here" && "$py" -m nuke_plugin.contract.torch_targets requirements project)" || return 1
     torch_pair="$(echo $torch_pair)"  # one line, single spaces
   fi
+  case "${CK_TORCH_INDEX:-}" in
+    "") index_options="" ;;
+    cpu) index_options="--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple" ;;
+    *) echo "[env] CK_TORCH_INDEX=$CK_TORCH_INDEX: the one choice is cpu (PyTorch's CPU-only torch)" >&2; return 2 ;;
+  esac
   # The stamp names the extras, the torch pins and a checksum of pyproject.toml: editing a dependency there
   # reinstalls on the next run instead of leaving the environment behind.
   stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml")" | tr -c 'A-Za-z0-9._=-' '_')"
@@ -24,9 +32,18 @@ _ck_env() {
     "$py" -m venv "$venv" || return 1
   fi
   if [ ! -f "$stamp" ]; then
-    echo "[env] installing $torch_pair and extras [$extras] (first run only)" >&2
-    # shellcheck disable=SC2086
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check $torch_pair -e "$here[$extras]" || return 1
+    echo "[env] installing $torch_pair and extras [$extras] into $venv (first run only)" >&2
+    if [ -n "$index_options" ]; then
+      echo "[env] torch from PyTorch's CPU-only index (CK_TORCH_INDEX=cpu): a much smaller download" >&2
+    elif [ -z "${CK_TORCH+set}" ] && [ "$(uname -s)" = Linux ]; then
+      size="$(cd "$here" && "$py" -m nuke_plugin.contract.torch_targets download-gb project)" || return 1
+      echo "[env] downloads about $size GB: PyPI's Linux torch bundles CUDA libraries and triton, used or not." \
+        "Without a GPU, CK_TORCH_INDEX=cpu installs the CPU-only torch instead (much smaller)" >&2
+    fi
+    # pip's own lines and progress bars show what it downloads (no -q: a first run takes minutes); on stderr, so
+    # that stdout stays the exporter's (its --progress json lines).
+    "$venv/bin/python" -m pip install --disable-pip-version-check $index_options $torch_pair -e "$here[$extras]" \
+      >&2 || return 1
     touch "$stamp" || return 1
   fi
   export CK_PY="$venv/bin/python"

@@ -70,7 +70,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="folder for %s and %s (default: %%(default)s)" % (contract.PT_NAME,
                                                                              contract.MANIFEST_NAME))
     parser.add_argument("--resolution", type=_resolution, default=settings.resolution or DEFAULT_RESOLUTION,
-                        help="model resolution: 2048 (native), 1536 or 1024 (default: %(default)s)")
+                        help="model resolution: a multiple of %d from %d to %d; %d is native, 1536 or 1024 need "
+                             "less memory (default: %%(default)s)" % (contract.RESOLUTION_MULTIPLE,
+                                                                      contract.MIN_RESOLUTION, contract.MAX_RESOLUTION,
+                                                                      contract.NATIVE_RESOLUTION))
     parser.add_argument("--python", default=None,
                         help="interpreter with torch + timm for the export (default: CORRIDORKEY_PYTHON, your "
                              "settings, a CorridorKey environment, else this Python)")

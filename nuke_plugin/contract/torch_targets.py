@@ -131,23 +131,27 @@ def _lookup(key: str) -> TorchTarget:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key), or
-    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment)."""
+    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key),
+    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment), or
+    `download-gb KEY` (what installing them downloads on Linux, in GB)."""
     parser = argparse.ArgumentParser(prog="python -m nuke_plugin.contract.torch_targets", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY")
     req = sub.add_parser("requirements", help="the pip requirements of one environment")
     req.add_argument("key", help="project, a target key (nuke16) or a Nuke version (15.1)")
+    size = sub.add_parser("download-gb", help="what installing one environment downloads on Linux, in GB")
+    size.add_argument("key", help="as for requirements")
     args = parser.parse_args(argv)
     lines: List[str] = []
     if args.command == "lanes":
         lines = ["%s %s %s %s" % (t.lane, t.python_text, t.torch, t.key) for t in SUPPORTED_TARGETS]
     else:
         try:
-            lines = list(_lookup(args.key).requirements)
+            target = _lookup(args.key)
         except ValueError as exc:
             sys.stderr.write("%s\n" % exc)
             return 2
+        lines = list(target.requirements) if args.command == "requirements" else ["%g" % target.linux_download_gb]
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 

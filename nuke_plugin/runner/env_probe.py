@@ -61,7 +61,7 @@ def candidate_interpreters(settings: Settings, root: Optional[str] = None,
         found.append((settings.python, "set by %s" % source if source else "configured in Build Model"))
     found.append((venv_python(settings.resolved_env_dir(environ)),
                   "CorridorKey environment for %s" % settings.target.nuke))
-    found.append((venv_python(os.path.join(root, ".venv")), "environment next to the plugin"))
+    found.append((venv_python(os.path.join(root, ".venv")), "environment inside the plugin folder"))
     if settings.install_dir:
         found.append((venv_python(os.path.join(settings.install_dir, ".venv")), "environment in the install folder"))
     found.append((venv_python(os.path.join(corridorkey_home(environ), "venv")), "CorridorKey environment"))

@@ -119,10 +119,10 @@ def test_locate_prefers_the_configured_interpreter_then_corridorkey_envs(tmp_pat
     s = Settings()
     path, why = env_probe.locate_interpreter(s, root=str(tmp_path), environ=env)
     assert path is None and "no export environment found" in why
-    # an environment next to the plugin is found
+    # an environment inside the plugin folder is found
     os.symlink(str(bare_venv), str(tmp_path / ".venv"))
     path, why = env_probe.locate_interpreter(s, root=str(tmp_path), environ=env)
-    assert path == env_probe.venv_python(str(tmp_path / ".venv")) and "next to the plugin" in why
+    assert path == env_probe.venv_python(str(tmp_path / ".venv")) and "inside the plugin folder" in why
     # the per-target environment made by Set up comes first
     target_env = s.resolved_env_dir(env)
     os.makedirs(os.path.dirname(target_env))

@@ -7,7 +7,7 @@ from the setting where the exporter proved it acts (its liveness probes, on the 
 knob whose value does not reach the model through the host changes nothing there. Exit 1 on any mismatch or
 a knob that changes nothing.
 
-  python -m tools.compat.host_lane MODEL.pt
+  LANE_PYTHON -m tools.compat.host_lane MODEL.pt       (the lane's venv Python, as tools/compat.sh runs it)
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""`python -m tools.inference_host build` prints the host's path, building it if needed;
-`python -m tools.inference_host run MODEL.pt --input IN.npy --output OUT.npy [...]` builds, then runs it;
-`python -m tools.inference_host bench --pt MODEL.pt [--device cuda] [--half]` times it against Python."""
+"""`.venv/bin/python -m tools.inference_host build` prints the host's path, building it if needed;
+`.venv/bin/python -m tools.inference_host run MODEL.pt --input IN.npy --output OUT.npy [...]` builds, then runs it;
+`.venv/bin/python -m tools.inference_host bench --pt MODEL.pt [--device cuda] [--half]` times it against Python."""
 from __future__ import annotations
 
 import subprocess

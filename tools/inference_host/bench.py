@@ -1,6 +1,6 @@
 """Frame time of the C++ host against Python's torch.jit.load on the same .pt, plate and knobs.
 
-Prints figures, asserts nothing: `python -m tools.inference_host bench --pt build/CorridorKey.pt
+Prints figures, asserts nothing: `.venv/bin/python -m tools.inference_host bench --pt build/CorridorKey.pt
 [--size 1920x1080] [--device cuda] [--half] [--runs 5] [--warmup 2] [--rounds 2]`. Each round runs the host
 (one process: warm-up, then timed runs) and then Python, so slow drifts of a shared machine hit both.
 For CUDA the host also reports peak allocated/reserved VRAM from libtorch's caching allocator.

@@ -178,7 +178,7 @@ def main(argv=None) -> int:
         knobs = _knobs(args.set)
         if args.pt is not None:
             if not args.pt.is_file():
-                raise CheckError("model not found: %s (export one with python -m exporter, or use "
+                raise CheckError("model not found: %s (export one with bash tools/export.sh, or use "
                                  "--random-weights)" % args.pt)
             pt = args.pt
         else:

@@ -1,0 +1,88 @@
+"""tools/export.sh, run as a user runs it: from their own folder, on a fresh machine or with --demo."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from nuke_plugin import contract
+from nuke_plugin.contract.exits import EXIT_USER
+from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT
+from tests.no_torch import ROOT, env_without
+
+pytestmark = pytest.mark.skipif(os.name == "nt", reason="bash")
+
+
+def _export_sh(args, cwd, env):
+    return subprocess.run(["bash", str(ROOT / "tools" / "export.sh"), *args], cwd=str(cwd), env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _untracked_in_repo():
+    """What git sees added in the clone, ignored files too (build/, out/); Python's byte-code caches aside."""
+    out = subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all"], cwd=str(ROOT),
+                         capture_output=True, text=True, check=True).stdout
+    return {line for line in out.splitlines() if "__pycache__" not in line}
+
+
+def test_missing_checkpoint_is_refused_before_the_environment_is_made(tmp_path):
+    """A relative path is the user's, not the repository's; nothing is installed or written anywhere."""
+    user = tmp_path / "user"
+    user.mkdir()
+    venv = tmp_path / "venv"
+    before = _untracked_in_repo()
+    result = _export_sh(["--checkpoint", "mine.pth", "--output", "out/CorridorKey.pt"], user,
+                        dict(os.environ, CK_VENV=str(venv), CK_PYTHON=sys.executable))
+    assert result.returncode == EXIT_USER, result.stderr
+    assert "checkpoint not found: %s." % (user / "mine.pth") in result.stderr
+    assert contract.WEIGHTS_FILE in result.stderr and contract.WEIGHTS_URL in result.stderr
+    assert "--demo" in result.stderr
+    assert not venv.exists() and list(user.iterdir()) == []
+    assert _untracked_in_repo() == before
+
+
+def test_no_checkpoint_at_all_points_at_the_weights_and_at_demo(tmp_path):
+    result = _export_sh([], tmp_path, dict(os.environ, CK_VENV=str(tmp_path / "venv"), CK_PYTHON=sys.executable))
+    assert result.returncode == EXIT_USER
+    assert "needs --checkpoint" in result.stderr and contract.WEIGHTS_URL in result.stderr
+    assert "--demo" in result.stderr and not (tmp_path / "venv").exists()
+
+
+def test_help_works_before_any_environment_with_a_python_without_torch(tmp_path):
+    env = dict(env_without(tmp_path / "site", "torch", "timm"), CK_VENV=str(tmp_path / "venv"),
+               CK_PYTHON=sys.executable)
+    result = _export_sh(["--help"], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert "--demo" in result.stdout and "--checkpoint CHECKPOINT" in result.stdout
+    assert not (tmp_path / "venv").exists()
+
+
+@pytest.fixture
+def export_venv(tmp_path):
+    """The export environment as env.sh leaves it, standing in for .venv: its python is the one running the tests
+    (which has torch), and its stamp says the project's pins are installed, so nothing is downloaded."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text('#!/bin/sh\nexec "%s" "$@"\n' % sys.executable)
+    python.chmod(0o755)
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        checksum = subprocess.run(["cksum"], stdin=handle, capture_output=True, text=True, check=True).stdout
+    stamp = "export %s %s" % (" ".join(PROJECT_ENVIRONMENT.requirements), checksum)
+    (venv / (".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", stamp))).touch()
+    return venv
+
+
+def test_demo_exports_random_weights_into_the_users_build_demo_folder(tmp_path, export_venv):
+    user, cache = tmp_path / "user", tmp_path / "cache"
+    user.mkdir()
+    before = _untracked_in_repo()
+    env = dict(os.environ, CK_VENV=str(export_venv), CK_PYTHON=sys.executable, XDG_CACHE_HOME=str(cache))
+    result = _export_sh(["--demo", "--resolution", "64", "--validate-device", "cpu"], user, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "RANDOM WEIGHTS" in result.stderr and "meaningless" in result.stderr
+    assert (cache / "corridorkey-nuke" / "demo" / "random_weights.pth").is_file()
+    built = user / "build" / "demo"
+    assert sorted(p.name for p in built.iterdir()) == [contract.MANIFEST_NAME, contract.PT_NAME]
+    assert _untracked_in_repo() == before
