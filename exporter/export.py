@@ -11,7 +11,7 @@ import json
 import os
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -19,6 +19,7 @@ from nuke_plugin import contract
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.files import remove_partials, sha256_of
 from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.torch_targets import parse_torch_target
 
 from .checkpoint import load_into, read_state_dict
 from .errors import ExportError
@@ -26,9 +27,9 @@ from .manifest import build_manifest, torchscript_file_version
 from .network import GreenFormer
 from .nuke_module import CorridorKeyNuke
 from .output import SPACE_MARGIN, check_output, commit_pair, make_folder, remove_folders, require_space, write_partial
-from .portability import compatible_torch, verify_in
+from .portability import compatible_torch, lane_outputs, verify_in, verify_passes
 from .progress import Reporter
-from .validate import eager_reference, green_screen_probe, validate
+from .validate import VALIDATION_PASSES, eager_reference, reference_probe, validate
 
 
 @dataclass
@@ -47,30 +48,65 @@ def check_resolution(resolution: int) -> None:
                                             contract.MAX_RESOLUTION))
 
 
-def trace_network(network: GreenFormer, resolution: int,
-                  on_block: Optional[Callable[[int, int], None]] = None) -> torch.jit.ScriptModule:
-    """Traces the heavy network once at the model resolution on the CPU (the only size it ever sees).
+class _TraceOnce(torch.nn.Module):
+    """Stands in for the network inside the eager wrapper: its one call traces the network on exactly the input the
+    wrapper made, and returns what the network returned while being traced. So the eager reference and the trace
+    are the same forward pass, not two (at 2048 on a CPU each pass is minutes)."""
 
-    `on_block(done, total)` is called as the encoder's blocks run: at 2048 on a CPU the one forward pass of
-    tracing takes minutes, and a silent bar looks like a hang.
+    def __init__(self, network: GreenFormer, on_block: Optional[Callable[[int, int], None]]) -> None:
+        super().__init__()
+        self.network = network
+        self.on_block = on_block
+        self.traced: Optional[torch.jit.ScriptModule] = None
+
+    def forward(self, model_input: torch.Tensor, scale: torch.Tensor) -> Tuple[torch.Tensor, ...]:
+        seen: List[Tuple[torch.Tensor, ...]] = []
+        blocks = list(self.network.encoder.model.blocks)
+        handles = [self.network.register_forward_hook(
+            lambda module, args, output: seen.append(tuple(t.detach().clone() for t in output)))]
+        if self.on_block is not None:
+            report = self.on_block
+            handles += [block.register_forward_hook(
+                lambda module, args, output, done=index + 1: report(done, len(blocks)))
+                for index, block in enumerate(blocks)]
+        try:
+            with warnings.catch_warnings():
+                # Hiera's shape arithmetic is fixed at one resolution by design; the tracer's notes on it are noise.
+                warnings.simplefilter("ignore", torch.jit.TracerWarning)
+                self.traced = torch.jit.trace(self.network, (model_input, scale), strict=False, check_trace=False)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return seen[-1]
+
+
+def trace_with_reference(network: GreenFormer, resolution: int,
+                         on_block: Optional[Callable[[int, int], None]] = None
+                         ) -> Tuple[torch.jit.ScriptModule, torch.Tensor]:
+    """Traces the heavy network at the model resolution on the CPU (the only size it ever sees) while the eager
+    pipeline runs the reference probe: returns the trace and the eager output the saved model must match.
+
+    `on_block(done, total)` is called as the encoder's blocks run, so the minutes of that pass are visible.
     """
-    example = torch.zeros(1, 4, resolution, resolution)
-    example[:, :3] = green_screen_probe(resolution, resolution)[:, :3]
-    scale = torch.ones(1)
-    blocks = list(network.encoder.model.blocks)
-    handles = []
-    if on_block is not None:
-        for index, block in enumerate(blocks):
-            handles.append(block.register_forward_hook(
-                lambda module, args, output, done=index + 1: on_block(done, len(blocks))))
+    tracer = _TraceOnce(network, on_block)
+    with torch.no_grad():
+        reference = CorridorKeyNuke(tracer, resolution).eval()(reference_probe())
+    assert tracer.traced is not None  # the wrapper calls its network exactly once
+    return tracer.traced, reference
+
+
+def target_key(text: str) -> str:
+    """The target Nuke as the torch table's key ('nuke16'), whether given as '16', 'Nuke 15.1' or the key: the
+    manifest uses one vocabulary, whichever path (Build Model, headless, a TD's command line) made it."""
+    if not text:
+        return ""
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            # Hiera's shape arithmetic is fixed at one resolution by design; the tracer's notes on it are noise.
-            warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            return torch.jit.trace(network, (example, scale), strict=False, check_trace=False)
-    finally:
-        for handle in handles:
-            handle.remove()
+        target = parse_torch_target(text.replace(" ", ""))
+    except ValueError as exc:
+        raise ExportError("--target-nuke: %s." % exc)
+    if not target.supported:
+        raise ExportError("--target-nuke %s: %s" % (text, target.note))
+    return target.key
 
 
 def _validation_device(choice: str) -> torch.device:
@@ -88,6 +124,7 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
     file like this torch does before it replaces anything."""
     reporter = reporter or Reporter("quiet")
     check_resolution(resolution)
+    target_nuke = target_key(target_nuke)
     output = check_output(checkpoint, output)
     created = make_folder(os.path.dirname(output))
     try:
@@ -102,6 +139,8 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
     folder = os.path.dirname(output)
     manifest_out = manifest_schema.path_for(output)
     remove_partials(folder, [os.path.basename(output), os.path.basename(manifest_out)])
+    device = _validation_device(validate_device)
+    reporter.plan(resolution, VALIDATION_PASSES, verify_passes(len(verify_with)), gpu_reference=device.type != "cpu")
 
     reporter.stage("check", "Reading checkpoint %s" % checkpoint)
     state = read_state_dict(checkpoint)
@@ -115,15 +154,17 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
     load_into(network, state, source=os.path.basename(checkpoint))
     del state
 
-    device = _validation_device(validate_device)
-    reporter.stage("reference", "Running the eager model once on %s for the validation reference" % device)
-    reference = eager_reference(CorridorKeyNuke(network, resolution), device)
-    network.to("cpu")
+    reporter.stage("trace", "Tracing the network at %dx%d (one full forward pass, which also makes the validation "
+                            "reference)" % (resolution, resolution))
+    traced, reference = trace_with_reference(network, resolution, lambda done, total: reporter.stage(
+        "trace", "Tracing: encoder block %d of %d" % (done, total), done / (total + 1.0)))
+    if device.type != "cpu":
+        # The saved model is checked on the GPU, so its reference is made there too: the same kernels on both
+        # sides of the comparison (TF32 convolutions on the GPU differ from the CPU's by more than rounding).
+        reporter.stage("reference", "Running the eager model once on %s for the validation reference" % device)
+        reference = eager_reference(CorridorKeyNuke(network, resolution), device)
+        network.to("cpu")
 
-    reporter.stage("trace", "Tracing the network at %dx%d (one full forward pass; slow at 2048 on a CPU)"
-                   % (resolution, resolution))
-    traced = trace_network(network, resolution, lambda done, total: reporter.stage(
-        "trace", "Tracing: encoder block %d of %d" % (done, total), done / (total + 1)))
     reporter.stage("script", "Scripting the Nuke wrapper")
     scripted = torch.jit.script(CorridorKeyNuke(traced, resolution))
     compatibility = compatible_torch(scripted)
@@ -153,10 +194,13 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
                            lambda message, fraction: reporter.stage("validate", message, fraction))
         del loaded
         verified = {torch.__version__.split("+")[0]: float(figures["max_abs_error_vs_eager"])}
-        for index, python in enumerate(verify_with):
-            reporter.stage("validate", "Loading the saved model in the torch of %s" % python,
-                           (index + 1.0) / (len(verify_with) + 1.0))
-            verified.update(verify_in(pt_tmp, [python], KNOBS))
+        if verify_with:
+            reporter.stage("verify", "Running the saved model in this torch for the other torches to match")
+            expected = lane_outputs(pt_tmp, KNOBS)
+            for index, python in enumerate(verify_with):
+                reporter.stage("verify", "Loading the saved model in the torch of %s" % python,
+                               (index + 1.0) / (len(verify_with) + 1.0))
+                verified.update(verify_in(pt_tmp, [python], KNOBS, expected))
         figures["verified_torch"] = verified
 
         reporter.stage("manifest", "Writing the manifest")

@@ -21,6 +21,8 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import torch
 
+from nuke_plugin.contract.knob_spec import KNOBS
+
 from . import lane_check
 from .errors import ExportError
 from .safe_load import load_tensors
@@ -83,13 +85,25 @@ def _run_lane(python: str, model_path: str, settings: List[Dict[str, Any]], fold
     return load_tensors(out_path)
 
 
-def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any]) -> Dict[str, float]:
+def lane_outputs(model_path: str, knobs: Iterable[Any]) -> List[List[torch.Tensor]]:
+    """This torch's outputs of the saved model on the lane probes at every knob setting: what the others match."""
+    return lane_check.run(model_path, knob_settings(knobs))
+
+
+def verify_passes(pythons: int) -> int:
+    """Full forward passes `verify_in` costs for that many other Pythons (this torch's outputs included)."""
+    return (pythons + 1) * len(knob_settings(KNOBS)) * len(lane_check.PROBE_SIZES) if pythons else 0
+
+
+def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any],
+              expected: Optional[List[List[torch.Tensor]]] = None) -> Dict[str, float]:
     """Loads the file in each Python's torch and compares its outputs with this torch's: {version: max diff}.
+    `expected` is `lane_outputs` when the caller already has it.
 
     Raises ExportError when a torch cannot load or run it, or disagrees by more than TOLERANCE.
     """
     settings = knob_settings(knobs)
-    reference = lane_check.run(model_path, settings)
+    reference = lane_check.run(model_path, settings) if expected is None else expected
     figures: Dict[str, float] = {}
     for python in pythons:
         with tempfile.TemporaryDirectory(prefix="corridorkey-lane-") as folder:

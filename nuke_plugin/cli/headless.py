@@ -165,11 +165,8 @@ class _CtrlC:
 
 
 def _print_event(event: Dict[str, Any]) -> None:
-    kind = event.get("event")
-    if kind == progress.STAGE:
-        print("[%3d%%] %s" % (round(float(event.get("progress", 0)) * 100), event.get("message", "")), flush=True)
-    elif kind == progress.LOG:
-        print("       %s" % event.get("message", ""), flush=True)
+    if event.get("event") in (progress.STAGE, progress.LOG):
+        print(progress.describe(event), flush=True)
 
 
 def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
@@ -224,7 +221,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("Exporting %s -> %s at %d with %s" % (args.checkpoint, output_pt, args.resolution, python), flush=True)
     with _CtrlC() as ctrl_c:
         outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, _print_event,
-                                           ctrl_c.flag.is_set, extra=exporter_client.target_args(args.target))
+                                           ctrl_c.flag.is_set, extra=exporter_client.target_args(target.key))
         if outcome.status == process.CANCELLED:
             print("Cancelled; nothing new was written.", file=sys.stderr)
             return EXIT_CANCELLED

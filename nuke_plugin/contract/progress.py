@@ -1,17 +1,18 @@
 """The exporter's JSON-lines progress protocol (``--progress json``): one object per line on stdout.
 
-  {"event": "stage",  "stage": STAGE, "message": TEXT, "progress": 0.0-1.0}
+  {"event": "stage",  "stage": STAGE, "message": TEXT, "progress": 0.0-1.0, "elapsed": S, "remaining": S}
   {"event": "log",    "message": TEXT}
-  {"event": "done",   "pt": PATH, "manifest": PATH, "seconds": N, "progress": 1.0}
+  {"event": "done",   "pt": PATH, "manifest": PATH, "seconds": S, "stages": {STAGE: S}, "progress": 1.0}
   {"event": "error",  "message": TEXT, "kind": "user"|"internal"|"cancelled"}
 
 The exporter writes these (exporter/progress.py); the Nuke side reads `progress` for its bar, `message` for its
-label, and the final done / error line (nuke_plugin/runner).
+label, and the final done / error line (nuke_plugin/runner). `progress` is the share of the estimated time, and
+`remaining` the estimate in seconds; both sides show an event as a person reads it with `describe`.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 STAGE, LOG, DONE, ERROR = "stage", "log", "done", "error"
 EVENTS = (STAGE, LOG, DONE, ERROR)
@@ -22,16 +23,22 @@ ERROR_KINDS = (USER, INTERNAL, CANCELLED)
 Event = Dict[str, Any]
 
 
-def stage_event(stage: str, message: str, progress: float) -> Event:
-    return {"event": STAGE, "stage": stage, "message": message, "progress": round(progress, 4)}
+def stage_event(stage: str, message: str, progress: float, elapsed: float = 0.0,
+                remaining: Optional[float] = None) -> Event:
+    event = {"event": STAGE, "stage": stage, "message": message, "progress": round(progress, 4),
+             "elapsed": round(elapsed, 1)}
+    if remaining is not None:
+        event["remaining"] = round(remaining, 1)
+    return event
 
 
 def log_event(message: str) -> Event:
     return {"event": LOG, "message": message}
 
 
-def done_event(pt: str, manifest: str, seconds: float) -> Event:
-    return {"event": DONE, "pt": pt, "manifest": manifest, "seconds": round(seconds, 2), "progress": 1.0}
+def done_event(pt: str, manifest: str, seconds: float, stages: Optional[Dict[str, float]] = None) -> Event:
+    return {"event": DONE, "pt": pt, "manifest": manifest, "seconds": round(seconds, 2),
+            "stages": {name: round(value, 2) for name, value in (stages or {}).items()}, "progress": 1.0}
 
 
 def error_event(message: str, kind: str = USER) -> Event:
@@ -56,3 +63,56 @@ def parse_event(line: str) -> Event:
         if isinstance(event, dict) and isinstance(event.get("event"), str):
             return event
     return log_event(line)
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '3 min 05 s', '1 h 02 min': what a person reads on a progress line."""
+    whole = int(round(max(seconds, 0.0)))
+    if whole < 60:
+        return "%d s" % whole
+    if whole < 3600:
+        return "%d min %02d s" % (whole // 60, whole % 60)
+    return "%d h %02d min" % (whole // 3600, whole % 3600 // 60)
+
+
+def timing(event: Event) -> str:
+    """'2 min 10 s elapsed, about 4 min 05 s left' from a stage event ('' for an older exporter's event)."""
+    try:
+        elapsed = float(event["elapsed"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    text = "%s elapsed" % duration(elapsed)
+    try:
+        text += ", about %s left" % duration(float(event["remaining"]))
+    except (KeyError, TypeError, ValueError):
+        pass
+    return text
+
+
+def stage_text(event: Event) -> str:
+    """A stage event's message with its timing: the label under Build Model's progress bar."""
+    when = timing(event)
+    message = str(event.get("message", ""))
+    return "%s (%s)" % (message, when) if when else message
+
+
+def describe(event: Event) -> str:
+    """One event as a line for a person: the exporter's human mode and the headless build print these."""
+    kind = event.get("event")
+    message = str(event.get("message", ""))
+    if kind == STAGE:
+        try:
+            percent = round(float(event.get("progress", 0.0)) * 100)
+        except (TypeError, ValueError):
+            percent = 0
+        return "[%3d%%] %s" % (percent, stage_text(event))
+    if kind == DONE:
+        stages = event.get("stages") or {}
+        line = "[100%%] Done in %s: %s" % (duration(float(event.get("seconds", 0.0))), event.get("pt", ""))
+        if isinstance(stages, dict) and stages:
+            line += "\n       Stage times: " + ", ".join("%s %.1f s" % (name, float(value))
+                                                    for name, value in stages.items())
+        return line
+    if kind == ERROR:
+        return "ERROR: " + message
+    return "       " + message

@@ -150,7 +150,7 @@ class BuildJob:
         def on_event(event: Dict[str, Any]) -> None:
             if event.get("event") == progress.STAGE:
                 task.setProgress(int(max(0.0, min(1.0, float(event.get("progress", 0.0)))) * EXPORT_SHARE))
-                task.setMessage(str(event.get("message", "")))
+                task.setMessage(progress.stage_text(event))
 
         outcome = exporter_client.run_export(
             request.python, request.checkpoint, request.output_pt, request.resolution, on_event, task.isCancelled,

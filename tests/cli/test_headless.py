@@ -2,6 +2,7 @@
 against the strict fake Nuke - in-process, and end to end through a stand-in NukeX executable."""
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -119,7 +120,10 @@ def test_headless_export_only(tmp_path, small_checkpoint):
     assert run.returncode == 0, run.stderr
     assert (out / contract.PT_NAME).is_file() and (out / contract.MANIFEST_NAME).is_file()
     assert "Tracing the network" in run.stdout and "No --nuke given" in run.stdout
-    assert json.loads((out / contract.MANIFEST_NAME).read_text())["resolution"] == 128
+    manifest = json.loads((out / contract.MANIFEST_NAME).read_text())
+    assert manifest["resolution"] == 128
+    assert manifest["target_nuke"] == "nuke16"  # the torch table's key, as Build Model records it, not "16"
+    assert re.search(r"\(\d+ s elapsed, about [\d a-z]+ left\)", run.stdout)  # timing reaches the farm log
 
 
 def test_headless_reports_the_exporters_refusal(tmp_path):

@@ -45,23 +45,32 @@ def previous_build(tmp_path, exported_model):
 def test_cli_json_progress_end_to_end(tmp_path, small_checkpoint):
     out = tmp_path / "nested" / "CorridorKey.pt"
     result = _run("--checkpoint", str(small_checkpoint), "--output", str(out),
-                  "--resolution", str(SMALL_RESOLUTION), "--progress", "json", "--target-nuke", "nuke16")
+                  "--resolution", str(SMALL_RESOLUTION), "--progress", "json", "--target-nuke", "Nuke 16")
     assert result.returncode == 0, result.stderr
     events = _events(result.stdout)
     stages = [e["stage"] for e in events if e["event"] == "stage"]
     assert stages[0] == "check" and "trace" in stages and "validate" in stages
     fractions = [e["progress"] for e in events if "progress" in e]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(e["elapsed"] >= 0 and e["remaining"] > 0 for e in events if e["event"] == "stage")
     done = events[-1]
     assert done["event"] == "done" and Path(done["pt"]) == out
     manifest = json.loads(Path(done["manifest"]).read_text())
-    assert manifest["resolution"] == SMALL_RESOLUTION and manifest["target_nuke"] == "nuke16"
+    assert manifest["resolution"] == SMALL_RESOLUTION and manifest["target_nuke"] == "nuke16"  # one vocabulary
     assert manifest["torchscript_file_version"] >= 1
     assert manifest["model_sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert manifest["checkpoint_sha256"] == hashlib.sha256(small_checkpoint.read_bytes()).hexdigest()
     assert [k["name"] for k in manifest["knobs"]] == [k.name for k in KNOBS]
     assert manifest["validation"]["max_abs_error_vs_eager"] <= 1e-4
     assert sorted(p.name for p in out.parent.iterdir()) == ["CorridorKey.json", "CorridorKey.pt"]
+
+
+@pytest.mark.parametrize("target, message", [("banana", "unknown target"), ("13", "Not supported")])
+def test_cli_refuses_a_target_nuke_it_cannot_build_for(tmp_path, target, message):
+    result = _run("--checkpoint", str(tmp_path / "missing.pth"), "--output", str(tmp_path / "o" / "CorridorKey.pt"),
+                  "--target-nuke", target)
+    assert result.returncode == 2 and message in result.stdout and "--target-nuke" in result.stdout
+    assert not (tmp_path / "o").exists()
 
 
 def test_cli_human_progress_and_user_error_exit_code(tmp_path):

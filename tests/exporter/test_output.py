@@ -124,7 +124,7 @@ def test_a_full_disk_is_found_before_the_trace(tmp_path, small_checkpoint, monke
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(output_module.shutil, "disk_usage", lambda path: usage(10 << 30, 10 << 30, 5 << 20))
     traced = []
-    monkeypatch.setattr(export_module, "trace_network", lambda *args, **kwargs: traced.append(args))
+    monkeypatch.setattr(export_module, "trace_with_reference", lambda *args, **kwargs: traced.append(args))
     out = tmp_path / "new" / "build" / "CorridorKey.pt"
     with pytest.raises(ExportError) as caught:
         export_module.export(str(small_checkpoint), str(out), SMALL_RESOLUTION)
