@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from nuke_plugin.contract.torch_targets import cpu_index_options
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -99,7 +101,7 @@ def test_first_install_says_what_it_downloads_and_lets_pip_show_its_progress(log
 def test_cpu_index_takes_torch_from_pytorchs_cpu_wheels(logging_venv):
     out, pip = _first_install(logging_venv, CK_TORCH_INDEX="cpu")
     assert out.returncode == 0, out.stderr
-    assert "--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple" in pip
+    assert " ".join(cpu_index_options("pip")) in pip
     assert "CPU-only" in out.stderr and "downloads about" not in out.stderr
 
 

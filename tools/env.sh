@@ -21,7 +21,8 @@ _ck_env() {
   fi
   case "${CK_TORCH_INDEX:-}" in
     "") index_options="" ;;
-    cpu) index_options="--index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple" ;;
+    cpu) index_options="$(cd "$here" && "$py" -m nuke_plugin.contract.torch_targets cpu-index-options)" || return 1
+         index_options="$(echo $index_options)" ;;
     *) echo "[env] CK_TORCH_INDEX=$CK_TORCH_INDEX: the one choice is cpu (PyTorch's CPU-only torch)" >&2; return 2 ;;
   esac
   # The stamp names the extras, the torch pins and a checksum of pyproject.toml: editing a dependency there

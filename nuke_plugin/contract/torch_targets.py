@@ -94,6 +94,28 @@ PROJECT_ENVIRONMENT = TorchTarget(
     ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here", linux_download_gb=5.5)
 
 
+# PyTorch's CPU-only wheels: on Linux and Windows PyPI's torch carries CUDA libraries (and from 2.x triton), most
+# of the download, used or not. The export only needs a CPU (Nuke's own torch does the rendering), so a machine
+# without an NVIDIA GPU can take these instead. macOS wheels are CPU-only already.
+CPU_INDEX_URL = "https://download.pytorch.org/whl/cpu"
+PYPI_INDEX_URL = "https://pypi.org/simple"
+
+
+def cpu_only_offered(platform: str = sys.platform) -> bool:
+    return platform.startswith(("linux", "win"))
+
+
+def cpu_index_options(installer: str = "pip") -> Tuple[str, ...]:
+    """Installer options that take torch and torchvision from the CPU-only index and the rest (timm) from PyPI.
+
+    pip compares every index's candidates and prefers '2.7.1+cpu' to '2.7.1'; uv takes a package from the first
+    index that has it, and searches its extra indexes first.
+    """
+    if installer == "uv":
+        return ("--extra-index-url", CPU_INDEX_URL)
+    return ("--index-url", CPU_INDEX_URL, "--extra-index-url", PYPI_INDEX_URL)
+
+
 # Torches whose exports the compatibility lanes prove to load in every supported Nuke (tools/compat.sh).
 PROVEN_EXPORT_TORCHES = frozenset(version_tuple(t.torch) for t in SUPPORTED_TARGETS + (PROJECT_ENVIRONMENT,))
 
@@ -132,8 +154,9 @@ def _lookup(key: str) -> TorchTarget:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key),
-    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment), or
-    `download-gb KEY` (what installing them downloads on Linux, in GB)."""
+    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment),
+    `download-gb KEY` (what installing them downloads on Linux, in GB), or `cpu-index-options` (pip's options for
+    the CPU-only torch, one per line)."""
     parser = argparse.ArgumentParser(prog="python -m nuke_plugin.contract.torch_targets", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY")
@@ -141,10 +164,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     req.add_argument("key", help="project, a target key (nuke16) or a Nuke version (15.1)")
     size = sub.add_parser("download-gb", help="what installing one environment downloads on Linux, in GB")
     size.add_argument("key", help="as for requirements")
+    sub.add_parser("cpu-index-options", help="pip options that take torch from PyTorch's CPU-only index")
     args = parser.parse_args(argv)
     lines: List[str] = []
     if args.command == "lanes":
         lines = ["%s %s %s %s" % (t.lane, t.python_text, t.torch, t.key) for t in SUPPORTED_TARGETS]
+    elif args.command == "cpu-index-options":
+        lines = list(cpu_index_options("pip"))
     else:
         try:
             target = _lookup(args.key)

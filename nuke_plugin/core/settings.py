@@ -36,7 +36,9 @@ ENV_OVERRIDES = (
     ("CORRIDORKEY_ENV_DIR", "env_dir"),
     ("CORRIDORKEY_RESOLUTION", "resolution"),
     ("CORRIDORKEY_TORCH", "torch_target"),
+    ("CORRIDORKEY_CPU_ONLY_TORCH", "cpu_only_torch"),
 )
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -107,6 +109,7 @@ class Settings:
     env_dir: str = ""          # where "Set up" creates the export environment; "" = <home>/envs/<target>
     resolution: int = DEFAULT_RESOLUTION
     torch_target: str = DEFAULT_TORCH_TARGET
+    cpu_only_torch: bool = False  # Set up takes PyTorch's CPU-only torch (Linux, Windows: a much smaller download)
     # field name -> the environment variable that set it (those are locked in the dialog, never saved)
     overrides: Dict[str, str] = field(default_factory=dict, compare=False)
     # what the file held for overridden fields, so saving keeps the user's own value
@@ -147,6 +150,13 @@ def _coerce(name: str, value: object) -> object:
         return number
     if name == "torch_target":
         return parse_torch_target(str(value)).key
+    if name == "cpu_only_torch":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE + _FALSE:
+            return text in _TRUE
+        raise ValueError("expected true or false, got %r" % (value,))
     if not isinstance(value, str):
         raise ValueError("expected text, got %r" % (value,))
     return value

@@ -17,7 +17,7 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
-from ..contract.torch_targets import TorchTarget
+from ..contract.torch_targets import TorchTarget, cpu_index_options, cpu_only_offered
 from . import process
 from .env_probe import venv_python
 
@@ -28,8 +28,10 @@ class Step:
     argv: Tuple[str, ...]
 
 
-def download_note(target: TorchTarget, platform: str = sys.platform) -> str:
+def download_note(target: TorchTarget, platform: str = sys.platform, cpu_only: bool = False) -> str:
     """How much Set up downloads, said before it starts: on Linux PyPI's torch carries CUDA libraries."""
+    if cpu_only and cpu_only_offered(platform):
+        return "PyTorch's CPU-only torch: a much smaller download"
     if platform.startswith("linux") and target.linux_download_gb:
         return ("about %.1f GB to download: PyPI's Linux torch includes its CUDA libraries even without a GPU"
                 % target.linux_download_gb)
@@ -69,19 +71,22 @@ def find_base_python(target: TorchTarget, environ: Optional[Mapping[str, str]] =
 
 
 def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None,
-                     base_python: Optional[str] = None) -> List[Step]:
-    """The commands that create `env_dir` for `target`. Needs uv or a base Python of a suitable version."""
+                     base_python: Optional[str] = None, cpu_only: bool = False) -> List[Step]:
+    """The commands that create `env_dir` for `target`. Needs uv or a base Python of a suitable version.
+    `cpu_only` takes torch from PyTorch's CPU-only index where it has one (Linux, Windows)."""
     if not target.supported:
         raise ValueError(target.note)
     python = venv_python(env_dir)
     requirements = list(target.requirements)
+    cpu = cpu_only and cpu_only_offered()
+    what = "Installing %s%s" % (", ".join(requirements), " (CPU-only torch)" if cpu else "")
     if uv:
         version = target.python_text
         return [
             Step("Creating the environment (Python %s) with uv" % version,
                  (uv, "venv", "--python", version, env_dir)),
-            Step("Installing %s" % ", ".join(requirements),
-                 (uv, "pip", "install", "--python", python) + tuple(requirements)),
+            Step(what, (uv, "pip", "install", "--python", python)
+                 + (cpu_index_options("uv") if cpu else ()) + tuple(requirements)),
         ]
     if not base_python:
         raise ValueError("No Python %s found to create the environment for torch %s. Install uv "
@@ -90,8 +95,7 @@ def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None
     return [
         Step("Creating the environment with %s" % base_python, (base_python, "-m", "venv", env_dir)),
         Step("Updating pip", (python, "-m", "pip", "install", "--upgrade", "pip")),
-        Step("Installing %s" % ", ".join(requirements),
-             (python, "-m", "pip", "install") + tuple(requirements)),
+        Step(what, (python, "-m", "pip", "install") + (cpu_index_options("pip") if cpu else ()) + tuple(requirements)),
     ]
 
 

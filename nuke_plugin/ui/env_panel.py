@@ -11,6 +11,7 @@ import os
 import threading
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from ..contract.torch_targets import cpu_only_offered
 from ..core.settings import Settings
 from ..runner import env_probe, env_setup, process
 from .qt_compat import QtCore, QtWidgets, Signal
@@ -25,7 +26,8 @@ def default_plan(settings: Settings) -> List[env_setup.Step]:
     target = settings.target
     uv = env_setup.find_uv()
     base = None if uv else (env_setup.find_base_python(target) or process.current_python())
-    return env_setup.plan_environment(settings.resolved_env_dir(), target, uv=uv, base_python=base)
+    return env_setup.plan_environment(settings.resolved_env_dir(), target, uv=uv, base_python=base,
+                                      cpu_only=settings.cpu_only_torch)
 
 
 class _Relay(QtCore.QObject):
@@ -57,6 +59,7 @@ class EnvironmentPanel(QtWidgets.QWidget):
         self._probe_serial = 0
         self._setup_cancel = threading.Event()
         self.setup_running = False
+        self._recreate = False  # what the Set up button offers now: create, or recreate the one in use
         self.setup_outcome: Optional[process.CommandOutcome] = None
         self.relay = _Relay(self)
         self.relay.probe_done.connect(self._on_probe_done)
@@ -83,6 +86,12 @@ class EnvironmentPanel(QtWidgets.QWidget):
         self.setup_note = note_label()
         self.setup_note.setStyleSheet("color: gray;")
         form.addRow("", self.setup_note)
+        self.cpu_only = QtWidgets.QCheckBox("Set up with the CPU-only torch (much smaller download)")
+        self.cpu_only.setToolTip("The export runs on the CPU (Nuke's own torch renders the node), so a machine "
+                                 "without an NVIDIA GPU does not need the CUDA libraries of PyPI's torch.")
+        self.cpu_only.toggled.connect(lambda checked: self._show_setup_button(self._recreate))
+        self.cpu_only.setVisible(cpu_only_offered())
+        form.addRow("", self.cpu_only)
         self.setup_progress = QtWidgets.QProgressBar()
         self.setup_progress.setRange(0, 100)
         self.setup_progress.hide()
@@ -93,12 +102,16 @@ class EnvironmentPanel(QtWidgets.QWidget):
 
     def load(self, s: Settings) -> None:
         self.python_edit.setText(s.python)
+        self.cpu_only.setChecked(s.cpu_only_torch)
         self._show_setup_button(recreate=False)
         if s.is_locked("python"):
             lock(s, "python", (self.python_edit, self.python_browse, self.setup_button))
+        if s.is_locked("cpu_only_torch"):
+            lock(s, "cpu_only_torch", (self.cpu_only,))
 
     def apply_to(self, s: Settings) -> None:
         s.python = self.python_edit.text().strip()
+        s.cpu_only_torch = self.cpu_only.isChecked()
 
     def _set_status(self, text: str) -> None:
         self.python_status.setText(text)
@@ -109,6 +122,7 @@ class EnvironmentPanel(QtWidgets.QWidget):
         settings = self._settings_fn()
         env_dir = settings.resolved_env_dir()
         target = settings.target
+        self._recreate = recreate
         self.setup_button.setText("Recreate..." if recreate else "Set up...")
         if recreate:
             explanation = ("Recreate... runs Set up again on %s: it puts back the pinned torch %s, torchvision, "
@@ -117,7 +131,7 @@ class EnvironmentPanel(QtWidgets.QWidget):
         else:
             explanation = ("Set up... creates %s with torch %s on Python %s, as inside %s (%s)."
                            % (env_dir, target.torch, target.python_text, target.nuke,
-                              env_setup.download_note(target)))
+                              env_setup.download_note(target, cpu_only=settings.cpu_only_torch)))
         self.setup_button.setToolTip(explanation)
         self.setup_note.setText(explanation)
         if settings.is_locked("python"):
@@ -179,9 +193,9 @@ class EnvironmentPanel(QtWidgets.QWidget):
             self._set_status("Cannot set up the environment: %s" % exc)
             return
         env_dir = settings.resolved_env_dir()
+        size = env_setup.download_note(settings.target, cpu_only=settings.cpu_only_torch)
         text = ("Create the export environment for %s in\n%s\n\nThis downloads torch %s (%s) and runs:\n\n%s"
-                % (settings.target.nuke, env_dir, settings.target.torch, env_setup.download_note(settings.target),
-                   env_setup.describe_plan(steps)))
+                % (settings.target.nuke, env_dir, settings.target.torch, size, env_setup.describe_plan(steps)))
         if not self._confirm_fn("Set up the CorridorKey environment", text):
             return
         self.setup_running = True

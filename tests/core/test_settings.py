@@ -184,6 +184,8 @@ def test_torch_targets_command_prints_lanes_and_requirements(capsys):
     assert tt.main(["requirements", "project"]) == 0
     assert capsys.readouterr().out.split()[0] == "torch==2.14.1"
     assert tt.main(["requirements", "nuke-x"]) == 2
+    assert tt.main(["cpu-index-options"]) == 0
+    assert tuple(capsys.readouterr().out.split()) == tt.cpu_index_options("pip")
 
 
 def test_artist_guide_matches_the_specs():
@@ -197,3 +199,16 @@ def test_artist_guide_matches_the_specs():
         assert "`%s`" % variable in guide
     for target in tt.TORCH_TARGETS:
         assert target.nuke in guide
+
+
+def test_cpu_only_torch_is_remembered_and_a_studio_can_fix_it(tmp_path):
+    env = env_for(tmp_path)
+    mine = st.load_settings(environ=env)
+    assert mine.cpu_only_torch is False
+    mine.cpu_only_torch = True
+    st.save_settings(mine, environ=env)
+    assert st.load_settings(environ=env).cpu_only_torch is True
+    studio = st.load_settings(environ=dict(env, CORRIDORKEY_CPU_ONLY_TORCH="0"))
+    assert studio.cpu_only_torch is False and studio.is_locked("cpu_only_torch")
+    with pytest.warns(RuntimeWarning, match="CORRIDORKEY_CPU_ONLY_TORCH"):
+        assert st.load_settings(environ=dict(env, CORRIDORKEY_CPU_ONLY_TORCH="maybe")).cpu_only_torch is True

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY
+from nuke_plugin.contract.torch_targets import CPU_INDEX_URL, TORCH_TARGETS_BY_KEY, cpu_only_offered
 from nuke_plugin.core.settings import Settings
 from nuke_plugin.runner import env_probe, env_setup, process
 
@@ -161,6 +161,23 @@ def test_plan_with_uv_and_with_pip(tmp_path):
     with pytest.raises(ValueError, match="Not supported"):
         env_setup.plan_environment(env_dir, TORCH_TARGETS_BY_KEY["nuke13"], uv="uv")
     assert "torch==1.12.1" in env_setup.describe_plan(uv_plan)
+
+
+@pytest.mark.skipif(not cpu_only_offered(), reason="PyTorch's CPU-only index serves Linux and Windows")
+def test_cpu_only_plan_takes_torch_from_pytorchs_cpu_index(tmp_path):
+    env_dir = str(tmp_path / "env")
+    py = env_probe.venv_python(env_dir)
+    uv_plan = env_setup.plan_environment(env_dir, NUKE14, uv="/usr/bin/uv", cpu_only=True)
+    assert uv_plan[-1].argv == ("/usr/bin/uv", "pip", "install", "--python", py, "--extra-index-url", CPU_INDEX_URL
+                                ) + NUKE14.requirements
+    pip_plan = env_setup.plan_environment(env_dir, NUKE16, base_python="/usr/bin/python3.11", cpu_only=True)
+    assert pip_plan[-1].argv == (py, "-m", "pip", "install", "--index-url", CPU_INDEX_URL, "--extra-index-url",
+                                 "https://pypi.org/simple") + NUKE16.requirements
+    assert "CPU-only" in pip_plan[-1].description
+    assert "GB" in env_setup.download_note(NUKE16, "linux")
+    assert env_setup.download_note(NUKE16, "linux", cpu_only=True) == ("PyTorch's CPU-only torch: a much smaller "
+                                                                       "download")
+    assert "CPU-only" not in env_setup.download_note(NUKE16, "darwin", cpu_only=True)  # macOS torch is CPU-only
 
 
 def test_find_base_python_checks_the_version():

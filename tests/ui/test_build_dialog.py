@@ -370,6 +370,24 @@ def test_set_up_says_what_it_downloads_and_recreate_is_explained(app, tmp_path):
     assert dialog.environment.setup_button.toolTip() == note
 
 
+@pytest.mark.skipif(not env_setup.cpu_only_offered(), reason="PyTorch's CPU-only index serves Linux and Windows")
+def test_cpu_only_torch_choice_changes_what_set_up_downloads_and_runs(app, tmp_path, monkeypatch):
+    monkeypatch.setattr(env_setup, "find_uv", lambda environ=None: None)
+    monkeypatch.setattr(env_setup, "find_base_python", lambda target, environ=None, candidates=None: "/usr/bin/py")
+    dialog = make_dialog(app, Settings(env_dir=str(tmp_path / "env")), confirm=lambda title, text: asked.append(text))
+    asked = []
+    panel = dialog.environment
+    assert panel.cpu_only.isVisible() and not panel.cpu_only.isChecked() and "GB" in panel.setup_note.text()
+    QTest.mouseClick(panel.cpu_only, LEFT)
+    assert "CPU-only torch: a much smaller download" in panel.setup_note.text()
+    assert dialog.settings().cpu_only_torch is True and _clipped_labels(dialog) == []
+    QTest.mouseClick(panel.setup_button, LEFT)  # the confirmation shows the command it would run
+    assert "--index-url https://download.pytorch.org/whl/cpu" in asked[0] and "much smaller" in asked[0]
+    QTest.mouseClick(panel.cpu_only, LEFT)
+    QTest.mouseClick(panel.setup_button, LEFT)
+    assert "--index-url" not in asked[1] and "GB to download" in asked[1]
+
+
 def test_about_shows_the_plugin_version_and_a_link_to_the_project(app):
     from nuke_plugin import contract
 
