@@ -182,3 +182,15 @@ def test_validation_runs_each_setting_once_and_its_pass_count_is_the_plans(expor
     assert loaded.calls == VALIDATION_PASSES == 8
     assert fractions == [step / VALIDATION_PASSES for step in range(VALIDATION_PASSES)] + [1.0]
     assert figures["max_abs_error_vs_eager"] == 0.0 and all(v > 0 for v in figures["knob_effect"].values())
+
+
+@pytest.mark.parametrize("resolution, seconds", progress_module.TRACE_PASS_S)
+def test_the_first_guess_goes_through_every_measured_point(resolution, seconds):
+    assert progress_module.guess_forward_seconds(resolution) == pytest.approx(seconds)
+
+
+def test_the_first_guess_grows_with_the_resolution_beyond_the_table():
+    sizes = (64, 128, 384, 768, 1536, 3072, 4096)
+    guesses = [progress_module.guess_forward_seconds(size) for size in sizes]
+    assert guesses == sorted(guesses) and guesses[0] > 0
+    assert guesses[sizes.index(1536)] < progress_module.guess_forward_seconds(2048)
