@@ -87,6 +87,7 @@ class Reporter:
         self._step_started = self.started
         self._step_remaining = 0.0
         self._shown = 0.0
+        self._last_stage_event = self.started
         self._stop = threading.Event()
         self._heartbeat: Optional[threading.Thread] = None
 
@@ -141,6 +142,7 @@ class Reporter:
         # Never backwards, never 100 % before the end: a bar that retreats is worse than one that waits.
         self._shown = max(self._shown, min(elapsed / (elapsed + remaining), 0.99))
         self._emit(protocol.stage_event(self._stage, self._message, self._shown, elapsed, remaining))
+        self._last_stage_event = now
 
     def _start_heartbeat(self) -> None:
         if self._heartbeat is None and self.heartbeat_s > 0:
@@ -148,10 +150,13 @@ class Reporter:
             self._heartbeat.start()
 
     def _beat(self) -> None:
-        while not self._stop.wait(self.heartbeat_s):
+        """Repeats the current step once it has been silent for a whole interval (not on a fixed clock, which
+        would print a step twice within seconds)."""
+        while not self._stop.wait(self.heartbeat_s / 4.0):
             with self._lock:
-                if self._stage and not self._stop.is_set():
-                    self._emit_stage(time.monotonic())
+                now = time.monotonic()
+                if self._stage and not self._stop.is_set() and now - self._last_stage_event >= self.heartbeat_s:
+                    self._emit_stage(now)
 
     def _close(self) -> None:
         with self._lock:

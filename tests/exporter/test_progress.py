@@ -96,6 +96,17 @@ def test_the_heartbeat_repeats_a_long_step_with_fresh_times_and_stops_at_the_end
     assert set(events[-1]["stages"]) == {"validate"}
 
 
+def test_the_heartbeat_leaves_a_step_alone_while_it_reports_itself():
+    stream = io.StringIO()
+    reporter = Reporter("json", stream, heartbeat_s=0.3)
+    for block in range(10):  # a step that reports every 0.05 s needs no repeats
+        reporter.stage("trace", "Tracing: encoder block %d" % block, block / 10.0)
+        time.sleep(0.05)
+    reporter.done("a.pt", "a.json")
+    messages = [e["message"] for e in _events(stream) if e["event"] == "stage"]
+    assert messages == ["Tracing: encoder block %d" % block for block in range(10)]
+
+
 def test_human_lines_show_elapsed_and_remaining_and_the_stage_times(clock):
     stream = io.StringIO()
     reporter = Reporter("human", stream, heartbeat_s=0)
