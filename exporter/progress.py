@@ -40,8 +40,8 @@ STAGES = (
     StageCost("reference", 2.0, 0),   # only when validating on a GPU, where a second eager pass is cheap
     StageCost("script", 0.5, 0),
     StageCost("save", 2.5, 0),
-    StageCost("validate", 15.0, 8),
-    StageCost("verify", 5.0, 0),      # other torches, only with --verify-with
+    StageCost("validate", 15.0, 0),   # passes: validate.VALIDATION_PASSES, given by Reporter.plan
+    StageCost("verify", 5.0, 0),      # other torches, only with --verify-with (passes given by Reporter.plan)
     StageCost("manifest", 0.5, 0),
 )
 STAGE_NAMES = tuple(stage.name for stage in STAGES)
