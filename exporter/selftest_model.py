@@ -75,10 +75,7 @@ def generate(folder: str = DATA_DIR) -> Dict[str, Any]:
     unproven = compatible_torch(scripted)["unproven_ops"]
     if unproven:
         raise ExportError("the self-test model uses operators not proven in every Nuke: %s" % ", ".join(unproven))
-    pt = os.path.join(folder, selftest.PT_NAME)
-    partial = pt + ".partial"
-    torch.jit.save(scripted, partial)
-    os.replace(partial, pt)
+    pt = atomic_write(os.path.join(folder, selftest.PT_NAME), lambda handle: torch.jit.save(scripted, handle))
     outputs = run(torch.jit.load(pt, map_location="cpu"))
     check_knob_effects(outputs)
     version = torch.__version__.split("+")[0]
