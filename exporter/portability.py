@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import torch
 
+from nuke_plugin.contract.files import read_json
 from nuke_plugin.contract.knob_spec import KNOBS
 
 from . import lane_check
@@ -50,8 +51,7 @@ def operators(module: torch.jit.ScriptModule) -> List[str]:
 
 
 def load_proven(path: str = OPS_FILE) -> Dict[str, Any]:
-    with open(path, "r", encoding="utf-8") as handle:
-        return json.load(handle)
+    return read_json(path, 1 << 20)
 
 
 def compatible_torch(module: torch.jit.ScriptModule, proven: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

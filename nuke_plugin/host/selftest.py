@@ -30,7 +30,7 @@ from ..core import selftest as st
 from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
 from ..core.gizmo import HALF_PRECISION, OUTPUT_MODE, USE_GPU, gizmo_text
-from ..core.manifest import ModelManifest, read_manifest
+from ..core.manifest import ModelManifest
 from ..core.paths import plugin_root
 from .cat_builder import build_cat, nuke_path
 from .edition import cat_files_supported
@@ -336,9 +336,11 @@ class Session(object):
     def run(self, data_dir: str) -> None:
         nuke = self.nuke
         self.step("reading the self-test model", 2)
-        manifest = read_manifest(os.path.join(data_dir, spec.MANIFEST_NAME))
-        manifest.verify_model_file()
-        expected = st.load_expected(data_dir)
+        try:
+            manifest, expected = st.load_shipped_model(data_dir)
+        except st.SelfTestFileError as exc:
+            self.report.add("selftest_model", st.FAIL, str(exc))
+            return
         self.step("plugin path", 5)
         self.plugin_folder()
         self.step("building the .cat", 10)
