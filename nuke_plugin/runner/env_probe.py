@@ -44,6 +44,16 @@ sys.stdout.write("CORRIDORKEY_PROBE " + json.dumps(out) + "\n")
 """
 
 
+# Written by env_setup.run_plan once every step of Set up succeeded: an environment with a python but without it was
+# left half-made (Nuke killed during Set up, a machine that went down).
+READY_STAMP = ".corridorkey-env-ready"
+
+
+def half_made(env_dir: str) -> bool:
+    """Whether `env_dir` has a python that Set up never finished (no ready stamp)."""
+    return os.path.isfile(venv_python(env_dir)) and not os.path.isfile(os.path.join(env_dir, READY_STAMP))
+
+
 def venv_python(env_dir: str) -> str:
     """The interpreter inside a virtual environment folder, on this OS."""
     if os.name == "nt":
@@ -207,5 +217,11 @@ def check_environment(settings: Settings, root: Optional[str] = None, timeout: f
         return ProbeResult(python="", problems=[why],
                            fix="Click Set up to create it (or set CORRIDORKEY_PYTHON to a Python with torch "
                                "and timm).")
-    return probe(python, settings.target, timeout, environ)
+    result = probe(python, settings.target, timeout, environ)
+    env_dir = settings.resolved_env_dir(environ)
+    own = os.path.normcase(os.path.abspath(python)) == os.path.normcase(os.path.abspath(venv_python(env_dir)))
+    if not result.ok and own and half_made(env_dir):  # older, finished environments have no stamp but pass
+        result.problems.insert(0, "the environment %s was left half-made (its set-up did not finish)" % env_dir)
+        result.fix = "Click Set up to make it again."
+    return result
 
