@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import contract
 from ..contract import selftest as spec
+from ..contract.files import atomic_write
 from ..contract.knob_spec import BOOL, ENUM, FLOAT
 from ..core import selftest as st
 from ..core.cattery import layout_for
@@ -153,8 +154,7 @@ class Session(object):
     # -- the checks
     def plugin_folder(self) -> None:
         """The temporary plugin folder, with an init.py that only records that it ran."""
-        with open(os.path.join(self.workdir, "init.py"), "w", encoding="utf-8") as handle:
-            handle.write("import os\nos.environ[%r] = 'ran'\n" % INIT_MARKER)
+        atomic_write(os.path.join(self.workdir, "init.py"), "import os\nos.environ[%r] = 'ran'\n" % INIT_MARKER)
         os.environ.pop(INIT_MARKER, None)
         activate(self.workdir)
         ran = os.environ.pop(INIT_MARKER, None) == "ran"
@@ -182,8 +182,7 @@ class Session(object):
     def cat_failure(self, manifest: ModelManifest) -> None:
         """Feeds CatFileCreator a file that is not TorchScript: does it raise, or only show a dialog?"""
         junk = os.path.join(self.workdir, "not_torchscript.pt")
-        with open(junk, "w", encoding="utf-8") as handle:
-            handle.write("this is not a TorchScript file\n")
+        atomic_write(junk, "this is not a TorchScript file\n")
         bad = dataclasses.replace(manifest, model_path=junk)
         try:
             build_cat(bad, os.path.join(self.workdir, "not_torchscript.cat"))
@@ -222,9 +221,8 @@ class Session(object):
         return node
 
     def _write_gizmo(self, manifest: ModelManifest, path: str, edition_note: str) -> None:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(gizmo_text(manifest.knobs, cat_name=spec.CAT_NAME,
-                                    info="CorridorKey self-test model, %s definition" % edition_note))
+        atomic_write(path, gizmo_text(manifest.knobs, cat_name=spec.CAT_NAME,  # Nuke may read it at any moment
+                                      info="CorridorKey self-test model, %s definition" % edition_note))
 
     def gizmo_reread(self, manifest: ModelManifest) -> None:
         """Rewrites the gizmo file and makes a second node: does Nuke read the new definition?"""

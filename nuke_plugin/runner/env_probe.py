@@ -8,11 +8,11 @@ Pure Python 3.9+: no Nuke, no torch.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from ..contract.files import parse_json
 from ..contract.torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, version_tuple
 from ..core.paths import plugin_root
 from ..core.settings import Settings, corridorkey_home
@@ -149,16 +149,19 @@ def setup_advice(target: TorchTarget) -> str:
 
 def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> ProbeResult:
     """Turns the probe's JSON into problems, warnings and the fixing command (pure: unit-testable)."""
-    result = ProbeResult(python=python, python_version=str(data.get("python", "")))
-    packages = data.get("packages") or {}
-    assert isinstance(packages, dict)
+    result = ProbeResult(python=python, python_version=str(data.get("python", ""))[:40])
+    packages = data.get("packages")
+    if not isinstance(packages, dict):
+        packages = {}
     for name in REQUIRED_PACKAGES:
-        entry = packages.get(name) or {"error": "not reported"}
+        entry = packages.get(name)
+        if not isinstance(entry, dict):
+            entry = {"error": "not reported"}
         if "version" in entry:
-            result.versions[name] = str(entry["version"])
+            result.versions[name] = str(entry["version"])[:40]
         else:
             result.missing.append(name)
-            result.errors[name] = str(entry.get("error", ""))
+            result.errors[name] = str(entry.get("error", ""))[:300]
     cuda = data.get("cuda")
     result.cuda = None if cuda is None else bool(cuda)
     device = data.get("cuda_device")
@@ -199,10 +202,12 @@ def probe(python: str, target: TorchTarget, timeout: float = DEFAULT_TIMEOUT,
     for line in lines:
         if line.startswith(PROBE_MARK):
             try:
-                data = json.loads(line[len(PROBE_MARK):])
+                data = parse_json(line[len(PROBE_MARK):])  # another program's output: nesting, huge numbers
             except ValueError:
                 break
-            return interpret(python, data, target)
+            if isinstance(data, dict):
+                return interpret(python, data, target)
+            break
     detail = outcome.stderr_tail.strip().splitlines()[-3:] if outcome.stderr_tail else []
     return ProbeResult(python=python, problems=[
         "%s is not a working Python (%s)%s" % (python, outcome.message.splitlines()[0] if outcome.message else

@@ -286,3 +286,13 @@ def test_the_probe_says_a_half_made_environment_needs_set_up_again(tmp_path, bar
     result = env_probe.check_environment(settings, root=str(tmp_path), environ={"HOME": str(tmp_path)})
     assert not result.ok and "was left half-made" in result.problems[0]
     assert result.fix == "Click Set up to make it again."
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in interpreter")
+@pytest.mark.parametrize("answer", ['[1, 2]', '{"packages": "torch"}', '{"packages": {"torch": "2.7.1"}}',
+                                    '{"python": ' + "[" * 50000 + "]" * 50000 + "}", '{"packages": 1e999}'])
+def test_an_interpreter_that_answers_nonsense_is_not_ready_never_an_exception(tmp_path, answer):
+    """The probe reads another program's output: an AssertionError or RecursionError escaped it."""
+    python = executable(tmp_path / "python", "#!/bin/sh\necho 'CORRIDORKEY_PROBE %s'\n" % answer)
+    result = env_probe.probe(python, NUKE16, timeout=30)
+    assert not result.ok and result.problems
