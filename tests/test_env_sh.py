@@ -147,7 +147,10 @@ def test_a_half_made_environment_is_made_again(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    os.symlink(sys.executable, str(venv / "bin" / "python"))  # a python, but never finished: no stamp, no pip
+    python = venv / "bin" / "python"  # what the interrupted `python -m venv` left: a python, no pip, no stamp
+    python.write_text('#!/bin/sh\necho "half $*" >> "%s"\necho "No module named pip" >&2\nexit 1\n'
+                      % (tmp_path / "calls.log"))
+    python.chmod(0o755)
     out, calls = _env_sh_with_base_python(tmp_path, venv)
     assert out.returncode == 0, out.stderr
     assert "was left half-made" in out.stderr
