@@ -215,7 +215,8 @@ def _mutations(rng, data):
 
     walk(data, [])
     for _ in range(rng.randint(1, 3)):
-        path = rng.choice(paths[1:])
+        # half the time a top-level field (resolution, channels, compatible_torch...), else anywhere
+        path = [rng.choice(list(data))] if rng.random() < 0.5 else rng.choice(paths[1:])
         target = data
         for key in path[:-1]:
             target = target[key]
@@ -238,7 +239,7 @@ def test_fuzzed_manifests_give_a_manifest_or_the_manifest_error(shipped_copy):
     original = json.loads(shipped_copy.read_text())
     text_original = shipped_copy.read_text()
     accepted = 0
-    for case in range(600):
+    for case in range(1000):
         if case % 3:
             shipped_copy.write_text(json.dumps(_mutations(rng, copy.deepcopy(original))))
         else:
@@ -253,6 +254,11 @@ def test_fuzzed_manifests_give_a_manifest_or_the_manifest_error(shipped_copy):
         except ManifestError:
             continue
         accepted += 1
+        data = json.loads(shipped_copy.read_text())  # what the file says: the reader must give exactly that
+        assert manifest.resolution == data["resolution"] and manifest.output_scale == data["output_scale"], case
+        assert manifest.channels_in == tuple(data["channels_in"]), case
+        assert manifest.compatible_torch == tuple(data.get("compatible_torch", [])), case
+        assert manifest.model_sha256 == data.get("model_sha256", ""), case
         assert contract.resolution_problem(manifest.resolution) is None, case
         assert 1 <= manifest.output_scale <= 16 and manifest.knobs and manifest.model_id.strip(), case
         assert all(isinstance(c, str) for c in manifest.channels_in + manifest.channels_out), case

@@ -299,9 +299,11 @@ def test_huge_numbers_in_text_are_refused_quickly(tmp_path):
     os.makedirs(os.path.dirname(path))
     with open(path, "w") as handle:
         json.dump({"resolution": "1" * 500000, "torch_target": "1" * 500000, "checkpoint": "/a.pth"}, handle)
-    with pytest.warns(RuntimeWarning):
+    with pytest.warns(RuntimeWarning) as caught:
         s = st.load_settings(environ=env)
     assert s.resolution == 2048 and s.torch_target == tt.DEFAULT_TORCH_TARGET and s.checkpoint == "/a.pth"
+    # refused by length, before int() (Python 3.9, Nuke 14's, has no digit limit and takes seconds per million)
+    assert "got 500000 characters" in " ".join(str(w.message) for w in caught)
 
 
 def _fuzzed_settings(rng):

@@ -250,7 +250,7 @@ def test_an_argument_the_os_cannot_take_is_a_launch_failure_not_a_traceback():
 
 def test_output_nested_too_deeply_is_a_log_line_not_a_crash(tmp_path):
     script = write_script(tmp_path / "deep.py", """
-        print("{" + '"a": [' * 100000)
+        print('{"a": ' + "[" * 100000)
     """)
     events, on_event = collect()
     outcome = process.run_streaming([PY, script], on_event)
