@@ -312,8 +312,11 @@ class FileCommit:
     def _keep_previous(self, final: str) -> None:
         folder, name = os.path.split(final)
         backup = self.backups[final] = partial_path(folder, name)  # named first: an interruption leaves no stray
-        try:
-            os.link(final, backup)  # the previous file stays in place until the new one replaces it
+        try:  # the previous file stays in place until the new one replaces it; a link is kept as the link itself
+            if os.link in os.supports_follow_symlinks:
+                os.link(final, backup, follow_symlinks=False)
+            else:
+                os.link(final, backup)
         except OSError:  # no hard links here (FAT, SMB), or another user's file: a copy
             def copy(out: IO[bytes]) -> None:
                 with open_regular(final) as source:

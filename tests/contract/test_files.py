@@ -354,3 +354,17 @@ def test_json_that_would_exhaust_the_reader_is_refused(tmp_path, text, why):
     (tmp_path / "x.json").write_bytes(text.encode("latin-1"))
     with pytest.raises(files.FileRefused, match=why):
         files.read_json(str(tmp_path / "x.json"), 1 << 20)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symbolic links")
+def test_a_link_the_user_made_comes_back_as_that_link(tmp_path, monkeypatch):
+    (tmp_path / "elsewhere.gizmo").write_text("the user's own file")
+    os.symlink(str(tmp_path / "elsewhere.gizmo"), str(tmp_path / "a.gizmo"))
+    moves = [(files.write_partial(str(tmp_path), "a.gizmo", "new"), str(tmp_path / "a.gizmo")),
+             (files.write_partial(str(tmp_path), "b.cat", "new"), str(tmp_path / "b.cat"))]
+    _failing_at(monkeypatch, "replace", 1)
+    with pytest.raises(files.CommitError):
+        files.commit_files(moves)
+    monkeypatch.undo()
+    assert os.readlink(str(tmp_path / "a.gizmo")) == str(tmp_path / "elsewhere.gizmo")
+    assert sorted(os.listdir(str(tmp_path))) == ["a.gizmo", "elsewhere.gizmo"]
