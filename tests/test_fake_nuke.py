@@ -356,7 +356,8 @@ def test_gizmos_on_the_plugin_path_become_node_classes(fake_nuke, tmp_path):
     (GOOD_GIZMO.replace("label {{parent.amount}}", "lable x"), "has no knob 'lable'"),
     (GOOD_GIZMO.replace("NoOp {", "NoOperation {"), "unknown command"),
     (GOOD_GIZMO.replace("amount 2", "amount two"), "not a number"),
-    (GOOD_GIZMO.replace(" Output {\n  name Output1\n }\n", ""), "exactly one Output"),
+    (GOOD_GIZMO.replace("{7 amount", "{99 amount"), "not in nuke.KnobType"),
+    (GOOD_GIZMO.replace("end_group\n", ""), "does not end with end_group"),
 ])
 def test_the_fake_refuses_gizmos_nuke_would_not_load(fake_nuke, tmp_path, broken, message):
     folder = tmp_path / "plugins"
