@@ -221,15 +221,20 @@ class KnobValue:
 
     @property
     def expression(self) -> Optional[str]:
-        """`{{expr}}` (a knob expression) returns expr; a plain value returns None."""
-        if self.kind == "braced":
-            inner = self.text.strip()
-            if inner.startswith("{") and inner.endswith("}"):
-                inner = inner[1:-1].strip()
-                if inner.startswith('"') and inner.endswith('"'):
-                    inner = _unescape(inner[1:-1])
-                return inner
-        return None
+        """`{{expr}}` (a knob expression) returns expr; a plain value, or one word per dimension such as
+        `{{parent.x} {parent.y}}`, returns None."""
+        if self.kind != "braced":
+            return None
+        try:
+            words = self.words()
+        except GizmoError:
+            return None
+        if len(words) != 1 or words[0].kind != "braced":
+            return None
+        inner = words[0].text.strip()
+        if len(inner) > 1 and inner.startswith('"') and inner.endswith('"'):
+            inner = _unescape(inner[1:-1])
+        return inner
 
     def words(self) -> List[Word]:
         """The value's words: one per dimension of a multi-value knob (`{0 0 {width} {height}}`)."""
