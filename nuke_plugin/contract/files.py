@@ -10,7 +10,7 @@ share the naming: the host and process in the name say whose partial it is, and 
 process has ended on this machine (two exports may share a folder), reading names literally (an output called
 ``shot[1].pt`` is not a pattern).
 
-Committing several files (`commit_files`: the exporter's .pt and manifest, the installed node's five files): every
+Committing several files (`commit_files`: the exporter's .pt and manifest, the installed node's files): every
 old file is kept (a hard link, else a copy) before the first move, and any failure puts every moved file back, so
 the folder holds the whole previous set or the whole new one; when even that fails, the error says which file is
 which and where the old copies are kept.

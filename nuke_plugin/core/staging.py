@@ -19,7 +19,7 @@ from ..contract.files import (
     remove_partials,
     write_partial,
 )
-from .cattery import InstallLayout, icon_png
+from .cattery import ICON_SIZE, InstallLayout, icon_png
 from .errors import InstallError
 
 
@@ -89,7 +89,8 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
     Then the files of a build made before the Cattery layout are removed from the install dir (see cattery)."""
     folder = layout.folder
     ensure_folder(folder)
-    names = [os.path.basename(p) for p in (layout.gizmo, layout.cat_json, layout.icon, layout.manifest, layout.cat)]
+    names = [os.path.basename(p) for p in (layout.gizmo, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest,
+                                           layout.cat)]
     remove_partials(folder, names)  # left by a Nuke killed during an earlier install
     staged: List[Tuple[str, str]] = []
     done = False
@@ -97,6 +98,7 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
         staged.append(_stage(folder, layout.gizmo, gizmo.encode("utf-8")))
         staged.append(_stage(folder, layout.cat_json, cat_json.encode("utf-8")))
         staged.append(_stage(folder, layout.icon, icon_png()))
+        staged.append(_stage(folder, layout.icon_2x, icon_png(2 * ICON_SIZE)))
         if manifest:
             staged.append(_stage(folder, layout.manifest, _copy_of(manifest)))
         staged.append((built_cat, layout.cat))

@@ -46,7 +46,8 @@ def test_install_moves_every_file_into_place_and_leaves_no_partials(fake_nuke, t
     manifest = tmp_path / "CorridorKey.json"
     manifest.write_text("{}")
     files = install_build(layout, _build(layout.folder), "gizmo text", "{\"cats\": []}", str(manifest))
-    assert sorted(files) == sorted([layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.manifest])
+    assert sorted(files) == sorted([layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x,
+                                    layout.manifest])
     assert open(layout.cat).read() == "new cat" and open(layout.gizmo).read() == "gizmo text"
     assert sorted(os.listdir(layout.folder)) == sorted(os.path.basename(f) for f in files)
     assert os.listdir(layout.root) == ["Cattery"]
@@ -63,6 +64,9 @@ def test_the_node_lives_where_nukes_cattery_menu_looks(fake_nuke, tmp_path):
     assert entry["name"] == contract.MODEL_ID
     icon = open(os.path.join(layout.folder, entry["icon"]), "rb").read()
     assert icon.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", icon[16:24]) == (24, 24)
+    # Nuke takes name@2x.png beside name.png on high-DPI screens, as public ports ship them: 48 x 48
+    double = open(os.path.join(layout.folder, entry["icon"].replace(".png", "@2x.png")), "rb").read()
+    assert double.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", double[16:24]) == (48, 48)
     assert activate(layout.root) is True  # the root for the Cattery menu, the node's folder for the gizmo
     assert fake_nuke.pluginPath()[:2] == [layout.folder.replace(os.sep, "/"), layout.root.replace(os.sep, "/")]
 
@@ -146,9 +150,9 @@ def test_startup_puts_an_installed_node_folder_on_the_path_too(fake_nuke):
 
 
 def _previous_build(layout, manifest_source):
-    """Five files of an older build, each saying so, and the new build's inputs."""
+    """The six files of an older build, each saying so, and the new build's inputs."""
     os.makedirs(layout.folder, exist_ok=True)
-    for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.manifest):
+    for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest):
         with open(path, "w") as handle:
             handle.write("old " + os.path.basename(path))
     manifest_source.write_text("new manifest")
@@ -181,19 +185,19 @@ def _install_failing_at(monkeypatch, layout, manifest, at, first):
     return str(caught.value)
 
 
-@pytest.mark.parametrize("at", range(5))
+@pytest.mark.parametrize("at", range(6))  # the six moves
 def test_a_failure_at_any_move_leaves_the_whole_previous_build(fake_nuke, tmp_path, monkeypatch, at):
     """The third move failing used to leave the new gizmo beside the old .cat and cat.json."""
     layout = InstallLayout(str(tmp_path / "ck"))
     _previous_build(layout, tmp_path / "CorridorKey.json")
     before = _snapshot(layout.folder)
     message = _install_failing_at(monkeypatch, layout, tmp_path / "CorridorKey.json", at, first=False)
-    assert _snapshot(layout.folder) == before  # all five old, and nothing partial
+    assert _snapshot(layout.folder) == before  # all six old, and nothing partial
     assert "could not be replaced (Operation not permitted)" in message
     assert "the previous build is in place, as it was" in message
 
 
-@pytest.mark.parametrize("at", range(5))
+@pytest.mark.parametrize("at", range(6))  # the six moves
 def test_a_failed_first_install_leaves_nothing(fake_nuke, tmp_path, monkeypatch, at):
     layout = InstallLayout(str(tmp_path / "ck"))
     os.makedirs(layout.folder)
@@ -237,7 +241,7 @@ def _another_users_file(path, uid):
                     reason="needs root to act as two users (a forked child takes another uid)")
 def test_a_shared_sticky_folder_with_another_users_files_keeps_the_whole_previous_build(fake_nuke, tmp_path):
     """The reported case, with real owners: the node folder is 1777, the previous gizmo is the installing user's
-    and the other files another user's. The install is refused and all five files stay as they were."""
+    and the other files another user's. The install is refused and every file stays as it was."""
     import tempfile
 
     installer, other = 4242, 4343  # two uids; a uid needs no account to own files or run a process
@@ -249,7 +253,7 @@ def test_a_shared_sticky_folder_with_another_users_files_keeps_the_whole_previou
         os.makedirs(layout.folder)
         for folder in (layout.root, os.path.dirname(layout.folder), layout.folder):
             os.chmod(folder, 0o1777)
-        for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.manifest):
+        for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest):
             with open(path, "w") as handle:
                 handle.write("old " + os.path.basename(path))
             os.chmod(path, 0o644)
