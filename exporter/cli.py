@@ -6,12 +6,13 @@ import signal
 import sys
 import traceback
 import warnings
-from typing import Any, List, Optional
+from typing import List, Optional
 
 from nuke_plugin import contract
 from nuke_plugin.contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from nuke_plugin.contract.progress import CANCELLED, INTERNAL, USER
 
+from . import cancel
 from .dependencies import missing_package_message
 from .errors import ExportCancelled, ExportError
 from .memory import limit_heap_retention
@@ -42,15 +43,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _raise_cancelled(signum: int, frame: Any) -> None:
-    raise ExportCancelled("export cancelled (signal %d)" % signum)
-
-
 def install_signal_handlers() -> None:
-    # Nuke's Cancel ends us with SIGTERM: turn it into an exception so the export's cleanup runs.
-    signal.signal(signal.SIGTERM, _raise_cancelled)
-    if hasattr(signal, "SIGBREAK"):  # Windows: the Nuke side sends CTRL_BREAK_EVENT first
-        signal.signal(signal.SIGBREAK, _raise_cancelled)
+    # Nuke's Cancel ends us with SIGTERM, a TD presses Ctrl+C: an exception, so the export's cleanup runs, except
+    # while the .pt and manifest are being committed (see exporter.cancel).
+    cancel.install()
     if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`, a write fails with an OSError instead of killing us
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 

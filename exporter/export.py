@@ -27,7 +27,7 @@ from .manifest import build_manifest, torchscript_file_version
 from .network import GreenFormer
 from .nuke_module import CorridorKeyNuke
 from .output import SPACE_MARGIN, check_output, commit_pair, make_folder, remove_folders, require_space, write_partial
-from .portability import compatible_torch, lane_outputs, verify_in, verify_passes
+from .portability import check_lane_python, compatible_torch, lane_outputs, verify_in, verify_passes
 from .progress import Reporter
 from .validate import VALIDATION_PASSES, eager_reference, reference_probe, validate
 
@@ -125,6 +125,8 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
     reporter = reporter or Reporter("quiet")
     check_resolution(resolution)
     target_nuke = target_key(target_nuke)
+    for python in verify_with:  # a wrong interpreter costs seconds here, not the whole export first
+        check_lane_python(python)
     output = check_output(checkpoint, output)
     created = make_folder(os.path.dirname(output))
     try:

@@ -2,7 +2,8 @@
 
 Why here and not after the trace: a wrong --output (the checkpoint itself, a folder, a file the user cannot
 replace, a full disk, a `ulimit -f` smaller than the model) should cost the user seconds, not a full export, and a
-failure at the very end must leave the previous .pt and manifest exactly as they were.
+failure or a cancel at the very end must leave the previous .pt and manifest exactly as they were (or say exactly
+what is where).
 """
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ import stat
 from typing import List, Optional
 
 from nuke_plugin import contract
+from nuke_plugin.contract import files
 from nuke_plugin.contract import manifest as manifest_schema
-from nuke_plugin.contract.files import new_partial
+from nuke_plugin.contract.files import CommitError, commit_files, foreign_owner
+from nuke_plugin.contract.files import write_partial as write_file
 
-from .errors import ExportError
+from . import cancel
+from .errors import ExportCancelled, ExportError
 
 # The manifest and the TorchScript archive's own bookkeeping, above the sum of the tensors.
 SPACE_MARGIN = 16 << 20
@@ -45,12 +49,9 @@ def _replace_problem(path: str) -> Optional[str]:
             path, os.path.join(path, contract.PT_NAME))
     if stat.S_ISREG(st.st_mode) and (not st.st_mode & 0o222 or not os.access(path, os.W_OK)):
         return "%s is read-only. Make it writable, or choose another --output" % path
-    if hasattr(os, "geteuid"):
-        folder = os.stat(os.path.dirname(path))
-        if folder.st_mode & stat.S_ISVTX and os.geteuid() not in (0, st.st_uid, folder.st_uid):
-            # A sticky folder such as /tmp: only the file's owner may replace it.
-            return "%s belongs to another user, and its folder lets only the owner replace it. Choose " \
-                   "another --output" % path
+    if foreign_owner(path):  # a sticky folder such as /tmp: only the file's owner may replace it
+        return "%s belongs to another user (%s), and its folder lets only the owner replace it. Choose " \
+               "another --output" % (path, foreign_owner(path))
     return None
 
 
@@ -120,58 +121,39 @@ def require_space(folder: str, size: int) -> None:
 def write_partial(folder: str, final_name: str, data: memoryview) -> str:
     """Writes `data` to a new partial file beside `final_name`; a full disk or a file-size limit becomes an
     ExportError that names the folder and the size, with no partial left."""
-    path = new_partial(folder, final_name)
     try:
-        with open(path, "wb") as handle:
-            handle.write(data)
+        return write_file(folder, final_name, data)
     except OSError as exc:
-        os.remove(path)
         why = {errno.ENOSPC: "the disk is full", errno.EFBIG: "the file is larger than this shell allows "
                "(ulimit -f)", getattr(errno, "EDQUOT", -1): "your disk quota is used up"}.get(exc.errno, exc.strerror)
         raise ExportError("Could not save the model in %s: %s (it needs %s). Free some space or choose another "
                           "--output folder." % (folder, why or exc, megabytes(len(data))))
-    except BaseException:
-        os.remove(path)
-        raise
-    return path
 
 
 def commit_pair(pt_partial: str, pt: str, manifest_partial: str, manifest: str) -> None:
-    """Moves a finished .pt and its manifest into place together: if the manifest cannot be moved, the previous
-    .pt is put back (or, on a first export, the new one taken away), so the old pair stays a pair."""
-    backup = None
-    if os.path.lexists(pt):
-        backup = new_partial(os.path.dirname(pt), os.path.basename(pt), create=False)
+    """Moves a finished .pt and its manifest into place together, or neither (contract.files.commit_files), and
+    holds a cancel off while it does (exporter.cancel): a cancel that comes during the moves undoes them, so the
+    previous pair (or, on a first export, no pair) is what a cancelled export leaves, at every instruction."""
+    with cancel.commit_window() as cancel_requested:
         try:
-            os.link(pt, backup)  # the old .pt stays in place until the new one replaces it
-        except OSError:
-            os.replace(pt, backup)  # a file system without hard links: a moment without a .pt
-    moved = False
-    try:
-        os.replace(pt_partial, pt)
-        moved = True
-        os.replace(manifest_partial, manifest)
-    except BaseException as exc:
-        _undo(pt, backup, moved)
-        if isinstance(exc, OSError):
-            raise ExportError("Could not write %s (%s). The previous build was left as it was; make the folder "
-                              "writable or choose another --output, and export again."
-                              % (manifest if moved else pt, exc.strerror or exc))
-        raise
-    if backup is not None:
-        os.remove(backup)
+            commit = commit_files([(pt_partial, pt), (manifest_partial, manifest)])
+        except CommitError as exc:
+            raise ExportError("Could not write %s (%s). %s" % (exc.failed, exc.reason, _state_advice(exc)))
+        if cancel_requested():
+            try:
+                commit.undo("The export was cancelled while its files were moved into place")
+            except CommitError as exc:
+                raise ExportError(str(exc))
+            raise ExportCancelled("export cancelled while committing")
+        cancel.committed()
+    commit.finish()
 
 
-def _undo(pt: str, backup: Optional[str], moved: bool) -> None:
-    """After a failed commit: the previous .pt back in place (or, on a first export, no new .pt alone)."""
-    try:
-        if backup is None:
-            if moved:
-                os.remove(pt)
-        elif moved or not os.path.lexists(pt):
-            os.replace(backup, pt)
-        else:
-            os.remove(backup)  # a hard link: the previous .pt never left
-    except OSError as exc:
-        raise ExportError("Could not finish writing %s, nor put the previous model back (%s). The previous model "
-                          "is kept as %s: rename it to %s to use it again." % (pt, exc.strerror or exc, backup, pt))
+def _state_advice(exc: CommitError) -> str:
+    """Which build is in place after a failed commit, and what to do."""
+    if not exc.restored:
+        return str(exc)
+    fix = "make the folder writable or choose another --output, and export again."
+    if all(state == files.NONE for state in exc.in_place.values()):
+        return "Nothing was written (there was no previous build there); " + fix
+    return "The previous build was left as it was; " + fix

@@ -21,6 +21,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import torch
 
+from nuke_plugin.contract.files import atomic_write, read_json
 from nuke_plugin.contract.knob_spec import KNOBS
 
 from . import lane_check
@@ -32,6 +33,10 @@ LANE_CHECK_SCRIPT = os.path.abspath(lane_check.__file__)
 # fp32 outputs of one file in two torches: the same kernels, so only summation order may differ.
 TOLERANCE = 1e-5
 LANE_TIMEOUT_S = 1800.0
+# Asked of every --verify-with Python before the export: importing torch on a cold disk takes seconds, never this.
+PROBE_TIMEOUT_S = 90.0
+_PROBE_MARK = "CORRIDORKEY_LANE_TORCH "
+_PROBE = "import torch; print(%r + torch.__version__)" % _PROBE_MARK
 
 
 def operators(module: torch.jit.ScriptModule) -> List[str]:
@@ -50,8 +55,7 @@ def operators(module: torch.jit.ScriptModule) -> List[str]:
 
 
 def load_proven(path: str = OPS_FILE) -> Dict[str, Any]:
-    with open(path, "r", encoding="utf-8") as handle:
-        return json.load(handle)
+    return read_json(path, 1 << 20)
 
 
 def compatible_torch(module: torch.jit.ScriptModule, proven: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -71,18 +75,60 @@ def knob_settings(knobs: Iterable[Any]) -> List[Dict[str, Any]]:
     return [{}] + [{name: value} for name, value in changes.items()] + [dict(changes)]
 
 
+def check_lane_python(python: str, timeout: float = PROBE_TIMEOUT_S) -> str:
+    """The torch version of a --verify-with interpreter, asked before the export (which takes minutes to hours):
+    ExportError says what is wrong when it does not exist, is a folder, is no Python, has no torch or hangs."""
+    where = "--verify-with %s" % python
+    if not os.path.exists(python):
+        raise ExportError("%s: no such file. Give the python of an environment holding the torch of a Nuke release "
+                          "(e.g. ENV/bin/python)." % where)
+    if os.path.isdir(python):
+        raise ExportError("%s is a folder. Give the python inside it (e.g. %s)."
+                          % (where, os.path.join(python, "Scripts" if os.name == "nt" else "bin", "python")))
+    if not os.access(python, os.X_OK):
+        raise ExportError("%s is not an executable file. Give the python of an environment with torch." % where)
+    try:
+        proc = subprocess.run([python, "-c", _PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              stdin=subprocess.DEVNULL, timeout=timeout, universal_newlines=True, errors="replace")
+    except subprocess.TimeoutExpired:
+        raise ExportError("%s did not answer within %.0f s (importing torch hung). Check that it runs from a "
+                          "terminal: %s -c \"import torch\"" % (where, timeout, python))
+    except OSError as exc:
+        raise ExportError("%s cannot be run (%s)." % (where, exc.strerror or exc))
+    for line in proc.stdout.splitlines():
+        if line.startswith(_PROBE_MARK):
+            return line[len(_PROBE_MARK):].strip().split("+")[0]
+    said = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
+    if "No module named" in said and "torch" in said:
+        raise ExportError("%s has no torch: give the python of an environment holding the torch of a Nuke release "
+                          "(Set up in Build Model makes one)." % where)
+    raise ExportError("%s is not a Python that can load torch (exit status %s%s)."
+                      % (where, proc.returncode, ": " + said if said else ", no output"))
+
+
 def _run_lane(python: str, model_path: str, settings: List[Dict[str, Any]], folder: str) -> Dict[str, Any]:
-    settings_path = os.path.join(folder, "settings.json")
+    """The lane's outputs; every way it can fail is an ExportError that names the interpreter and says why."""
+    settings_path = atomic_write(os.path.join(folder, "settings.json"), json.dumps(settings))
     out_path = os.path.join(folder, "outputs.pt")
-    with open(settings_path, "w", encoding="utf-8") as handle:
-        json.dump(settings, handle)
-    proc = subprocess.run([python, LANE_CHECK_SCRIPT, "run", model_path, out_path, settings_path],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                          timeout=LANE_TIMEOUT_S, universal_newlines=True)
+    failed = "The saved model could not be checked under %s: " % python
+    try:
+        proc = subprocess.run([python, LANE_CHECK_SCRIPT, "run", model_path, out_path, settings_path],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                              timeout=LANE_TIMEOUT_S, universal_newlines=True, errors="replace")
+    except subprocess.TimeoutExpired:
+        raise ExportError(failed + "it did not finish within %.0f s and was stopped." % LANE_TIMEOUT_S)
+    except OSError as exc:
+        raise ExportError(failed + "it cannot be run (%s)." % (exc.strerror or exc))
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.strip().splitlines()[-5:])
         raise ExportError("The saved model does not run under %s:\n%s" % (python, tail))
-    return load_tensors(out_path)
+    try:
+        result = load_tensors(out_path)
+        if not isinstance(result, dict) or "torch" not in result or not isinstance(result.get("outputs"), list):
+            raise ValueError("no torch version and outputs in it")
+    except Exception as exc:  # a file from another process: anything it holds is its problem, not a bug here
+        raise ExportError(failed + "it ended without writing its outputs (%s)." % exc)
+    return result
 
 
 def lane_outputs(model_path: str, knobs: Iterable[Any]) -> List[List[torch.Tensor]]:
@@ -109,7 +155,11 @@ def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any],
         with tempfile.TemporaryDirectory(prefix="corridorkey-lane-") as folder:
             result = _run_lane(python, model_path, settings, folder)
         version = str(result["torch"]).split("+")[0]
-        error = lane_check.max_difference(reference, result["outputs"])
+        try:
+            error = lane_check.max_difference(reference, result["outputs"])
+        except Exception as exc:  # outputs of another shape or kind than this torch's
+            raise ExportError("torch %s (%s) runs the saved model but its outputs cannot be compared with torch %s's "
+                              "(%s)." % (version, python, torch.__version__, exc))
         if not error <= TOLERANCE:
             raise ExportError("torch %s (%s) runs the saved model but differs from torch %s by %.3g "
                               "(tolerance %.0e)." % (version, python, torch.__version__, error, TOLERANCE))
@@ -122,21 +172,15 @@ def update(model_path: str, lane_pythons: Sequence[str]) -> Dict[str, Any]:
     ops = operators(torch.jit.load(model_path, map_location="cpu"))
     versions = [torch.__version__.split("+")[0]]
     with tempfile.TemporaryDirectory(prefix="corridorkey-ops-") as folder:
-        ops_path = os.path.join(folder, "ops.json")
-        with open(ops_path, "w", encoding="utf-8") as handle:
-            json.dump({"ops": ops}, handle)
+        ops_path = atomic_write(os.path.join(folder, "ops.json"), json.dumps({"ops": ops}))
         for python in lane_pythons:
+            versions.append(check_lane_python(python))
             proc = subprocess.run([python, LANE_CHECK_SCRIPT, "ops", ops_path], stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT, universal_newlines=True, timeout=LANE_TIMEOUT_S)
             if proc.returncode != 0:
                 raise ExportError("%s cannot take these operators:\n%s" % (python, proc.stdout.strip()))
-            version = subprocess.run([python, "-c", "import torch; print(torch.__version__)"],
-                                     stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout
-            versions.append(version.strip().split("+")[0])
     proven = {"torch": sorted(set(versions), key=lambda v: [int(p) for p in v.split(".")]), "ops": ops}
-    with open(OPS_FILE, "w", encoding="utf-8") as handle:
-        json.dump(proven, handle, indent=1)
-        handle.write("\n")
+    atomic_write(OPS_FILE, json.dumps(proven, indent=1) + "\n")
     return proven
 
 

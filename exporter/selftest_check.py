@@ -9,7 +9,6 @@ Exit 0 when every stored output is matched within the tolerance, 1 otherwise; it
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence
@@ -17,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import torch
 
 from nuke_plugin.contract import selftest
+from nuke_plugin.contract.files import read_json
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nuke_plugin",
                         selftest.DATA_FOLDER)
@@ -61,8 +61,11 @@ def max_difference(stored: Dict[str, Any], fresh: Dict[str, Any]) -> float:
 
 
 def load_expected(path: str) -> Dict[str, Any]:
-    with open(path, "r", encoding="utf-8") as handle:
-        return json.load(handle)
+    """The stored expectations (a regular file of sane size: contract.files.read_json)."""
+    data = read_json(path, 16 << 20)
+    if not isinstance(data, dict) or not isinstance(data.get("outputs"), dict):
+        raise ValueError("%s holds no self-test outputs" % path)
+    return data
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

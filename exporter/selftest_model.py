@@ -17,13 +17,13 @@ import argparse
 import json
 import os
 import sys
-from typing import Any, Dict, Optional, Sequence, cast
+from typing import Any, Dict, Optional, Sequence, Tuple, cast
 
 import torch
 import torch.nn as nn
 
 from nuke_plugin.contract import selftest
-from nuke_plugin.contract.files import atomic_write, sha256_of
+from nuke_plugin.contract.files import commit_files, sha256_of, write_partial
 
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
@@ -75,19 +75,34 @@ def generate(folder: str = DATA_DIR) -> Dict[str, Any]:
     unproven = compatible_torch(scripted)["unproven_ops"]
     if unproven:
         raise ExportError("the self-test model uses operators not proven in every Nuke: %s" % ", ".join(unproven))
+    # The three files are written as partials and committed together: a failure leaves the previous three.
     pt = os.path.join(folder, selftest.PT_NAME)
-    partial = pt + ".partial"
-    torch.jit.save(scripted, partial)
-    os.replace(partial, pt)
-    outputs = run(torch.jit.load(pt, map_location="cpu"))
+    staged = [(write_partial(folder, selftest.PT_NAME, lambda handle: torch.jit.save(scripted, handle)), pt)]
+    try:
+        expected, manifest = _expectations(scripted, staged[0][0], pt)
+        expected_text = json.dumps(expected, separators=(",", ":")) + "\n"
+        staged.append((write_partial(folder, selftest.MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n"),
+                       os.path.join(folder, selftest.MANIFEST_NAME)))
+        staged.append((write_partial(folder, selftest.EXPECTED_NAME, expected_text),
+                       os.path.join(folder, selftest.EXPECTED_NAME)))
+        commit_files(staged).finish()
+    finally:
+        for temp, _final in staged:
+            if os.path.lexists(temp):
+                os.remove(temp)
+    return expected
+
+
+def _expectations(scripted: torch.jit.ScriptModule, saved: str, pt: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The expectations of the saved file (its outputs at every setting) and its manifest, named for `pt`."""
+    outputs = run(torch.jit.load(saved, map_location="cpu"))
     check_knob_effects(outputs)
     version = torch.__version__.split("+")[0]
     manifest = build_manifest(pt, selftest.RESOLUTION, "none (tiny stand-in network, seed %d)" % SEED, "",
-                              sha256_of(pt), torchscript_file_version(pt), {}, "",
+                              sha256_of(saved), torchscript_file_version(saved), {}, "",
                               compatible_torch(scripted)["torch"], [version])
     manifest["model_id"] = selftest.MODEL_ID
-    atomic_write(os.path.join(folder, selftest.MANIFEST_NAME), json.dumps(manifest, indent=2) + "\n")
-    expected = {
+    expected: Dict[str, Any] = {
         "format": selftest.REPORT_FORMAT + "-expected",
         "model_sha256": manifest["model_sha256"],
         "torch_version": version,
@@ -97,8 +112,7 @@ def generate(folder: str = DATA_DIR) -> Dict[str, Any]:
         "settings": {name: values for name, values in selftest.settings()},
         "outputs": outputs,
     }
-    atomic_write(os.path.join(folder, selftest.EXPECTED_NAME), json.dumps(expected, separators=(",", ":")) + "\n")
-    return expected
+    return expected, manifest
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -69,6 +69,7 @@ def logging_venv(tmp_path):
     python = venv / "bin" / "python"
     python.write_text('#!/bin/sh\necho "$@" >> "%s"\n' % (tmp_path / "pip.log"))
     python.chmod(0o755)
+    (venv / ".ck-venv-ready").touch()  # a finished environment, its packages not yet installed
     return venv
 
 
@@ -110,3 +111,73 @@ def test_unknown_index_is_refused_before_pip_runs(logging_venv):
     out, pip = _first_install(logging_venv, CK_TORCH_INDEX="cuda")
     assert out.returncode != 0
     assert "CK_TORCH_INDEX=cuda" in out.stderr and pip == ""
+
+
+# A base Python for env.sh's CK_PYTHON that records what it is asked and, for `-m venv [--clear] DIR`, makes DIR an
+# environment whose python records its arguments too (so env.sh's pip command installs nothing).
+FAKE_BASE_PYTHON = """#!/bin/sh
+echo "base $*" >> "{log}"
+if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
+  for dir in "$@"; do :; done
+  [ "$3" = "--clear" ] && rm -rf "$dir"
+  mkdir -p "$dir/bin"
+  touch "$dir/pyvenv.cfg"
+  printf '#!/bin/sh\\necho "venv $*" >> "{log}"\\n' > "$dir/bin/python"
+  chmod 755 "$dir/bin/python"
+fi
+"""
+
+
+def _env_sh_with_base_python(tmp_path, venv):
+    base = tmp_path / "base-python"
+    base.write_text(FAKE_BASE_PYTHON.format(log=tmp_path / "calls.log"))
+    base.chmod(0o755)
+    env = dict(os.environ, CK_VENV=str(venv), CK_PYTHON=str(base), CK_TORCH="")
+    env.pop("CK_TORCH_INDEX", None)
+    out = subprocess.run(["bash", "-c", "source tools/env.sh x && echo CK_PY=$CK_PY"], cwd=str(ROOT), env=env,
+                         capture_output=True, text=True, timeout=60)
+    log = tmp_path / "calls.log"
+    return out, log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_a_half_made_environment_is_made_again(tmp_path):
+    """Ctrl+C during the first `python -m venv` left bin/python without pip; every later run then failed with
+    "No module named pip". The ready stamp is written last, so such an environment is made again."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    python = venv / "bin" / "python"  # what the interrupted `python -m venv` left: a python, no pip, no stamp
+    python.write_text('#!/bin/sh\necho "half $*" >> "%s"\necho "No module named pip" >&2\nexit 1\n'
+                      % (tmp_path / "calls.log"))
+    python.chmod(0o755)
+    out, calls = _env_sh_with_base_python(tmp_path, venv)
+    assert out.returncode == 0, out.stderr
+    assert "was left half-made" in out.stderr
+    assert calls[0] == "base -m venv --clear %s" % venv
+    assert calls[1].startswith("venv -m pip install")
+    assert (venv / ".ck-venv-ready").exists() and list(venv.glob(".ck-installed-*"))
+    out, calls = _env_sh_with_base_python(tmp_path, venv)  # finished now: nothing is made or installed again
+    assert out.returncode == 0 and len(calls) == 2 and "half-made" not in out.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_an_interrupted_install_resumes_and_a_first_run_creates(tmp_path):
+    venv = tmp_path / "venv"
+    out, calls = _env_sh_with_base_python(tmp_path, venv)
+    assert out.returncode == 0 and "[env] creating" in out.stderr and calls[0] == "base -m venv %s" % venv
+    for stamp in venv.glob(".ck-installed-*"):
+        stamp.unlink()  # as if pip had been interrupted: the environment is whole, its packages are not
+    out, calls = _env_sh_with_base_python(tmp_path, venv)
+    assert out.returncode == 0 and "half-made" not in out.stderr
+    assert calls[-1].startswith("venv -m pip install") and not calls[-1].startswith("base")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_a_folder_of_other_files_is_never_cleared(tmp_path):
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "notes.txt").write_text("mine")
+    out, calls = _env_sh_with_base_python(tmp_path, venv)
+    assert out.returncode == 2 and "holds files but no Python environment" in out.stderr
+    assert calls == [] and (venv / "notes.txt").read_text() == "mine"

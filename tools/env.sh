@@ -28,9 +28,22 @@ _ck_env() {
   # The stamp names the extras, the torch pins and a checksum of pyproject.toml: editing a dependency there
   # reinstalls on the next run instead of leaving the environment behind.
   stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml")" | tr -c 'A-Za-z0-9._=-' '_')"
-  if [ ! -x "$venv/bin/python" ]; then
-    echo "[env] creating $venv" >&2
-    "$py" -m venv "$venv" || return 1
+  # `python -m venv` interrupted (Ctrl+C in the first seconds) leaves bin/python without pip: the ready stamp,
+  # written once the environment is whole, tells such a half-made one from a finished one. An environment with an
+  # install stamp was finished by an older env.sh, which wrote no ready stamp.
+  if [ ! -f "$venv/.ck-venv-ready" ] && ! compgen -G "$venv/.ck-installed-*" >/dev/null; then
+    if [ -e "$venv/pyvenv.cfg" ] || [ -e "$venv/bin/python" ]; then
+      echo "[env] $venv was left half-made (an earlier first run was interrupted): making it again" >&2
+      "$py" -m venv --clear "$venv" || return 1
+    elif [ -e "$venv" ] && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
+      echo "[env] $venv holds files but no Python environment: move them away, or set CK_VENV to another" \
+        "folder" >&2
+      return 2
+    else
+      echo "[env] creating $venv" >&2
+      "$py" -m venv "$venv" || return 1
+    fi
+    touch "$venv/.ck-venv-ready" || return 1
   fi
   if [ ! -f "$stamp" ]; then
     echo "[env] installing $torch_pair and extras [$extras] into $venv (first run only)" >&2
@@ -52,8 +65,7 @@ _ck_env() {
 _ck_env "$@"
 _ck_status=$?
 unset -f _ck_env
-if [ "$_ck_status" -ne 0 ]; then
-  unset _ck_status
-  return 1 2>/dev/null || exit 1
+if [ "$_ck_status" -ne 0 ]; then  # 2: something the user can fix, as the exporter's exit codes
+  eval "unset _ck_status; return $_ck_status 2>/dev/null || exit $_ck_status"
 fi
 unset _ck_status

@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
-import signal
 import sys
 import tempfile
-import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from .. import contract
 from ..contract import progress
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
+from ..contract.files import atomic_write, read_json
 from ..contract.torch_targets import parse_torch_target
 from ..core.paths import plugin_root
 from ..core.settings import DEFAULT_RESOLUTION, load_settings
-from ..runner import env_probe, exporter_client, process
+from ..runner import env_probe, exporter_client, nuke_launcher, process
 
-DEFAULT_NUKE_FLAGS = ("--nukex", "-i")
+DEFAULT_NUKE_FLAGS = nuke_launcher.DEFAULT_NUKE_FLAGS
+RESULT_SIZE_LIMIT = 16 << 20  # the build script's result record: a few paths and at most a traceback
 # Run by NukeX as a file (never imported here: it is the host layer's, and imports `nuke`).
 BUILD_SCRIPT = os.path.join(plugin_root(), "nuke_plugin", "host", "nuke_build_script.py")
 
@@ -44,17 +43,6 @@ def _resolution(text: str) -> int:
         raise argparse.ArgumentTypeError("%s. Use a multiple of %d from %d to %d, e.g. 2048, 1536 or 1024"
                                          % (problem, contract.RESOLUTION_MULTIPLE, contract.MIN_RESOLUTION,
                                             contract.MAX_RESOLUTION))
-    return value
-
-
-def _seconds(text: str) -> float:
-    """An argparse type: a finite, positive number of seconds (a NaN timeout would wait forever)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError("%r is not a positive number of seconds; give e.g. 900" % text)
     return value
 
 
@@ -87,22 +75,10 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--install-dir", default=settings.install_dir or None,
                         help="where the gizmo and .cat are installed (default: the plugin's default)")
     parser.add_argument("--force", action="store_true", help="replace an existing .cat without asking")
-    parser.add_argument("--nuke-timeout", type=_seconds, default=900.0, help="seconds to allow Nuke (default 900)")
+    parser.add_argument("--nuke-timeout", type=nuke_launcher.seconds, default=900.0,
+                        help="seconds to allow Nuke (default 900)")
     parser.add_argument("--skip-probe", action="store_true", help="do not check the export Python first")
     return parser.parse_args(argv)
-
-
-def find_nuke(nuke: str) -> str:
-    """The NukeX executable's full path; raises ValueError saying what to give instead."""
-    found = shutil.which(nuke) if os.path.basename(nuke) == nuke else None
-    path = os.path.abspath(found or nuke)
-    if not os.path.exists(path):
-        raise ValueError("--nuke %s: no such file. Give the path of the NukeX executable, e.g. "
-                         "/usr/local/Nuke16.0v2/Nuke16.0" % nuke)
-    if os.path.isdir(path) or not os.access(path, os.X_OK):
-        raise ValueError("--nuke %s is not an executable file. Give the Nuke executable inside the install "
-                         "folder, e.g. /usr/local/Nuke16.0v2/Nuke16.0" % nuke)
-    return path
 
 
 def setup_problem(args: argparse.Namespace) -> Optional[str]:
@@ -115,11 +91,10 @@ def setup_problem(args: argparse.Namespace) -> Optional[str]:
             return "%s %s is a file, not a folder. Give a folder (it is created if missing)." % (option, folder)
     if args.nuke:
         try:
-            args.nuke = find_nuke(args.nuke)
+            args.nuke = nuke_launcher.find_nuke(args.nuke)
         except ValueError as exc:
             return str(exc)
-        if not args.nuke_flags.split():
-            return "--nuke-flags is empty; leave it out to use %r." % " ".join(DEFAULT_NUKE_FLAGS)
+        return nuke_launcher.flags_problem(args.nuke_flags)
     return None
 
 
@@ -133,35 +108,16 @@ def choose_python(requested: Optional[str]) -> str:
 def build_nuke_command(nuke: str, job_path: str, flags: Sequence[str] = DEFAULT_NUKE_FLAGS,
                        script: str = BUILD_SCRIPT) -> List[str]:
     """``Nuke --nukex -i nuke_build_script.py JOB.json`` (the job file last, so Nuke takes no number as frames)."""
-    return [nuke] + list(flags) + [script, job_path]
+    return nuke_launcher.nuke_command(nuke, flags, script, job_path)
 
 
 def write_job(folder: str, pt: str, manifest: str, install_dir: Optional[str], overwrite: bool) -> str:
-    handle, path = tempfile.mkstemp(prefix="corridorkey-job-", suffix=".json", dir=folder)
+    """The job file for the build script, in `folder` (this run's own temporary folder)."""
+    path = os.path.join(folder, "corridorkey-job.json")
     job: Dict[str, Any] = {"pt": os.path.abspath(pt), "manifest": os.path.abspath(manifest), "install_dir": install_dir,
-           "overwrite": overwrite, "plugin_root": plugin_root(),
-           "result": os.path.splitext(path)[0] + ".result.json"}
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(job, out, indent=2)
-    return path
-
-
-class _CtrlC:
-    """Turns Ctrl+C / SIGTERM into a cancel flag the runner polls, so the child gets ended cleanly."""
-
-    def __init__(self) -> None:
-        self.flag = threading.Event()
-
-    def __enter__(self) -> "_CtrlC":
-        self.previous: Dict[Any, Any] = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self.previous[sig] = signal.signal(sig, lambda *_: self.flag.set())
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler)
+                           "overwrite": overwrite, "plugin_root": plugin_root(),
+                           "result": os.path.splitext(path)[0] + ".result.json"}
+    return atomic_write(path, json.dumps(job, indent=2))
 
 
 def _print_event(event: Dict[str, Any]) -> None:
@@ -183,16 +139,21 @@ def _run_job(folder: str, nuke: str, flags: Sequence[str], pt: str, manifest: st
              overwrite: bool, timeout: float, cancelled: Any) -> Dict[str, Any]:
     job = write_job(folder, pt, manifest, install_dir, overwrite)
     result_path = os.path.splitext(job)[0] + ".result.json"
-    outcome = process.run_streaming(build_nuke_command(nuke, job, flags), _print_event, cancelled,
-                                          timeout=timeout, grace=10.0)
-    if outcome.status == process.CANCELLED:
-        return {"status": "cancelled", "message": "cancelled"}
+    ran = nuke_launcher.run_nuke(build_nuke_command(nuke, job, flags), timeout, cancelled)
+    if ran.status == nuke_launcher.CANCELLED:
+        return {"status": "cancelled", "message": "cancelled: Nuke was stopped"}
     if os.path.isfile(result_path):
-        with open(result_path, "r", encoding="utf-8") as handle:
-            return json.load(handle)
-    return {"status": "failed", "kind": "launch" if outcome.kind == "launch" else "internal",
-            "message": "Nuke ended without running the build script (%s). Check the licence (NukeX) and that "
-                       "%s starts NukeX by hand." % (outcome.message, process.format_command([nuke] + list(flags)))}
+        try:
+            result = read_json(result_path, RESULT_SIZE_LIMIT)
+        except (OSError, ValueError) as exc:
+            result = "the build script's result cannot be read (%s)" % exc
+        if isinstance(result, dict) and isinstance(result.get("status"), str):
+            return result
+        return {"status": "failed", "kind": "internal", "message": str(result)}
+    detail = ran.message + (": " + "\n".join(ran.stderr_tail.splitlines()[-8:]) if ran.stderr_tail else "")
+    return {"status": "failed", "kind": "launch" if ran.status == nuke_launcher.NOT_STARTED else "internal",
+            "message": "Nuke %s without running the build script to its end. Check the licence (NukeX) and that %s "
+                       "starts NukeX by hand." % (detail, process.format_command([nuke] + list(flags)))}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -219,11 +180,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return EXIT_USER
     output_pt = os.path.join(os.path.abspath(args.output_dir), contract.PT_NAME)
     print("Exporting %s -> %s at %d with %s" % (args.checkpoint, output_pt, args.resolution, python), flush=True)
-    with _CtrlC() as ctrl_c:
+    with nuke_launcher.CancelOnSignals() as ctrl_c:
         outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, _print_event,
                                            ctrl_c.flag.is_set, extra=exporter_client.target_args(target.key))
         if outcome.status == process.CANCELLED:
-            print("Cancelled; nothing new was written.", file=sys.stderr)
+            print(outcome.message, file=sys.stderr)
             return EXIT_CANCELLED
         if not outcome.ok:
             print("ERROR: " + outcome.message, file=sys.stderr)

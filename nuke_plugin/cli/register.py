@@ -21,7 +21,7 @@ import sys
 from typing import List, Optional, Tuple
 
 from ..contract.exits import EXIT_OK, EXIT_USER
-from ..contract.files import atomic_write
+from ..contract.files import FileRefused, atomic_write, read_bytes
 from ..core.paths import nuke_user_dir, plugin_root
 
 MARK = "# CorridorKey plugin (added by nuke_plugin.register_with_nuke)"
@@ -32,6 +32,7 @@ _LINE_END = re.compile(r"\r\n|\r|\n")
 
 class RegisterError(Exception):
     """init.py cannot be edited safely; str(error) says why and what to do."""
+INIT_PY_SIZE_LIMIT = 16 << 20  # Nuke's init.py is a script; a file this large is not one
 
 
 def default_nuke_dir() -> str:
@@ -143,8 +144,11 @@ def register(nuke_dir: Optional[str] = None, root: Optional[str] = None,
         os.makedirs(nuke_dir, exist_ok=True)
         atomic_write(path, "".join(registration_lines(root)).encode("utf-8"))
         return path, True
-    with open(path, "rb") as handle:
-        data = handle.read()
+    try:
+        data = read_bytes(path, INIT_PY_SIZE_LIMIT)
+    except FileRefused as exc:
+        raise RegisterError("%s, so it was left as it is. Nuke reads init.py as a Python file: make it one, or add "
+                            "these lines to it yourself:\n%s" % (exc, _manual_lines(root)))
     if remove and MARK.encode("utf-8") not in data:
         return path, False
     try:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Optional
 
+from .files import parse_json
+
 STAGE, LOG, DONE, ERROR = "stage", "log", "done", "error"
 EVENTS = (STAGE, LOG, DONE, ERROR)
 # error kinds
@@ -57,7 +59,7 @@ def parse_event(line: str) -> Event:
     text = line.strip()
     if text.startswith("{"):
         try:
-            event = json.loads(text)
+            event = parse_json(text)  # a child's output: nesting too deep or a huge number is a log line too
         except ValueError:
             event = None
         if isinstance(event, dict) and isinstance(event.get("event"), str):

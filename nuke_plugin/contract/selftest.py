@@ -24,6 +24,9 @@ EXPECTED_NAME = "expected.json"
 DATA_FOLDER = "selftest_model"  # under nuke_plugin/, shipped with the plugin
 RESOLUTION = 64  # the contract's smallest model resolution: keeps the file in kilobytes
 REPORT_FORMAT = "corridorkey-nuke-selftest"
+# Where the script run in Nuke writes its report when no argument ending in .json names it (the command-line
+# self-test sets it, so the report may have any name).
+REPORT_VARIABLE = "CORRIDORKEY_SELFTEST_REPORT"
 
 WIDTH, HEIGHT = 36, 20  # 720 pixels, so Despeckle Size's default (400) can keep one island and remove another
 # channel -> (constant, per x, per y); r, g, b, a (the alpha is the hint, kept within 0-1).

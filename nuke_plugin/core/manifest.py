@@ -1,11 +1,13 @@
 """Reads and checks the exporter's CorridorKey.json before anything is built from it (pure Python, no Nuke).
 
 Why check here: CatFileCreator's own errors are terse dialogs, and a half-written or foreign folder should be
-refused with a message that says which file is wrong and how to make a good one (re-run the export).
+refused with a message that says which file is wrong and how to make a good one (re-run the export). Every field
+is checked against the schema's type (a list given as a string, a number too large for a float, a resolution the
+exporter can never write are refused like any other bad field), the file is read only if it is a regular file of
+a sane size, and whatever is wrong comes out as a ManifestError, never another exception.
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -15,7 +17,7 @@ from typing import Any, Dict, Optional, Tuple
 from .. import contract
 from ..contract import knob_spec
 from ..contract import manifest as schema
-from ..contract.files import sha256_of
+from ..contract.files import read_json, sha256_of
 from ..contract.knob_spec import KnobSpec
 from .errors import ManifestError
 
@@ -26,7 +28,9 @@ INFERENCE_CHANNELS = (
     "mask.a", "rotopaint_mask.a", "mask_planartrack.a", "mask_splinewarp.a",
 )
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RERUN = "Run the export again (CorridorKey > Build Model, or python -m exporter) to write a fresh pair."
+RERUN = "Run the export again (CorridorKey > Build Model, or python -m exporter) to write a fresh pair."
+MANIFEST_SIZE_LIMIT = 1 << 20  # an export's manifest is a few kB
+MAX_OUTPUT_SCALE = 16
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class ModelManifest:
     torch_version: str
     compatible_torch: Tuple[str, ...]  # the torch releases (so the Nuke releases) the .pt loads in
     created_utc: str
+    remedy: str = RERUN             # what to do when the pair is wrong (the self-test's model: reinstall)
 
     @property
     def directory(self) -> str:
@@ -54,9 +59,13 @@ class ModelManifest:
         """Refuses a .pt that is not the one the manifest describes (e.g. a crash between the two writes)."""
         if not self.model_sha256:
             return
-        if sha256_of(self.model_path) != self.model_sha256:
+        try:
+            actual = sha256_of(self.model_path)
+        except (OSError, ValueError) as exc:
+            raise ManifestError("%s cannot be read (%s). %s" % (self.model_path, exc, self.remedy))
+        if actual != self.model_sha256:
             raise ManifestError("%s does not match its manifest %s (different checksum): the two files come from "
-                                "different exports. %s" % (self.model_path, self.path, _RERUN))
+                                "different exports. %s" % (self.model_path, self.path, self.remedy))
 
 
 def manifest_path_in(folder_or_file: str) -> str:
@@ -65,35 +74,23 @@ def manifest_path_in(folder_or_file: str) -> str:
     return folder_or_file
 
 
-def _require(data: Dict[str, Any], key: str, path: str) -> Any:
-    """A required schema field, of the schema's type."""
-    field = schema.FIELDS_BY_KEY[key]
-    kind = field.kind
-    if key not in data:
-        raise ManifestError("%s has no %r entry. %s" % (path, key, _RERUN))
-    value = data[key]
-    if not schema.type_matches(field, value):
-        raise ManifestError("%s: %r should be %s, found %r. %s"
-                            % (path, key, kind.__name__, value, _RERUN))
-    return value
-
-
-def _optional(data: Dict[str, Any], key: str, default: Any) -> Any:
-    """An informative schema field: its value, or `default` when it is absent."""
-    return data.get(schema.FIELDS_BY_KEY[key].key, default)
-
-
-def _channels(data: Dict[str, Any], key: str, path: str) -> Tuple[str, ...]:
-    names = _require(data, key, path)
-    unknown = [c for c in names if c not in INFERENCE_CHANNELS]
-    if not names or unknown:
-        raise ManifestError("%s: %s must list Nuke channel names (%s); got %r. %s"
-                            % (path, key, ", ".join(INFERENCE_CHANNELS[:4]) + ", ...", names, _RERUN))
-    return tuple(names)
-
-
 def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite JSON number that a float can hold (not a bool, not 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    """A value for a message: its repr, cut short (a field may hold a megabyte)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = "a deeply nested value"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _knob_problem(entry: Any) -> Optional[str]:
@@ -102,25 +99,32 @@ def _knob_problem(entry: Any) -> Optional[str]:
     CatFileCreator and the gizmo would take a NaN default, a string of letters as enumeration items or an
     upside-down range and build a node that misbehaves; the manifest is where such a value is wrong."""
     if not isinstance(entry, dict):
-        return "a knob entry should be an object, found %r" % (entry,)
+        return "a knob entry should be an object, found %s" % _short(entry)
     name = entry.get("name", "?")
+    if not isinstance(name, str):
+        return "a knob's 'name' should be text, found %s" % _short(name)
+    for key in ("label", "tooltip", "type"):
+        if key in entry and not isinstance(entry[key], str):
+            return "knob %s: %r should be text, found %s" % (name, key, _short(entry[key]))
     kind = entry.get("kind")
     if kind not in knob_spec.KINDS:
-        return "knob %s: 'kind' should be one of %s, found %r" % (name, ", ".join(knob_spec.KINDS), kind)
+        return "knob %s: 'kind' should be one of %s, found %s" % (name, ", ".join(knob_spec.KINDS), _short(kind))
     if kind == knob_spec.ENUM:
         items = entry.get("items")
         if not isinstance(items, list) or not items or not all(isinstance(i, str) and i for i in items):
-            return "knob %s: 'items' should be a list of choice names, found %r" % (name, items)
+            return "knob %s: 'items' should be a list of choice names, found %s" % (name, _short(items))
+    elif "items" in entry and not isinstance(entry["items"], list):
+        return "knob %s: 'items' should be a list, found %s" % (name, _short(entry["items"]))
     if kind in knob_spec.RANGED:
         for key in ("min", "max"):
             if not _number(entry.get(key)):
-                return "knob %s: %r should be a finite number, found %r" % (name, key, entry.get(key))
+                return "knob %s: %r should be a finite number, found %s" % (name, key, _short(entry.get(key)))
         if entry["min"] > entry["max"]:
             return "knob %s: 'min' (%g) is above 'max' (%g)" % (name, entry["min"], entry["max"])
     default: Any = entry.get("default")
     if not _number(default) or (kind != knob_spec.FLOAT and default != int(default)):
-        return "knob %s: 'default' should be a finite %s, found %r" % (
-            name, "number" if kind == knob_spec.FLOAT else "whole number", default)
+        return "knob %s: 'default' should be a finite %s, found %s" % (
+            name, "number" if kind == knob_spec.FLOAT else "whole number", _short(default))
     if kind in knob_spec.RANGED:
         low, high = entry["min"], entry["max"]
     else:
@@ -130,76 +134,129 @@ def _knob_problem(entry: Any) -> Optional[str]:
     return None
 
 
-def _knobs(data: Dict[str, Any], path: str) -> Tuple[KnobSpec, ...]:
-    entries = _require(data, "knobs", path)
-    if not entries:
-        raise ManifestError("%s: 'knobs' is empty; a CorridorKey export always lists its knobs. %s" % (path, _RERUN))
-    knobs = []
-    for entry in entries:
-        problem = _knob_problem(entry)
-        if problem:
-            raise ManifestError("%s: %s. %s" % (path, problem, _RERUN))
-        try:
-            knob = KnobSpec.from_manifest(entry)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ManifestError("%s: a knob entry is malformed (%s: %s). %s" % (path, type(exc).__name__, exc, _RERUN))
-        if not _IDENTIFIER.match(knob.name):
-            raise ManifestError("%s: knob name %r is not a valid attribute name. %s" % (path, knob.name, _RERUN))
-        if entry.get("type", knob.torch_type) != knob.torch_type:
-            raise ManifestError("%s: knob %s says type %r but a %s knob drives a %s attribute. %s"
-                                % (path, knob.name, entry.get("type"), knob.kind, knob.torch_type, _RERUN))
-        knobs.append(knob)
-    names = [k.name for k in knobs]
-    if len(set(names)) != len(names):
-        raise ManifestError("%s: a knob is listed twice (%s). %s" % (path, ", ".join(names), _RERUN))
-    return tuple(knobs)
+class _Reader:
+    """One manifest being read: its path, its data, and what to tell the user when a field is wrong."""
+
+    def __init__(self, path: str, data: Dict[str, Any], remedy: str) -> None:
+        self.path = path
+        self.data = data
+        self.remedy = remedy
+
+    def fail(self, problem: str) -> ManifestError:
+        return ManifestError("%s: %s. %s" % (self.path, problem, self.remedy))
+
+    def _typed(self, key: str, value: Any) -> Any:
+        field = schema.FIELDS_BY_KEY[key]
+        if not schema.type_matches(field, value):
+            raise self.fail("%r should be %s, found %s" % (key, field.kind.__name__, _short(value)))
+        return value
+
+    def require(self, key: str) -> Any:
+        """A required schema field, of the schema's type."""
+        if key not in self.data:
+            raise self.fail("no %r entry" % key)
+        return self._typed(key, self.data[key])
+
+    def optional(self, key: str, default: Any) -> Any:
+        """An informative schema field, of the schema's type: its value, or `default` when it is absent."""
+        if key not in self.data:
+            return default
+        return self._typed(key, self.data[key])
+
+    def text_list(self, key: str) -> Tuple[str, ...]:
+        """An optional list of text (each entry text: a string is not split into its characters)."""
+        values = self.optional(key, [])
+        if not all(isinstance(v, str) for v in values):
+            raise self.fail("%r should list text, found %s" % (key, _short(values)))
+        return tuple(values)
+
+    def channels(self, key: str) -> Tuple[str, ...]:
+        names = self.require(key)
+        unknown = [c for c in names if not isinstance(c, str) or c not in INFERENCE_CHANNELS]
+        if not names or unknown:
+            raise self.fail("%s must list Nuke channel names (%s); got %s"
+                            % (key, ", ".join(INFERENCE_CHANNELS[:4]) + ", ...", _short(names)))
+        return tuple(names)
+
+    def knobs(self) -> Tuple[KnobSpec, ...]:
+        entries = self.require("knobs")
+        if not entries:
+            raise self.fail("'knobs' is empty; a CorridorKey export always lists its knobs")
+        knobs = []
+        for entry in entries:
+            problem = _knob_problem(entry)
+            if problem:
+                raise self.fail(problem)
+            try:
+                knob = KnobSpec.from_manifest(entry)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise self.fail("a knob entry is malformed (%s: %s)" % (type(exc).__name__, exc))
+            if not _IDENTIFIER.match(knob.name):
+                raise self.fail("knob name %s is not a valid attribute name" % _short(knob.name))
+            if entry.get("type", knob.torch_type) != knob.torch_type:
+                raise self.fail("knob %s says type %s but a %s knob drives a %s attribute"
+                                % (knob.name, _short(entry.get("type")), knob.kind, knob.torch_type))
+            knobs.append(knob)
+        names = [k.name for k in knobs]
+        if len(set(names)) != len(names):
+            raise self.fail("a knob is listed twice (%s)" % ", ".join(names))
+        return tuple(knobs)
 
 
-def read_manifest(folder_or_file: str) -> ModelManifest:
-    """Loads the manifest from an export folder (or its path) and checks every field the build uses."""
-    path = os.path.abspath(manifest_path_in(folder_or_file))
+def read_manifest(folder_or_file: str, remedy: str = RERUN) -> ModelManifest:
+    """Loads the manifest from an export folder (or its path) and checks every field the build uses.
+
+    `remedy` ends every message (the shipped self-test model's reader says to reinstall the plugin instead)."""
+    try:
+        path = os.path.abspath(manifest_path_in(folder_or_file))
+    except ValueError as exc:  # a NUL in the path
+        raise ManifestError("%r is not a usable path (%s)." % (folder_or_file, exc))
     if not os.path.isfile(path):
         raise ManifestError("No %s in %s. Choose the folder the export wrote (it holds %s and %s), or run the "
                             "export first." % (contract.MANIFEST_NAME, os.path.dirname(path), contract.PT_NAME,
-                                               contract.MANIFEST_NAME))
+                                               contract.MANIFEST_NAME)
+                            if remedy == RERUN else "%s is missing. %s" % (path, remedy))
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = read_json(path, MANIFEST_SIZE_LIMIT)
     except (OSError, ValueError) as exc:
-        raise ManifestError("%s cannot be read as JSON (%s). %s" % (path, exc, _RERUN))
+        raise ManifestError("%s cannot be read as JSON (%s). %s" % (path, exc, remedy))
     if not isinstance(data, dict) or data.get("format") != schema.FORMAT:
         raise ManifestError("%s is not a CorridorKey export manifest (no \"format\": %r). %s"
-                            % (path, schema.FORMAT, _RERUN))
-    version = _require(data, "format_version", path)
+                            % (path, schema.FORMAT, remedy))
+    reader = _Reader(path, data, remedy)
+    version = reader.require("format_version")
     if version > schema.FORMAT_VERSION:
         raise ManifestError("%s was written by a newer exporter (manifest version %d; this plugin reads up to %d). "
                             "Update the CorridorKey plugin." % (path, version, schema.FORMAT_VERSION))
-    model_file = _require(data, "model_file", path)
-    if os.path.basename(model_file) != model_file or not model_file.endswith(".pt"):
-        raise ManifestError("%s: model_file must be a .pt file name beside the manifest, got %r. %s"
-                            % (path, model_file, _RERUN))
+    model_file = reader.require("model_file")
+    if os.path.basename(model_file) != model_file or not model_file.endswith(".pt") or "\0" in model_file:
+        raise reader.fail("model_file must be a .pt file name beside the manifest, got %s" % _short(model_file))
     model_path = os.path.join(os.path.dirname(path), model_file)
     if not os.path.isfile(model_path):
         raise ManifestError("%s names %s, which is missing from %s. %s"
-                            % (os.path.basename(path), model_file, os.path.dirname(path), _RERUN))
-    model_id = _require(data, "model_id", path)
+                            % (os.path.basename(path), model_file, os.path.dirname(path), remedy))
+    model_id = reader.require("model_id")
     if not model_id.strip():
-        raise ManifestError("%s: model_id is empty. %s" % (path, _RERUN))
-    scale = _require(data, "output_scale", path)
-    if scale < 1:
-        raise ManifestError("%s: output_scale must be 1 or more, got %d. %s" % (path, scale, _RERUN))
+        raise reader.fail("model_id is empty")
+    resolution = reader.require("resolution")
+    problem = contract.resolution_problem(resolution)
+    if problem:
+        raise reader.fail("the exporter never writes a model of that size: " + problem)
+    scale = reader.require("output_scale")
+    if not 1 <= scale <= MAX_OUTPUT_SCALE:
+        raise reader.fail("output_scale must be from 1 to %d, got %s" % (MAX_OUTPUT_SCALE, _short(scale)))
     return ModelManifest(
         path=path,
         model_path=model_path,
         model_id=model_id,
-        resolution=_require(data, "resolution", path),
-        channels_in=_channels(data, "channels_in", path),
-        channels_out=_channels(data, "channels_out", path),
+        resolution=resolution,
+        channels_in=reader.channels("channels_in"),
+        channels_out=reader.channels("channels_out"),
         output_scale=scale,
-        knobs=_knobs(data, path),
-        model_sha256=str(_optional(data, "model_sha256", "")),
-        torch_version=str(_optional(data, "torch_version", "unknown")),
-        compatible_torch=tuple(str(v) for v in _optional(data, "compatible_torch", None) or ()
-                               if isinstance(v, str)),
-        created_utc=str(_optional(data, "created_utc", "")),
+        knobs=reader.knobs(),
+        model_sha256=reader.optional("model_sha256", ""),
+        torch_version=reader.optional("torch_version", "unknown"),
+        compatible_torch=reader.text_list("compatible_torch"),
+        created_utc=reader.optional("created_utc", ""),
+        remedy=remedy,
     )

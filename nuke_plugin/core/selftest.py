@@ -10,13 +10,23 @@ import datetime
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
 from ..contract import selftest
-from ..contract.files import atomic_write
+from ..contract.files import atomic_write, read_json
+from .errors import CorridorKeyError, ManifestError
+from .manifest import ModelManifest, read_manifest
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
+REPORT_SIZE_LIMIT = 16 << 20    # a report is tens of kB
+EXPECTED_SIZE_LIMIT = 16 << 20  # the shipped expectations are tens of kB
+REINSTALL = ("The self-test's own model files ship with the plugin: reinstall the plugin folder (copy it again from "
+             "the release, or check it out again) and run the self-test again.")
+
+
+class SelfTestFileError(CorridorKeyError):
+    """A report or a shipped self-test file cannot be read or written; the message names the file."""
 
 # The assumptions of tests/fake_nuke/LIMITS.md ("What it cannot know about the real Nuke"), each by the words its
 # line starts with (a test keeps them in step with the file).
@@ -100,15 +110,30 @@ class Report:
         return "\n".join(lines)
 
 
+def read_report(path: str) -> Dict[str, Any]:
+    """A report file as written by Report.write; SelfTestFileError names the file and what is wrong with it."""
+    try:
+        data = read_json(path, REPORT_SIZE_LIMIT)
+    except (OSError, ValueError) as exc:
+        raise SelfTestFileError("the self-test report %s cannot be read (%s)" % (path, exc))
+    if not isinstance(data, dict) or data.get("format") != selftest.REPORT_FORMAT or not isinstance(
+            data.get("checks"), list) or not all(isinstance(c, dict) for c in data["checks"]):
+        raise SelfTestFileError("%s is not a CorridorKey self-test report" % path)
+    return data
+
+
 def add_check_to_file(path: str, check: Check) -> Dict[str, Any]:
-    """Adds a check made outside Nuke (how Nuke ran the script) to a report file; returns the new report."""
-    with open(path, "r", encoding="utf-8") as handle:
-        data = json.load(handle)
+    """Adds a check made outside Nuke (how Nuke ran the script) to a report file; returns the new report.
+    Raises SelfTestFileError (the file is named) when it cannot be read or written."""
+    data = read_report(path)
     data["checks"].append(dict(asdict(check), verifies=list(check.verifies)))
-    statuses = [c["status"] for c in data["checks"]]
+    statuses = [c.get("status") for c in data["checks"]]
     data["counts"] = {status: statuses.count(status) for status in (PASS, FAIL, SKIPPED)}
     data["ok"] = data["counts"][FAIL] == 0
-    atomic_write(path, json.dumps(data, indent=2, default=str) + "\n")
+    try:
+        atomic_write(path, json.dumps(data, indent=2, default=str) + "\n")
+    except OSError as exc:
+        raise SelfTestFileError("the self-test report %s cannot be written (%s)" % (path, exc.strerror or exc))
     return data
 
 
@@ -119,9 +144,47 @@ def default_report_path(folder: Optional[str] = None) -> str:
     return os.path.join(folder or tempfile.gettempdir(), "corridorkey-selftest-%s.json" % stamp)
 
 
-def load_expected(data_dir: str) -> Dict[str, Any]:
-    with open(os.path.join(data_dir, selftest.EXPECTED_NAME), "r", encoding="utf-8") as handle:
-        return json.load(handle)
+def load_expected(data_dir: str, knob_names: Sequence[str] = ()) -> Dict[str, Any]:
+    """The shipped expectations, checked for the shape the pixel checks read (a value for every sample point of
+    every plate, for the defaults and each knob). SelfTestFileError names the file and says to reinstall."""
+    path = os.path.join(data_dir, selftest.EXPECTED_NAME)
+    try:
+        data = read_json(path, EXPECTED_SIZE_LIMIT)
+    except (OSError, ValueError) as exc:
+        raise SelfTestFileError("%s cannot be read (%s). %s" % (path, exc, REINSTALL))
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    names = [selftest.DEFAULT_SETTING] + list(knob_names)
+    if not isinstance(outputs, dict) or not all(_sampled(outputs.get(name)) for name in names):
+        raise SelfTestFileError("%s is not the self-test's expectations (outputs for %s, each with %d pixels per "
+                                "plate). %s" % (path, ", ".join(names), len(selftest.SAMPLE_POINTS), REINSTALL))
+    return data
+
+
+def _sampled(plates: Any) -> bool:
+    """{plate: [[r, g, b, a] per sample point]} with finite numbers."""
+    if not isinstance(plates, dict):
+        return False
+    for plate in selftest.PLATES:
+        pixels = plates.get(plate)
+        if not isinstance(pixels, list) or len(pixels) != len(selftest.SAMPLE_POINTS):
+            return False
+        for pixel in pixels:
+            if not isinstance(pixel, list) or len(pixel) != 4 or not all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and v == v and abs(v) < 1e30
+                    for v in pixel):
+                return False
+    return True
+
+
+def load_shipped_model(data_dir: str) -> Tuple[ModelManifest, Dict[str, Any]]:
+    """The self-test model shipped in the plugin folder: its manifest (its .pt checked against it) and its expected
+    outputs. Any problem is the plugin folder's, so the message names the file and says to reinstall it."""
+    try:
+        manifest = read_manifest(os.path.join(data_dir, selftest.MANIFEST_NAME), remedy=REINSTALL)
+        manifest.verify_model_file()
+    except ManifestError as exc:
+        raise SelfTestFileError(str(exc))
+    return manifest, load_expected(data_dir, [k.name for k in manifest.knobs])
 
 
 def srgb_to_linear(value: float) -> float:

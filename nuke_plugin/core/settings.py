@@ -20,12 +20,14 @@ from dataclasses import dataclass, field, fields
 from typing import Dict, List, Mapping, Optional
 
 from .. import contract
-from ..contract.files import atomic_write
+from ..contract.files import atomic_write, read_json
 from ..contract.torch_targets import DEFAULT_TORCH_TARGET, TORCH_TARGETS_BY_KEY, TorchTarget, parse_torch_target
 from .paths import nuke_user_dir
 
 SETTINGS_FILE_NAME = "settings.json"
 SETTINGS_FORMAT_VERSION = 1
+SETTINGS_SIZE_LIMIT = 1 << 20  # a settings file is a few hundred bytes; anything near this is not one
+PATH_FIELDS = ("python", "checkpoint", "install_dir", "build_dir", "env_dir")
 
 # Environment variable -> settings field. A studio sets these in its Nuke launcher.
 ENV_OVERRIDES = (
@@ -140,16 +142,34 @@ def _persisted_fields() -> List[str]:
     return [f.name for f in fields(Settings) if not f.name.startswith("_") and f.name != "overrides"]
 
 
+def path_problem(value: str) -> Optional[str]:
+    """Why the OS cannot take `value` as a path (a NUL character, text its file names cannot encode), or None."""
+    if "\0" in value:
+        return "it contains a NUL character, which no file name can hold"
+    try:
+        os.fsencode(value)
+    except UnicodeError:
+        return "it contains characters this system's file names cannot hold"
+    return None
+
+
 def _coerce(name: str, value: object) -> object:
     """Type-check one value from the file or the environment; ValueError says what is wrong."""
     if name == "resolution":
-        number = int(str(value).strip())
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError("expected a whole number of pixels, got %.80r" % (value,))
+        text = str(value).strip()
+        if len(text) > 12:  # int() of a million digits takes seconds on Python 3.9, at Nuke's start-up
+            raise ValueError("expected a whole number of pixels, got %d characters" % len(text))
+        number = int(text)
         problem = contract.resolution_problem(number)
         if problem:
             raise ValueError(problem)
         return number
     if name == "torch_target":
-        return parse_torch_target(str(value)).key
+        if not isinstance(value, str) or len(value) > 32:
+            raise ValueError("expected a Nuke version such as 16 or 15.1, got %.80r" % (value,))
+        return parse_torch_target(value).key
     if name == "cpu_only_torch":
         if isinstance(value, bool):
             return value
@@ -158,35 +178,40 @@ def _coerce(name: str, value: object) -> object:
             return text in _TRUE
         raise ValueError("expected true or false, got %r" % (value,))
     if not isinstance(value, str):
-        raise ValueError("expected text, got %r" % (value,))
+        raise ValueError("expected text, got %.80r" % (value,))
+    problem = path_problem(value) if name in PATH_FIELDS else None
+    if problem:
+        raise ValueError("%.200r is not a usable path: %s" % (value, problem))
     return value
 
 
 def load_settings(path: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Settings:
-    """Reads the file (missing or unreadable -> defaults, with a warning), then applies env overrides.
+    """Reads the file (missing -> defaults; unreadable -> defaults, with a warning), then applies env overrides.
 
-    Never raises for a bad file: a broken settings file must not stop an artist from building.
+    Never raises and never blocks for a bad file: Nuke's start-up reads this (init.py -> the install folder), and a
+    broken settings file must not stop an artist from building. A named pipe, a device or a folder in its place is
+    refused without being opened for a blocking read, and a file is read only up to SETTINGS_SIZE_LIMIT.
     """
     env = os.environ if environ is None else environ
     path = path or settings_path(env)
     settings = Settings()
     raw: Dict[str, object] = {}
-    if os.path.exists(path):
-        try:
-            with open(path, "r", encoding="utf-8") as handle:
-                loaded = json.load(handle)
-            if not isinstance(loaded, dict):
-                raise ValueError("the top level is not an object")
-            raw = loaded
-        except (OSError, ValueError, RecursionError) as exc:  # json recurses once per nesting level
-            warnings.warn("CorridorKey: ignoring unreadable settings file %s (%s); using defaults. Fix or delete "
-                          "it; the next save rewrites it." % (path, exc), RuntimeWarning, stacklevel=2)
+    try:
+        loaded = read_json(path, SETTINGS_SIZE_LIMIT)
+        if not isinstance(loaded, dict):
+            raise ValueError("the top level is not an object")
+        raw = loaded
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        warnings.warn("CorridorKey: ignoring unreadable settings file %s (%s); using defaults. Fix or delete "
+                      "it; the next save rewrites it." % (path, exc), RuntimeWarning, stacklevel=2)
     for name in _persisted_fields():
         if name in raw:
             try:
                 setattr(settings, name, _coerce(name, raw[name]))
             except (TypeError, ValueError, RecursionError) as exc:
-                warnings.warn("CorridorKey: settings file %s: ignoring %s (%s)" % (path, name, exc),
+                warnings.warn("CorridorKey: settings file %s: ignoring %s (%.300s)" % (path, name, exc),
                               RuntimeWarning, stacklevel=2)
     for variable, name in ENV_OVERRIDES:
         value = env.get(variable)

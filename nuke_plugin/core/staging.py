@@ -1,45 +1,43 @@
 """Puts a built model into its install folder all at once (pure Python: no Nuke).
 
-Why staged: every file is first written under a temporary name in the install folder and only then moved
-over the old one with os.replace, so a failure half-way (disk full, permissions) leaves the previous
-install as it was and no partial files. Putting the folder on Nuke's plugin path is nuke_plugin.host.plugin_path.
+Why staged: every file is first written under a temporary name in the install folder, and then all of them are
+moved over the old ones as one change (contract.files.commit_files): a failure at any move (a full disk, another
+user's file in a shared folder) puts every file back, so the folder holds the whole previous build or the whole new
+one, and the error says which. Putting the folder on Nuke's plugin path is nuke_plugin.host.plugin_path.
 """
 from __future__ import annotations
 
 import os
-import shutil
-from typing import Callable, List, Optional, Sequence, Tuple
+from typing import IO, List, Optional, Sequence, Tuple
 
-from ..contract.files import new_partial
+from ..contract.files import (
+    CommitError,
+    Content,
+    commit_files,
+    open_regular,
+    partial_path,
+    remove_partials,
+    write_partial,
+)
 from .cattery import ICON_SIZE, InstallLayout, icon_png
 from .errors import InstallError
 
 
 def staging_path(folder: str, final_name: str) -> str:
     """A fresh temporary name beside `final_name` (not created: CatFileCreator must not find a file there)."""
-    return new_partial(folder, final_name, keep_suffix=True, create=False)
+    return partial_path(folder, final_name, keep_suffix=True)
 
 
-def _written_or_removed(path: str, write: Callable[[str], object]) -> str:
-    """Runs `write(path)`; if it fails (disk full), the partial file goes too: the folder is on the plugin path."""
-    try:
-        write(path)
-    except BaseException:
-        if os.path.exists(path):
-            os.remove(path)
-        raise
-    return path
+def _stage(folder: str, final: str, content: Content) -> Tuple[str, str]:
+    return write_partial(folder, os.path.basename(final), content, keep_suffix=True), final
 
 
-def _stage_bytes(folder: str, final_name: str, data: bytes) -> str:
-    def write(path: str) -> None:
-        with open(path, "wb") as handle:
-            handle.write(data)
-    return _written_or_removed(staging_path(folder, final_name), write)
-
-
-def _stage_copy(folder: str, source: str, final_name: str) -> str:
-    return _written_or_removed(staging_path(folder, final_name), lambda path: shutil.copyfile(source, path))
+def _copy_of(source: str) -> Content:
+    def copy(out: IO[bytes]) -> None:
+        with open_regular(source) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                out.write(block)
+    return copy
 
 
 def _missing_folders(folder: str) -> List[str]:
@@ -77,35 +75,47 @@ def ensure_folder(folder: str) -> List[str]:
     return created
 
 
+def _unchanged(layout: InstallLayout) -> str:
+    if layout.existing_files():
+        return "Nothing was changed: the previous build is in place, as it was."
+    return "Nothing was changed: no build was there before, and none is now."
+
+
 def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: str,
                   manifest: Optional[str] = None) -> List[str]:
-    """Moves `built_cat` (already in the node's folder) and the other files into place; returns the final paths.
+    """Moves `built_cat` (already in the node's folder) and the other files into place, all or none; returns the
+    final paths. The caller owns `built_cat` until this is called, this function afterwards (it is moved or removed).
 
     Then the files of a build made before the Cattery layout are removed from the install dir (see cattery)."""
     folder = layout.folder
     ensure_folder(folder)
+    names = [os.path.basename(p) for p in (layout.gizmo, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest,
+                                           layout.cat)]
+    remove_partials(folder, names)  # left by a Nuke killed during an earlier install
     staged: List[Tuple[str, str]] = []
+    done = False
     try:
-        staged.append((_stage_bytes(folder, os.path.basename(layout.gizmo), gizmo.encode("utf-8")), layout.gizmo))
-        staged.append((_stage_bytes(folder, os.path.basename(layout.cat_json), cat_json.encode("utf-8")),
-                       layout.cat_json))
-        staged.append((_stage_bytes(folder, os.path.basename(layout.icon), icon_png()), layout.icon))
-        staged.append((_stage_bytes(folder, os.path.basename(layout.icon_2x), icon_png(2 * ICON_SIZE)),
-                       layout.icon_2x))
+        staged.append(_stage(folder, layout.gizmo, gizmo.encode("utf-8")))
+        staged.append(_stage(folder, layout.cat_json, cat_json.encode("utf-8")))
+        staged.append(_stage(folder, layout.icon, icon_png()))
+        staged.append(_stage(folder, layout.icon_2x, icon_png(2 * ICON_SIZE)))
         if manifest:
-            staged.append((_stage_copy(folder, manifest, os.path.basename(layout.manifest)), layout.manifest))
-        # The .cat goes last: if an earlier move fails, the old .cat still sits beside a gizmo made from the
-        # same knob spec, and the new .cat stays under its temporary name for the caller to remove.
+            staged.append(_stage(folder, layout.manifest, _copy_of(manifest)))
         staged.append((built_cat, layout.cat))
-        for temp, final in staged:
-            os.replace(temp, final)
-    except OSError as exc:
-        raise InstallError("Installing into %s failed (%s); the previous install was left as it was."
-                           % (folder, exc.strerror or exc))
+        commit_files(staged).finish()
+        done = True
+    except CommitError as exc:
+        if not exc.restored:
+            raise InstallError("Installing into %s failed: %s" % (folder, exc))
+        raise InstallError("Installing into %s failed: %s could not be replaced (%s). %s" % (
+            folder, os.path.basename(exc.failed), exc.reason, _unchanged(layout)))
+    except OSError as exc:  # staging: nothing was moved yet
+        raise InstallError("Installing into %s failed (%s). %s" % (folder, exc.strerror or exc, _unchanged(layout)))
     finally:
-        for temp, _ in staged:
-            if temp != built_cat and os.path.exists(temp):
-                os.remove(temp)
+        if not done:  # nothing partial stays in a folder on the plugin path
+            for temp in [t for t, _ in staged] + [built_cat]:
+                if os.path.lexists(temp):
+                    os.remove(temp)
     for old in layout.legacy_files():
         try:
             os.remove(old)

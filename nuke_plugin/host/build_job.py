@@ -13,7 +13,6 @@ The dialog that makes the request is nuke_plugin.ui.commands; the UI hands in `o
 """
 from __future__ import annotations
 
-import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -21,8 +20,10 @@ from typing import Any, Callable, Dict, List, Optional
 
 from .. import contract
 from ..contract import progress
+from ..contract.files import read_json
 from ..contract.torch_targets import TORCH_TARGETS_BY_KEY, version_tuple
 from ..core.errors import BuildDeclined, CorridorKeyError
+from ..core.manifest import MANIFEST_SIZE_LIMIT
 from ..core.settings import Settings
 from ..runner import exporter_client, process
 
@@ -73,11 +74,14 @@ def torch_compatibility_warning(manifest_path: str, target_key: str) -> Optional
     if target is None:
         return None
     try:
-        with open(manifest_path, "r", encoding="utf-8") as handle:
-            manifest = json.load(handle)
-        used = str(manifest.get("torch_version", ""))
-        compatible = [version_tuple(v)[:3] for v in manifest.get("compatible_torch") or []]
-    except (OSError, ValueError, AttributeError, TypeError):
+        manifest = read_json(manifest_path, MANIFEST_SIZE_LIMIT)
+        used = manifest.get("torch_version", "")
+        listed = manifest.get("compatible_torch") or []
+        if not isinstance(used, str) or not isinstance(listed, list) or any(
+                not isinstance(v, str) or len(v) > 64 for v in listed + [used]):
+            return None  # finish_build's reader refuses such a manifest and says why
+        compatible = [version_tuple(v)[:3] for v in listed]
+    except (OSError, ValueError, AttributeError):  # finish_build's reader says what is wrong
         return None
     if compatible:
         if version_tuple(target.torch)[:3] in compatible:

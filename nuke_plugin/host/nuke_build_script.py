@@ -19,6 +19,7 @@ import traceback
 from typing import Any, Dict, List, Optional
 
 JOB_VARIABLE = "CORRIDORKEY_BUILD_JOB"
+JOB_SIZE_LIMIT = 1 << 20  # a job is a few paths
 DONE, FAILED = "done", "failed"
 PLUGIN_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -93,12 +94,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         job_path = find_job(argv)
-        with open(job_path, "r", encoding="utf-8") as handle:
-            job = json.load(handle)
+        from nuke_plugin.contract.files import read_json
+
+        job = read_json(job_path, JOB_SIZE_LIMIT)
+        if not isinstance(job, dict) or not all(isinstance(job.get(k), str) for k in ("pt", "manifest")):
+            raise BuildScriptError("%s is not a CorridorKey build job" % job_path)
     except (BuildScriptError, OSError, ValueError) as exc:
         sys.stderr.write("CorridorKey build script: %s\n" % exc)
         return EXIT_USER
-    result_path = job.get("result") or os.path.splitext(job_path)[0] + ".result.json"
+    wanted = job.get("result")
+    result_path = wanted if isinstance(wanted, str) and wanted else os.path.splitext(job_path)[0] + ".result.json"
     try:
         result = run_job(job)
     except BuildScriptError as exc:

@@ -25,12 +25,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import contract
 from ..contract import selftest as spec
+from ..contract.files import atomic_write
 from ..contract.knob_spec import BOOL, ENUM, FLOAT
 from ..core import selftest as st
 from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
 from ..core.gizmo import HALF_PRECISION, OUTPUT_MODE, USE_GPU, gizmo_text
-from ..core.manifest import ModelManifest, read_manifest
+from ..core.manifest import ModelManifest
 from ..core.paths import plugin_root
 from .cat_builder import build_cat, nuke_path
 from .edition import cat_files_supported
@@ -153,8 +154,7 @@ class Session(object):
     # -- the checks
     def plugin_folder(self) -> None:
         """The temporary plugin folder, with an init.py that only records that it ran."""
-        with open(os.path.join(self.workdir, "init.py"), "w", encoding="utf-8") as handle:
-            handle.write("import os\nos.environ[%r] = 'ran'\n" % INIT_MARKER)
+        atomic_write(os.path.join(self.workdir, "init.py"), "import os\nos.environ[%r] = 'ran'\n" % INIT_MARKER)
         os.environ.pop(INIT_MARKER, None)
         activate(self.workdir)
         ran = os.environ.pop(INIT_MARKER, None) == "ran"
@@ -182,8 +182,7 @@ class Session(object):
     def cat_failure(self, manifest: ModelManifest) -> None:
         """Feeds CatFileCreator a file that is not TorchScript: does it raise, or only show a dialog?"""
         junk = os.path.join(self.workdir, "not_torchscript.pt")
-        with open(junk, "w", encoding="utf-8") as handle:
-            handle.write("this is not a TorchScript file\n")
+        atomic_write(junk, "this is not a TorchScript file\n")
         bad = dataclasses.replace(manifest, model_path=junk)
         try:
             build_cat(bad, os.path.join(self.workdir, "not_torchscript.cat"))
@@ -222,9 +221,8 @@ class Session(object):
         return node
 
     def _write_gizmo(self, manifest: ModelManifest, path: str, edition_note: str) -> None:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(gizmo_text(manifest.knobs, cat_name=spec.CAT_NAME,
-                                    info="CorridorKey self-test model, %s definition" % edition_note))
+        atomic_write(path, gizmo_text(manifest.knobs, cat_name=spec.CAT_NAME,  # Nuke may read it at any moment
+                                      info="CorridorKey self-test model, %s definition" % edition_note))
 
     def gizmo_reread(self, manifest: ModelManifest) -> None:
         """Rewrites the gizmo file and makes a second node: does Nuke read the new definition?"""
@@ -336,9 +334,11 @@ class Session(object):
     def run(self, data_dir: str) -> None:
         nuke = self.nuke
         self.step("reading the self-test model", 2)
-        manifest = read_manifest(os.path.join(data_dir, spec.MANIFEST_NAME))
-        manifest.verify_model_file()
-        expected = st.load_expected(data_dir)
+        try:
+            manifest, expected = st.load_shipped_model(data_dir)
+        except st.SelfTestFileError as exc:
+            self.report.add("selftest_model", st.FAIL, str(exc))
+            return
         self.step("plugin path", 5)
         self.plugin_folder()
         self.step("building the .cat", 10)

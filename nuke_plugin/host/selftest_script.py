@@ -14,11 +14,13 @@ import os
 import sys
 from typing import Dict, List, Optional
 
-REPORT_VARIABLE = "CORRIDORKEY_SELFTEST_REPORT"
 PLUGIN_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def find_report_path(argv: List[str], environ: Optional[Dict[str, str]] = None) -> Optional[str]:
+    """The last argument ending in .json, else the contract's REPORT_VARIABLE (any name), else None (a new file)."""
+    from nuke_plugin.contract.selftest import REPORT_VARIABLE
+
     env = os.environ if environ is None else environ
     for arg in reversed(argv):
         if arg.lower().endswith(".json"):

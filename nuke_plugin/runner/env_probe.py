@@ -8,11 +8,11 @@ Pure Python 3.9+: no Nuke, no torch.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from ..contract.files import parse_json
 from ..contract.torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, version_tuple
 from ..core.paths import plugin_root
 from ..core.settings import Settings, corridorkey_home
@@ -42,6 +42,16 @@ except BaseException:
     out["cuda"] = None
 sys.stdout.write("CORRIDORKEY_PROBE " + json.dumps(out) + "\n")
 """
+
+
+# Written by env_setup.run_plan once every step of Set up succeeded: an environment with a python but without it was
+# left half-made (Nuke killed during Set up, a machine that went down).
+READY_STAMP = ".corridorkey-env-ready"
+
+
+def half_made(env_dir: str) -> bool:
+    """Whether `env_dir` has a python that Set up never finished (no ready stamp)."""
+    return os.path.isfile(venv_python(env_dir)) and not os.path.isfile(os.path.join(env_dir, READY_STAMP))
 
 
 def venv_python(env_dir: str) -> str:
@@ -139,16 +149,19 @@ def setup_advice(target: TorchTarget) -> str:
 
 def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> ProbeResult:
     """Turns the probe's JSON into problems, warnings and the fixing command (pure: unit-testable)."""
-    result = ProbeResult(python=python, python_version=str(data.get("python", "")))
-    packages = data.get("packages") or {}
-    assert isinstance(packages, dict)
+    result = ProbeResult(python=python, python_version=str(data.get("python", ""))[:40])
+    packages = data.get("packages")
+    if not isinstance(packages, dict):
+        packages = {}
     for name in REQUIRED_PACKAGES:
-        entry = packages.get(name) or {"error": "not reported"}
+        entry = packages.get(name)
+        if not isinstance(entry, dict):
+            entry = {"error": "not reported"}
         if "version" in entry:
-            result.versions[name] = str(entry["version"])
+            result.versions[name] = str(entry["version"])[:40]
         else:
             result.missing.append(name)
-            result.errors[name] = str(entry.get("error", ""))
+            result.errors[name] = str(entry.get("error", ""))[:300]
     cuda = data.get("cuda")
     result.cuda = None if cuda is None else bool(cuda)
     device = data.get("cuda_device")
@@ -189,10 +202,12 @@ def probe(python: str, target: TorchTarget, timeout: float = DEFAULT_TIMEOUT,
     for line in lines:
         if line.startswith(PROBE_MARK):
             try:
-                data = json.loads(line[len(PROBE_MARK):])
+                data = parse_json(line[len(PROBE_MARK):])  # another program's output: nesting, huge numbers
             except ValueError:
                 break
-            return interpret(python, data, target)
+            if isinstance(data, dict):
+                return interpret(python, data, target)
+            break
     detail = outcome.stderr_tail.strip().splitlines()[-3:] if outcome.stderr_tail else []
     return ProbeResult(python=python, problems=[
         "%s is not a working Python (%s)%s" % (python, outcome.message.splitlines()[0] if outcome.message else
@@ -207,5 +222,11 @@ def check_environment(settings: Settings, root: Optional[str] = None, timeout: f
         return ProbeResult(python="", problems=[why],
                            fix="Click Set up to create it (or set CORRIDORKEY_PYTHON to a Python with torch "
                                "and timm).")
-    return probe(python, settings.target, timeout, environ)
+    result = probe(python, settings.target, timeout, environ)
+    env_dir = settings.resolved_env_dir(environ)
+    own = os.path.normcase(os.path.abspath(python)) == os.path.normcase(os.path.abspath(venv_python(env_dir)))
+    if not result.ok and own and half_made(env_dir):  # older, finished environments have no stamp but pass
+        result.problems.insert(0, "the environment %s was left half-made (its set-up did not finish)" % env_dir)
+        result.fix = "Click Set up to make it again."
+    return result
 

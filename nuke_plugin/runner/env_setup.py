@@ -4,7 +4,8 @@ Why: an artist should not need a terminal to get a working exporter. uv is used 
 can fetch a Python of the right version: torch 1.12 has no wheels past Python 3.10); otherwise the standard
 ``python -m venv`` + pip. Each step is a plain command run through runner.process, so it streams its output,
 can be cancelled, and never runs on Nuke's UI thread (the caller owns the thread). A failed or cancelled
-creation removes the folder it made, so a half-built environment is never picked up later.
+creation removes the folder it made, and a ready stamp written last (env_probe.READY_STAMP) tells an environment
+that Nuke's end interrupted from a finished one: the next Set up makes it again, the probe says so.
 
 Pure Python 3.9+: no Nuke, no torch.
 """
@@ -17,9 +18,10 @@ import sys
 from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
+from ..contract.files import atomic_write
 from ..contract.torch_targets import TorchTarget, cpu_index_options, cpu_only_offered
 from . import process
-from .env_probe import venv_python
+from .env_probe import READY_STAMP, venv_python
 
 
 @dataclass(frozen=True)
@@ -109,9 +111,17 @@ def run_plan(steps: Sequence[Step], env_dir: str, on_message: Callable[[str, flo
              environ: Optional[Mapping[str, str]] = None) -> process.CommandOutcome:
     """Runs the steps in order (call from a worker thread). `on_message(text, fraction)` reports progress.
 
-    On failure or cancel the environment folder is removed if this run created it.
+    A half-made environment (a python, no ready stamp) is removed first and made again; a folder of other files is
+    refused. On failure or cancel the environment folder is removed if this run created it; the ready stamp is
+    written only once every step succeeded.
     """
+    stamp = os.path.join(env_dir, READY_STAMP)
+    problem = _clear_half_made(env_dir, on_message)
+    if problem:
+        return process.CommandOutcome(process.FAILED, problem, kind="user")
     existed = os.path.exists(env_dir)
+    if os.path.lexists(stamp):
+        os.remove(stamp)  # being changed: until every step has run again, it is not a finished environment
     env = process.child_environment(environ)
     env.pop("VIRTUAL_ENV", None)  # uv and pip would otherwise target the caller's venv
     outcome = process.CommandOutcome(process.DONE, "Nothing to do.")
@@ -132,6 +142,27 @@ def run_plan(steps: Sequence[Step], env_dir: str, on_message: Callable[[str, flo
                 outcome.message = "%s failed: %s\nCommand: %s" % (
                     step.description, outcome.message, process.format_command(step.argv))
             return outcome
+    try:
+        atomic_write(stamp, describe_plan(steps) + "\n")  # what made it, for a TD who wonders
+    except OSError as exc:
+        return process.CommandOutcome(process.FAILED, "The environment %s was made, but its ready stamp cannot be "
+                                      "written (%s)." % (env_dir, exc.strerror or exc), kind="user")
     on_message("Environment ready: %s" % env_dir, 1.0)
     outcome.message = "Environment ready: %s" % venv_python(env_dir)
     return outcome
+
+
+def _clear_half_made(env_dir: str, on_message: Callable[[str, float], None]) -> Optional[str]:
+    """Removes an environment an earlier Set up did not finish; returns why it cannot go ahead, or None."""
+    if not os.path.isdir(env_dir) or os.path.isfile(os.path.join(env_dir, READY_STAMP)):
+        return None
+    if os.path.isfile(os.path.join(env_dir, "pyvenv.cfg")) or os.path.isfile(venv_python(env_dir)):
+        on_message("Removing the half-made environment %s (an earlier set-up did not finish)" % env_dir, 0.0)
+        shutil.rmtree(env_dir, ignore_errors=True)
+        if os.path.exists(env_dir):
+            return "The half-made environment %s cannot be removed; delete it and run Set up again." % env_dir
+        return None
+    if os.listdir(env_dir):
+        return ("%s holds other files and no environment: Set up never clears a folder it did not make. Choose an "
+                "empty or new folder." % env_dir)
+    return None

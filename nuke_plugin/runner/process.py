@@ -105,6 +105,18 @@ class RunningProcess:
                 return
             yield line
 
+    def rest(self) -> List[str]:
+        """The lines still queued once the process has ended (those that came after a cancel or a timeout)."""
+        found: List[str] = []
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return found
+            if line is None:
+                return found
+            found.append(line)
+
     def stderr_tail(self) -> str:
         self._stderr_thread.join(timeout=2.0)
         return "\n".join(self._stderr)
@@ -176,27 +188,33 @@ def run_streaming(argv: Sequence[str], on_event: Callable[[Event], None],
     """
     try:
         proc = RunningProcess(argv, cwd=cwd, env=env)
-    except OSError as exc:
-        return CommandOutcome(FAILED, "Could not start %s: %s" % (argv[0], exc.strerror or exc), kind="launch")
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in an argument, which no OS can pass on
+        return CommandOutcome(FAILED, "Could not start %s: %s" % (argv[0], getattr(exc, "strerror", None) or exc),
+                              kind="launch")
     started = time.monotonic()
     done_event: Optional[Event] = None
     error_event: Optional[Event] = None
     log: List[str] = []
     stopped_by = ""
+
+    def take(line: str) -> None:
+        nonlocal done_event, error_event
+        event = parse_event(line)
+        kind = event.get("event")
+        if kind == DONE_EVENT:
+            done_event = event
+        elif kind == ERROR_EVENT:
+            error_event = event
+        elif kind == LOG_EVENT:
+            log.append(str(event.get("message", "")))
+        try:
+            on_event(event)
+        except Exception:  # a display problem must not orphan the child process
+            pass
+
     for line in proc.lines(poll_interval):
         if line is not None:
-            event = parse_event(line)
-            kind = event.get("event")
-            if kind == DONE_EVENT:
-                done_event = event
-            elif kind == ERROR_EVENT:
-                error_event = event
-            elif kind == LOG_EVENT:
-                log.append(str(event.get("message", "")))
-            try:
-                on_event(event)
-            except Exception:  # a display problem must not orphan the child process
-                pass
+            take(line)
         if is_cancelled():
             stopped_by = "cancel"
         elif timeout is not None and time.monotonic() - started > timeout:
@@ -213,8 +231,17 @@ def run_streaming(argv: Sequence[str], on_event: Callable[[Event], None],
     if stopped_by:
         proc.terminate_tree(grace)
     code = proc.wait()
+    for line in proc.rest():  # what it said while it was being stopped: it may have finished first
+        take(line)
     tail = proc.stderr_tail()
-    if stopped_by == "cancel" or (code == exits.EXIT_CANCELLED and not stopped_by):
+    if stopped_by == "cancel" and done_event is not None and code == 0:
+        outcome = CommandOutcome(CANCELLED, "Cancelled too late: the export had already finished, so %s and its "
+                                 "manifest are the new build; nothing else was done with it."
+                                 % done_event.get("pt"), code, "cancelled", stderr_tail=tail, log=log)
+        outcome.pt, outcome.manifest = str(done_event.get("pt")), str(done_event.get("manifest"))
+        return outcome
+    cancelled_error = error_event is None or error_event.get("kind") == "cancelled"
+    if (stopped_by == "cancel" and cancelled_error) or (code == exits.EXIT_CANCELLED and not stopped_by):
         return CommandOutcome(CANCELLED, "Cancelled; nothing new was written and any previous build is unchanged.",
                               code, "cancelled", stderr_tail=tail, log=log)
     if stopped_by == "timeout":

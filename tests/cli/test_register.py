@@ -190,3 +190,16 @@ def test_a_hard_linked_init_py_is_refused(tmp_path, capsys):
     assert main(["--nuke-dir", str(nuke_dir)]) == 2
     assert "hard links" in capsys.readouterr().err
     assert (tmp_path / "backup.py").read_bytes() == init.read_bytes() == b"import nuke\n"
+
+
+@pytest.mark.parametrize("make", [pytest.param(os.mkfifo, id="named-pipe"),
+                                  pytest.param(lambda p: os.symlink("/dev/zero", p), id="endless-device")])
+@pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"), reason="POSIX special files")
+def test_an_init_py_that_is_not_a_file_is_refused_without_blocking(tmp_path, make):
+    """Reading a named pipe waited forever; a link to /dev/zero read until memory ran out."""
+    nuke_dir = tmp_path / ".nuke"
+    nuke_dir.mkdir()
+    make(str(nuke_dir / "init.py"))
+    run = subprocess.run([sys.executable, "-m", "nuke_plugin.register_with_nuke", "--nuke-dir", str(nuke_dir)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "not a file" in run.stderr and "add these lines to it yourself" in run.stderr

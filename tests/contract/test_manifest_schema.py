@@ -33,11 +33,13 @@ def test_complete_refuses_a_record_that_drifted_from_the_schema(change, word):
 
 
 def test_the_reader_asks_only_for_schema_keys():
-    """Every key nuke_plugin/core/manifest.py reads (_require, _optional, _channels) is a schema field."""
+    """Every key nuke_plugin/core/manifest.py reads (reader.require, .optional, .channels, .text_list) is a schema
+    field."""
     tree = ast.parse((ROOT / "nuke_plugin" / "core" / "manifest.py").read_text(encoding="utf-8"))
-    asked = {node.args[1].value for node in ast.walk(tree)
-             if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("_require", "_optional", "_channels")
-             and isinstance(node.args[1], ast.Constant)}
+    asked = {node.args[0].value for node in ast.walk(tree)
+             if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("require", "optional", "channels",
+                                                                                  "text_list")
+             and node.args and isinstance(node.args[0], ast.Constant)}
     assert asked and asked <= set(schema.KEYS), asked - set(schema.KEYS)
     required = {f.key for f in schema.FIELDS if f.required}
     assert required - {"format"} <= asked, required - asked  # "format" is checked against FORMAT itself

@@ -1,6 +1,7 @@
 """Install folder: where it is, how files land in it (all or nothing), how Nuke finds it."""
 import json
 import os
+import shutil
 import struct
 
 import pytest
@@ -88,11 +89,10 @@ def test_a_failed_install_keeps_the_previous_one(fake_nuke, tmp_path):
         handle.write("old cat")
     os.makedirs(layout.cat_json)  # a folder where cat.json should go: the move fails
     temp_cat = _build(layout.folder)
-    with pytest.raises(InstallError, match="previous install was left"):
+    with pytest.raises(InstallError, match="cat.json could not be replaced .*the previous build is in place"):
         install_build(layout, temp_cat, "gizmo text", "{}")
     assert open(layout.cat).read() == "old cat"
-    leftovers = [n for n in os.listdir(layout.folder) if ".partial-" in n]
-    assert leftovers == [os.path.basename(temp_cat)]  # the caller owns (and removes) the built .cat
+    assert sorted(os.listdir(layout.folder)) == ["CorridorKey.cat", "cat.json"]  # no partial, the built .cat too
 
 
 @pytest.mark.skipif(os.name == "nt", reason="RLIMIT_FSIZE is POSIX")
@@ -108,12 +108,12 @@ def test_a_full_disk_leaves_no_partial_file_on_the_plugin_path(fake_nuke, tmp_pa
     handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as ENOSPC does
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
     try:
-        with pytest.raises(InstallError, match="previous install was left"):
+        with pytest.raises(InstallError, match="no build was there before, and none is now"):
             install_build(layout, temp_cat, "x" * 65536, "{}")
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limits)
         signal.signal(signal.SIGXFSZ, handler)
-    assert os.listdir(layout.folder) == [os.path.basename(temp_cat)]  # only the caller's built .cat
+    assert os.listdir(layout.folder) == []  # not even the built .cat
 
 
 def test_an_unwritable_install_folder_is_refused(fake_nuke, tmp_path):
@@ -144,3 +144,146 @@ def test_startup_puts_an_installed_node_folder_on_the_path_too(fake_nuke):
     os.makedirs(layout.folder)
     assert add_install_dir_at_startup() == layout.root
     assert fake_nuke.pluginPath()[:2] == [layout.folder.replace(os.sep, "/"), layout.root.replace(os.sep, "/")]
+
+
+# ---- all or nothing ---------------------------------------------------------------------------------------------
+
+
+def _previous_build(layout, manifest_source):
+    """The six files of an older build, each saying so, and the new build's inputs."""
+    os.makedirs(layout.folder, exist_ok=True)
+    for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest):
+        with open(path, "w") as handle:
+            handle.write("old " + os.path.basename(path))
+    manifest_source.write_text("new manifest")
+
+
+def _snapshot(folder):
+    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+
+
+def _install_failing_at(monkeypatch, layout, manifest, at, first):
+    """install_build with the `at`-th os.replace (0-based) raising EPERM, as another user's file in a sticky
+    folder makes it."""
+    import nuke_plugin.contract.files as files_module
+
+    real_replace = os.replace
+    calls = []
+
+    def replace(source, destination):
+        calls.append(destination)
+        if len(calls) - 1 == at:
+            raise PermissionError(1, "Operation not permitted")
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(files_module.os, "replace", replace)
+    try:
+        with pytest.raises(InstallError) as caught:
+            install_build(layout, _build(layout.folder), "gizmo at 512 px", "{\"new\": 1}", str(manifest))
+    finally:
+        monkeypatch.undo()
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("at", range(6))  # the six moves
+def test_a_failure_at_any_move_leaves_the_whole_previous_build(fake_nuke, tmp_path, monkeypatch, at):
+    """The third move failing used to leave the new gizmo beside the old .cat and cat.json."""
+    layout = InstallLayout(str(tmp_path / "ck"))
+    _previous_build(layout, tmp_path / "CorridorKey.json")
+    before = _snapshot(layout.folder)
+    message = _install_failing_at(monkeypatch, layout, tmp_path / "CorridorKey.json", at, first=False)
+    assert _snapshot(layout.folder) == before  # all six old, and nothing partial
+    assert "could not be replaced (Operation not permitted)" in message
+    assert "the previous build is in place, as it was" in message
+
+
+@pytest.mark.parametrize("at", range(6))  # the six moves
+def test_a_failed_first_install_leaves_nothing(fake_nuke, tmp_path, monkeypatch, at):
+    layout = InstallLayout(str(tmp_path / "ck"))
+    os.makedirs(layout.folder)
+    (tmp_path / "CorridorKey.json").write_text("new manifest")
+    message = _install_failing_at(monkeypatch, layout, tmp_path / "CorridorKey.json", at, first=True)
+    assert os.listdir(layout.folder) == [] and "no build was there before, and none is now" in message
+
+
+def test_when_the_previous_build_cannot_be_put_back_the_message_says_which_file_is_which(fake_nuke, tmp_path,
+                                                                                          monkeypatch):
+    import nuke_plugin.contract.files as files_module
+
+    layout = InstallLayout(str(tmp_path / "ck"))
+    _previous_build(layout, tmp_path / "CorridorKey.json")
+    real_replace = os.replace
+    failed = []
+
+    def replace(source, destination):
+        if destination == layout.cat_json or (failed and destination == layout.gizmo):
+            failed.append(destination)  # the second move, then putting the gizmo back
+            raise PermissionError(1, "Operation not permitted")
+        return real_replace(source, destination)
+
+    monkeypatch.setattr(files_module.os, "replace", replace)
+    with pytest.raises(InstallError) as caught:
+        install_build(layout, _build(layout.folder), "new gizmo", "{}", str(tmp_path / "CorridorKey.json"))
+    monkeypatch.undo()
+    message = str(caught.value)
+    assert "CorridorKey.gizmo (new)" in message and "cat.json (previous)" in message
+    assert "CorridorKey.cat (previous)" in message
+    kept = [n for n in os.listdir(layout.folder) if ".partial-" in n]
+    assert len(kept) == 1 and open(os.path.join(layout.folder, kept[0])).read() == "old CorridorKey.gizmo"
+    assert os.path.join(layout.folder, kept[0]) in message and "rename it to CorridorKey.gizmo" in message
+
+
+def _another_users_file(path, uid):
+    os.chown(path, uid, uid)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0 or not hasattr(os, "fork"),
+                    reason="needs root to act as two users (a forked child takes another uid)")
+def test_a_shared_sticky_folder_with_another_users_files_keeps_the_whole_previous_build(fake_nuke, tmp_path):
+    """The reported case, with real owners: the node folder is 1777, the previous gizmo is the installing user's
+    and the other files another user's. The install is refused and every file stays as it was."""
+    import tempfile
+
+    installer, other = 4242, 4343  # two uids; a uid needs no account to own files or run a process
+    shared_root = tempfile.mkdtemp(prefix="ck-sticky-")
+    try:
+        os.chmod(shared_root, 0o755)
+        layout = InstallLayout(os.path.join(shared_root, "ck"))
+        manifest = os.path.join(shared_root, "CorridorKey.json")
+        os.makedirs(layout.folder)
+        for folder in (layout.root, os.path.dirname(layout.folder), layout.folder):
+            os.chmod(folder, 0o1777)
+        for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest):
+            with open(path, "w") as handle:
+                handle.write("old " + os.path.basename(path))
+            os.chmod(path, 0o644)
+            _another_users_file(path, installer if path == layout.gizmo else other)
+        with open(manifest, "w") as handle:
+            handle.write("new manifest")
+        os.chmod(manifest, 0o644)
+        before = _snapshot(layout.folder)
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the installing user: build the .cat as CatFileCreator would, then install
+            code = 3
+            try:
+                os.close(read)
+                os.setgid(installer)
+                os.setuid(installer)
+                try:
+                    install_build(layout, _build(layout.folder), "gizmo at 512 px", "{}", manifest)
+                    os.write(write, b"installed")
+                except InstallError as exc:
+                    os.write(write, str(exc).encode("utf-8"))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        with os.fdopen(read, "rb") as handle:
+            message = handle.read().decode("utf-8")
+        assert os.waitpid(pid, 0)[1] == 0, message
+        assert _snapshot(layout.folder) == before, message
+        assert "cat.json could not be replaced (it belongs to another user (uid %d)" % other in message
+        assert "the previous build is in place, as it was" in message
+    finally:
+        shutil.rmtree(shared_root, ignore_errors=True)

@@ -2,6 +2,8 @@
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -212,3 +214,130 @@ def test_cpu_only_torch_is_remembered_and_a_studio_can_fix_it(tmp_path):
     assert studio.cpu_only_torch is False and studio.is_locked("cpu_only_torch")
     with pytest.warns(RuntimeWarning, match="CORRIDORKEY_CPU_ONLY_TORCH"):
         assert st.load_settings(environ=dict(env, CORRIDORKEY_CPU_ONLY_TORCH="maybe")).cpu_only_torch is True
+
+
+# ---- a settings file that is not one: never block, never raise ------------------------------------------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Nuke's start-up as a separate process (so that a hang is a timeout, not a stuck test run): the strict fake
+# `nuke`, then init.py, which reads the settings through the install-dir hook.
+STARTUP = """
+import runpy, sys
+sys.path.insert(0, {root!r})
+from tests.fake_nuke import FakeNuke
+sys.modules["nuke"] = FakeNuke(home={home!r}, edition="nukex", gui=False, version=(16, 0, 2))
+runpy.run_path({init!r})
+print("started", flush=True)
+"""
+
+
+def _settings_in_place_of(tmp_path, make):
+    home = tmp_path / "home"
+    path = home / ".nuke" / contract.MODEL_ID / "settings.json"
+    path.parent.mkdir(parents=True)
+    make(str(path))
+    return home, path
+
+
+def _run(argv, home, timeout=60):
+    env = dict(os.environ, HOME=str(home), PYTHONPATH=ROOT, PYTHONWARNINGS="always")
+    env.pop("CORRIDORKEY_SETTINGS", None)
+    env.pop("CORRIDORKEY_HOME", None)
+    return subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+SPECIAL_FILES = [pytest.param(os.mkfifo, id="named-pipe") if hasattr(os, "mkfifo") else None,
+                 pytest.param(lambda p: os.symlink("/dev/zero", p), id="endless-device")
+                 if os.path.exists("/dev/zero") else None,
+                 pytest.param(os.mkdir, id="folder")]
+SPECIAL_FILES = [p for p in SPECIAL_FILES if p is not None]
+
+
+@pytest.mark.parametrize("make", SPECIAL_FILES)
+def test_nukes_start_up_never_hangs_on_a_settings_file_that_is_not_a_file(tmp_path, make):
+    """A named pipe blocked init.py (and `headless --help`) forever; a link to /dev/zero read until memory ran out."""
+    home, path = _settings_in_place_of(tmp_path, make)
+    script = STARTUP.format(root=ROOT, home=str(home), init=os.path.join(ROOT, "init.py"))
+    started = _run([sys.executable, "-c", script], home)
+    assert started.returncode == 0 and "started" in started.stdout, started.stderr
+    assert "ignoring unreadable settings file %s" % path in started.stderr
+    assert "not a file" in started.stderr and "skipped" not in started.stderr
+    helped = _run([sys.executable, "-m", "nuke_plugin.headless", "--help"], home)
+    assert helped.returncode == 0 and "--checkpoint" in helped.stdout, helped.stderr
+
+
+def test_a_settings_file_past_the_size_limit_is_not_read(tmp_path):
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        handle.write('{"checkpoint": "/a.pth"}' + " " * st.SETTINGS_SIZE_LIMIT)
+    with pytest.warns(RuntimeWarning, match="larger than %d bytes" % st.SETTINGS_SIZE_LIMIT):
+        assert st.load_settings(environ=env) == st.Settings()
+
+
+@pytest.mark.parametrize("value, why", [("/tmp/a\x00b", "NUL character"),
+                                        ("/tmp/\ud800.pth", "characters this system's file names cannot hold")])
+@pytest.mark.parametrize("field", st.PATH_FIELDS)
+def test_a_path_the_os_cannot_take_is_refused_with_a_clear_message(tmp_path, field, value, why):
+    """A NUL in a path reached subprocess and came back as a traceback; now the field is refused on reading."""
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        json.dump({field: value, "resolution": 1024}, handle)
+    with pytest.warns(RuntimeWarning) as caught:
+        s = st.load_settings(environ=env)
+    text = " ".join(str(w.message) for w in caught)
+    assert "ignoring %s" % field in text and "is not a usable path: it contains" in text and why in text
+    assert getattr(s, field) == "" and s.resolution == 1024
+
+
+def test_huge_numbers_in_text_are_refused_quickly(tmp_path):
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as handle:
+        json.dump({"resolution": "1" * 500000, "torch_target": "1" * 500000, "checkpoint": "/a.pth"}, handle)
+    with pytest.warns(RuntimeWarning) as caught:
+        s = st.load_settings(environ=env)
+    assert s.resolution == 2048 and s.torch_target == tt.DEFAULT_TORCH_TARGET and s.checkpoint == "/a.pth"
+    # refused by length, before int() (Python 3.9, Nuke 14's, has no digit limit and takes seconds per million)
+    assert "got 500000 characters" in " ".join(str(w.message) for w in caught)
+
+
+def _fuzzed_settings(rng):
+    """A valid settings file's text, then mutated the way a damaged or hostile one is."""
+    values = [None, True, 0, -1, 2048, 10 ** 30, 1e308, -1e308, 0.5, "", "2048", "nuke16", "/a.pth", "\x00", "\ud800",
+              [], [2048], {}, {"a": 1}, "x" * 3000, [[[[[]]]]], "15.1", "true", float("nan")]
+    data = {name: rng.choice(values) for name in st._persisted_fields() if rng.random() < 0.8}
+    text = json.dumps(data)
+    for _ in range(rng.randint(0, 3)):
+        where = rng.randrange(len(text) + 1)
+        text = text[:where] + rng.choice(['"', "{", "[", "]", "}", ",", ":", "\\", "1e999", "\x00", "\u00e9", ""]) \
+            + text[where + rng.randint(0, 3):]
+    return text
+
+
+def test_fuzzed_settings_files_give_settings_never_an_exception(tmp_path):
+    """Like the checkpoint reader's fuzz: every mutated file gives a Settings whose every value is usable."""
+    import random
+
+    env = env_for(tmp_path)
+    path = st.settings_path(env)
+    os.makedirs(os.path.dirname(path))
+    rng = random.Random(19)
+    for case in range(400):
+        text = _fuzzed_settings(rng)
+        with open(path, "w", encoding="utf-8", errors="surrogatepass") as handle:
+            handle.write(text)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = st.load_settings(environ=env)
+        assert contract.resolution_problem(s.resolution) is None, (case, text)
+        assert s.torch_target in tt.TORCH_TARGETS_BY_KEY and isinstance(s.cpu_only_torch, bool), (case, text)
+        for name in st.PATH_FIELDS:
+            value = getattr(s, name)
+            assert isinstance(value, str) and st.path_problem(value) is None, (case, name, text)

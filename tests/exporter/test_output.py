@@ -1,6 +1,7 @@
 """Where the export writes: refused before any work when it cannot end well, saved with its size known, and
 committed as a pair. Real files and real processes; the export itself runs only where the check needs it."""
 import os
+import shutil
 import subprocess
 import sys
 from collections import namedtuple
@@ -286,3 +287,88 @@ def test_an_existing_build_of_ours_is_accepted(tmp_path):
     (tmp_path / "CorridorKey.pt").write_bytes(b"ours")
     assert output_module.check_output(str(tmp_path / "ck.pth"), str(tmp_path / "CorridorKey.pt")) == str(
         tmp_path / "CorridorKey.pt")
+
+
+# ---- a cancel at every instruction of the commit ---------------------------------------------------------------
+
+
+# Frames whose bytecodes are counted: ours and contextlib's (the commit window). A handler that raises inside a
+# standard-library helper these call (posixpath, secrets) has the effect of raising right after that call returns:
+# none of them catches the exception or leaves a change half made.
+TRACED = tuple(os.path.abspath(m.__file__) for m in (output_module, files, __import__("contextlib"),
+                                                      __import__("exporter.cancel").cancel))
+
+
+def _commit_with_a_signal_before(folder, step):
+    """commit_pair with SIGTERM's handler run before its `step`-th bytecode, exactly where CPython runs a signal
+    handler; then the export's own clean-up of its partials. Returns (whether the signal came, what the exporter
+    would report)."""
+    import signal
+
+    from exporter import cancel
+    from exporter.errors import ExportCancelled
+
+    cancel.reset()
+    pt_tmp, manifest_tmp = _partials(folder)
+    count = [0]
+
+    def local(frame, event, arg):
+        if event == "opcode":
+            count[0] += 1
+            if count[0] == step:
+                cancel.on_signal(signal.SIGTERM, frame)  # raises when the handler would
+        return local
+
+    def tracer(frame, event, arg):
+        if os.path.abspath(frame.f_code.co_filename) not in TRACED:
+            return None
+        frame.f_trace_opcodes = True
+        return local
+
+    sys.settrace(tracer)
+    try:
+        output_module.commit_pair(pt_tmp, str(folder / "CorridorKey.pt"), manifest_tmp,
+                                  str(folder / "CorridorKey.json"))
+        outcome = "done"
+    except ExportCancelled:
+        outcome = "cancelled"
+    except ExportError as exc:
+        outcome = "error: %s" % exc
+    finally:
+        sys.settrace(None)
+    for path in (pt_tmp, manifest_tmp):  # _export's `finally`
+        if os.path.exists(path):
+            os.remove(path)
+    if outcome == "done":  # after the commit a cancel is too late: it must not raise any more
+        cancel.on_signal(signal.SIGTERM, None)
+    return count[0] >= step, outcome
+
+
+@pytest.mark.parametrize("first", [False, True])
+def test_a_cancel_at_every_instruction_of_the_commit_leaves_a_consistent_pair(tmp_path, monkeypatch, first):
+    """Issue 19: SIGTERM right after the .pt's rename used to report "nothing was written" with the new .pt beside
+    the old manifest, and the clean-up deleted the last copy of the old .pt. Here the handler runs before each
+    bytecode in turn: "cancelled" must mean the previous pair (or none), "done" the new pair, and nothing else may
+    be left in the folder."""
+    old = {} if first else {"CorridorKey.pt": b"pt old", "CorridorKey.json": b"json old"}
+    new = {"CorridorKey.pt": b"pt new", "CorridorKey.json": b"json new"}
+    monkeypatch.setattr(files.os, "fsync", lambda fd: None)  # a C call, atomic for a handler: only time here
+    outcomes = set()
+    step = 0
+    while True:
+        step += 1
+        folder = tmp_path / str(step)
+        folder.mkdir()
+        for name, data in old.items():
+            (folder / name).write_bytes(data)
+        fired, outcome = _commit_with_a_signal_before(folder, step)
+        contents = {p.name: p.read_bytes() for p in folder.iterdir()}
+        if outcome == "cancelled":
+            assert contents == old, (step, contents)
+        else:
+            assert outcome == "done" and contents == new, (step, outcome, contents)
+        outcomes.add(outcome)
+        shutil.rmtree(str(folder))
+        if not fired:
+            break
+    assert outcomes == {"cancelled", "done"} and step > 50  # both ends were reached, through many instructions

@@ -6,6 +6,7 @@ import io
 import json
 import os
 import pickle
+import re
 import sys
 
 import pytest
@@ -171,3 +172,79 @@ def test_verify_in_reports_an_interpreter_that_cannot_load_the_file(tmp_path, ex
     broken.chmod(0o755)
     with pytest.raises(ExportError, match="(?s)does not run under .*Unknown builtin op"):
         portability.verify_in(str(exported_model.pt), [str(broken)], KNOBS)
+
+
+# ---- --verify-with: checked before the export, every lane failure an ExportError with its reason ------------------
+
+SELFTEST_PT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           "nuke_plugin", "selftest_model", "CorridorKeySelfTest.pt")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _script(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+    return str(path)
+
+
+def _no_torch_python(tmp_path):
+    import subprocess
+
+    subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")])
+    return str(tmp_path / "bare" / "bin" / "python")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins")
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp_path: str(tmp_path / "no-such-python"), "no such file"),
+    (lambda tmp_path: str(tmp_path), "is a folder. Give the python inside it"),
+    (lambda tmp_path: "/bin/true", "is not a Python that can load torch (exit status 0, no output)"),
+    (lambda tmp_path: _script(tmp_path, "python", "echo 'Segmentation fault' >&2; exit 139\n"),
+     "is not a Python that can load torch (exit status 139: Segmentation fault)"),
+    (_no_torch_python, "has no torch"),
+])
+def test_a_verify_with_python_that_cannot_work_is_refused_first(tmp_path, make, message):
+    """Each used to be exit 1, "Internal error ... Please report it", after the whole export and validation."""
+    with pytest.raises(ExportError, match=re.escape(message)):
+        portability.check_lane_python(make(tmp_path))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins")
+def test_a_verify_with_python_that_never_answers_is_refused_after_a_short_wait(tmp_path):
+    """It used to hang for the 30-minute lane timeout, after the export."""
+    import time
+
+    hanging = _script(tmp_path, "python", "exec sleep 600\n")
+    started = time.monotonic()
+    with pytest.raises(ExportError, match="did not answer within 2 s"):
+        portability.check_lane_python(hanging, timeout=2)
+    assert time.monotonic() - started < 30
+    assert portability.check_lane_python(sys.executable) == torch.__version__.split("+")[0]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins")
+def test_the_command_refuses_a_wrong_verify_with_before_the_export(tmp_path):
+    import subprocess
+
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"never read")
+    run = subprocess.run([sys.executable, "-m", "exporter", "--checkpoint", str(checkpoint), "--output",
+                          str(tmp_path / "out" / "CorridorKey.pt"), "--verify-with", str(tmp_path / "nope")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "--verify-with %s: no such file" % (tmp_path / "nope") in run.stdout
+    assert "Internal error" not in run.stdout + run.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-ins")
+@pytest.mark.parametrize("body, message", [
+    ("exit 0\n", "ended without writing its outputs"),
+    ('echo "not tensors" > "$4"\n', "ended without writing its outputs"),
+    ("exec /nonexistent/python\n", "does not run under"),
+])
+def test_a_lane_that_fails_after_the_check_is_an_export_error_with_its_reason(tmp_path, body, message):
+    """A Python that answers the check but then misbehaves: an exit-2 error that says why, never a traceback."""
+    lane = _script(tmp_path, "python", 'case "$2" in -c) exec %s "$@";; esac\n' % sys.executable
+                   + 'case "$1" in -c) exec %s "$@";; esac\n' % sys.executable + body)
+    with pytest.raises(ExportError, match=message):
+        portability.verify_in(SELFTEST_PT, [lane], KNOBS)

@@ -236,3 +236,63 @@ def test_cancelled_install_removes_the_environment(tmp_path):
                                  is_cancelled=lambda: "Downloading torch" in seen)
     assert outcome.status == process.CANCELLED
     assert not os.path.exists(env_dir)
+
+
+# ---- a set-up that did not finish (Nuke killed half-way) -------------------------------------------------------
+
+
+def _stand_in_plan(tmp_path, env_dir):
+    installer = tmp_path / "installer.py"
+    installer.write_text("import os, sys\nopen(os.path.join(sys.argv[1], 'installed.txt'), 'w').write('all')\n")
+    return [env_setup.Step("Creating the environment", (sys.executable, "-m", "venv", "--without-pip", env_dir)),
+            env_setup.Step("Installing", (sys.executable, str(installer), env_dir))]
+
+
+def test_a_finished_set_up_is_stamped_and_a_half_made_one_is_made_again(tmp_path):
+    """Nuke killed during Set up left a venv without its packages, which every later run picked up as an
+    environment; the stamp is written last, so the next Set up removes and remakes it."""
+    env_dir = str(tmp_path / "envs" / "nuke16")
+    subprocess.check_call([sys.executable, "-m", "venv", "--without-pip", env_dir])  # what the killed Set up left
+    open(os.path.join(env_dir, "half.txt"), "w").close()
+    assert env_probe.half_made(env_dir)
+    messages = []
+    outcome = env_setup.run_plan(_stand_in_plan(tmp_path, env_dir), env_dir, lambda t, f: messages.append(t))
+    assert outcome.ok, outcome.message
+    assert "Removing the half-made environment" in messages[0]
+    assert not os.path.exists(os.path.join(env_dir, "half.txt"))  # made again, not patched
+    assert os.path.isfile(os.path.join(env_dir, "installed.txt")) and not env_probe.half_made(env_dir)
+    assert "installer.py" in open(os.path.join(env_dir, env_probe.READY_STAMP)).read()
+
+
+def test_a_recreate_that_fails_leaves_an_environment_marked_half_made(tmp_path):
+    env_dir = str(tmp_path / "env")
+    assert env_setup.run_plan(_stand_in_plan(tmp_path, env_dir), env_dir, lambda t, f: None).ok
+    failing = [env_setup.Step("Installing", (sys.executable, "-c", "raise SystemExit(1)"))]
+    assert not env_setup.run_plan(failing, env_dir, lambda t, f: None).ok
+    assert os.path.isdir(env_dir) and env_probe.half_made(env_dir)  # kept (it existed), no longer called finished
+
+
+def test_set_up_never_clears_a_folder_of_other_files(tmp_path):
+    env_dir = tmp_path / "mine"
+    env_dir.mkdir()
+    (env_dir / "notes.txt").write_text("mine")
+    outcome = env_setup.run_plan(_stand_in_plan(tmp_path, str(env_dir)), str(env_dir), lambda t, f: None)
+    assert outcome.status == process.FAILED and "never clears a folder it did not make" in outcome.message
+    assert (env_dir / "notes.txt").read_text() == "mine"
+
+
+def test_the_probe_says_a_half_made_environment_needs_set_up_again(tmp_path, bare_venv):
+    settings = Settings(env_dir=str(bare_venv))  # a venv without torch and without the ready stamp
+    result = env_probe.check_environment(settings, root=str(tmp_path), environ={"HOME": str(tmp_path)})
+    assert not result.ok and "was left half-made" in result.problems[0]
+    assert result.fix == "Click Set up to make it again."
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in interpreter")
+@pytest.mark.parametrize("answer", ['[1, 2]', '{"packages": "torch"}', '{"packages": {"torch": "2.7.1"}}',
+                                    '{"python": ' + "[" * 50000 + "]" * 50000 + "}", '{"packages": 1e999}'])
+def test_an_interpreter_that_answers_nonsense_is_not_ready_never_an_exception(tmp_path, answer):
+    """The probe reads another program's output: an AssertionError or RecursionError escaped it."""
+    python = executable(tmp_path / "python", "#!/bin/sh\necho 'CORRIDORKEY_PROBE %s'\n" % answer)
+    result = env_probe.probe(python, NUKE16, timeout=30)
+    assert not result.ok and result.problems

@@ -240,3 +240,35 @@ def test_target_nuke_travels_to_the_exporter_command():
     argv = build_export_command("py", "ck.pth", "out/CorridorKey.pt", 2048, "json", target_args("nuke16"))
     assert argv[-2:] == ["--target-nuke", "nuke16"]
     assert target_args("") == []
+
+
+def test_an_argument_the_os_cannot_take_is_a_launch_failure_not_a_traceback():
+    """A NUL in a settings path reached Popen, whose ValueError escaped the runner."""
+    outcome = process.run_streaming([PY, "/tmp/a\x00b.py"], lambda event: None)
+    assert outcome.status == FAILED and outcome.kind == "launch" and "embedded null" in outcome.message
+
+
+def test_output_nested_too_deeply_is_a_log_line_not_a_crash(tmp_path):
+    script = write_script(tmp_path / "deep.py", """
+        print('{"a": ' + "[" * 100000)
+    """)
+    events, on_event = collect()
+    outcome = process.run_streaming([PY, script], on_event)
+    assert outcome.status == DONE and events[0]["event"] == "log"
+
+
+def test_a_cancel_that_comes_after_the_export_finished_says_so(tmp_path):
+    """The exporter ignores a cancel once its files are committed (exporter.cancel) and reports done: the runner
+    must not then say that nothing new was written."""
+    started = tmp_path / "committed"
+    script = write_script(tmp_path / "finishing.py", """
+        import json, signal, sys, time
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the commit is done: too late to cancel
+        open(sys.argv[1], "w").close()
+        time.sleep(1.0)
+        print(json.dumps({"event": "done", "pt": "/b/CorridorKey.pt", "manifest": "/b/CorridorKey.json"}))
+    """)
+    outcome = process.run_streaming([PY, script, str(started)], lambda event: None, started.exists, grace=30)
+    assert outcome.status == CANCELLED and "Cancelled too late" in outcome.message
+    assert "/b/CorridorKey.pt and its manifest are the new build" in outcome.message
+    assert outcome.pt == "/b/CorridorKey.pt"

@@ -12,7 +12,6 @@ from PIL import Image
 
 from exporter.colour import linear_to_srgb as torch_linear_to_srgb
 from exporter.colour import srgb_to_linear as torch_srgb_to_linear
-from nuke_plugin.contract.files import default_mode
 from nuke_plugin.contract.knob_spec import defaults
 from tests.cpp_host import host_binary
 from tools.render_check import cli
@@ -134,5 +133,7 @@ def test_notes_show_knobs_by_label_and_value_text():
 def test_the_sheet_is_written_with_the_users_normal_file_mode(tmp_path):
     out = tmp_path / "sheet.png"
     save_png(Image.new("RGB", (4, 4)), out)
-    assert stat.S_IMODE(os.stat(out).st_mode) == default_mode()
+    (tmp_path / "plain").write_bytes(b"")  # what open() gives a new file under this umask
+    assert stat.S_IMODE(os.stat(out).st_mode) == stat.S_IMODE(os.stat(tmp_path / "plain").st_mode)
+    os.remove(tmp_path / "plain")
     assert [p.name for p in tmp_path.iterdir()] == ["sheet.png"]

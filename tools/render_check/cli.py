@@ -14,7 +14,9 @@ import numpy as np
 
 from nuke_plugin.contract import NATIVE_RESOLUTION, PT_NAME
 from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract.files import read_json
 from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS_BY_NAME, defaults
+from nuke_plugin.core.manifest import MANIFEST_SIZE_LIMIT
 
 from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
 from .gizmo_maths import gizmo_output, linear_to_srgb, over, srgb_to_linear
@@ -104,7 +106,9 @@ def model_notes(pt: Path) -> List[str]:
     CorridorKey512.json), never from another build's manifest that happens to lie in the same folder."""
     path = Path(manifest_schema.path_for(str(pt)))
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_json(str(path), MANIFEST_SIZE_LIMIT)
+        if not isinstance(manifest, dict):
+            raise ValueError("not a manifest")
     except FileNotFoundError:
         return ["model: %s" % pt.name, "no manifest (%s not found)" % path.name]
     except (OSError, ValueError) as error:

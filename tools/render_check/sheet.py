@@ -1,14 +1,12 @@
 """Lays labelled panels out on one PNG; written to a temporary file and renamed, never left half-written."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
 import numpy as np
 
-from nuke_plugin.contract.files import default_mode
+from nuke_plugin.contract.files import atomic_write
 
 LABEL_HEIGHT = 22
 GAP = 6
@@ -68,12 +66,4 @@ def contact_sheet(panels: Sequence[Tuple[str, np.ndarray]], columns: int, notes:
 def save_png(image, path: Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=path.name + ".", suffix=".partial", dir=str(path.parent))
-    os.close(handle)
-    os.chmod(temp, default_mode())  # a normal file for the user's umask, not mkstemp's private 0600
-    try:
-        image.save(temp, format="PNG")
-        os.replace(temp, str(path))
-    finally:
-        if os.path.exists(temp):
-            os.remove(temp)
+    atomic_write(str(path), lambda handle: image.save(handle, format="PNG"))
