@@ -117,3 +117,34 @@ def test_the_preview_is_the_keyed_foreground_over_a_checkerboard_or_the_preview_
     assert np.allclose(checker[-1 - size, :10, 0], graph.CHECKER_DARK)
     default = preview(straight, np.zeros_like(alpha), OUTPUT_OVER_COLOUR)
     assert np.allclose(default[..., :3], PREVIEW_COLOUR.default)
+
+
+def test_the_render_check_starts_at_the_gizmos_defaults_and_feeds_what_the_gizmo_feeds(monkeypatch, tmp_path):
+    """Input Gamma starts at the gizmo's Linear (the plate enters linear), and without --hint plate the model gets
+    the built-in hint in its fourth channel; the host's answer here is the plate's true key, so the sheet's maths run
+    as they do after a real host (tests/tools/test_render_check.py runs the real one)."""
+    from nuke_plugin.contract.knob_spec import GAMMA_INPUT
+    from tools.inference_host.client import HostResult
+    from tools.render_check import cli
+
+    fed = []
+
+    def host(binary, pt, image, knobs, device="cpu", half=False):
+        fed.append((image, dict(knobs)))
+        return HostResult(output=plate.ideal_output(), report={"libtorch": "-", "device": device,
+                                                                "forward_s_median": 0.0, "peak_rss_mb": 0.0}, stderr="")
+
+    monkeypatch.setattr(cli, "build_host", lambda: tmp_path / "host")
+    monkeypatch.setattr(cli, "run_host", host)
+    plate = synthetic_plate(54, 96)
+    knobs = cli._knobs([])
+    assert knobs[GAMMA_INPUT.name] == GAMMA_INPUT.items.index("Linear") and "Input Gamma = Linear" in cli.knob_notes(
+        knobs)
+    summary = cli.render(tmp_path / "pt", tmp_path / "sheet.png", (96, 54), knobs, "cpu", False, 0)
+    image = fed[0][0][0]
+    assert np.array_equal(image[:3], np.transpose(plate.linear, (2, 0, 1)))
+    assert np.array_equal(image[3], builtin_hint(plate.linear)) and summary["hint"] == "builtin"
+    cli.render(tmp_path / "pt", tmp_path / "sheet.png", (96, 54), cli._knobs(["gamma_input=0"]), "cpu", False, 0,
+               "plate")
+    image = fed[1][0][0]
+    assert np.array_equal(image[:3], np.transpose(plate.rgb, (2, 0, 1))) and np.array_equal(image[3], plate.hint)

@@ -41,9 +41,12 @@ class Plate:
         """What a perfect model would return for this plate, [1, 4, H, W] (straight sRGB fg + linear alpha)."""
         return np.concatenate([np.transpose(self.foreground, (2, 0, 1)), self.alpha[None]])[None].astype(np.float32)
 
-    def model_input(self) -> np.ndarray:
-        """The Inference node's input [1, 4, H, W]: plate RGB + hint in the alpha channel."""
-        return np.concatenate([np.transpose(self.rgb, (2, 0, 1)), self.hint[None]])[None].astype(np.float32)
+    def model_input(self, linear: bool = False, hint: Optional[np.ndarray] = None) -> np.ndarray:
+        """The Inference node's input [1, 4, H, W]: plate RGB (sRGB-encoded, or linear for Input Gamma Linear) + a
+        hint (default: this plate's eroded one) in the alpha channel."""
+        rgb = self.linear if linear else self.rgb
+        alpha = self.hint if hint is None else hint
+        return np.concatenate([np.transpose(rgb, (2, 0, 1)), alpha[None]])[None].astype(np.float32)
 
 
 def box_blur(image: np.ndarray, radius: int, axis: int) -> np.ndarray:
