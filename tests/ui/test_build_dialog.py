@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", reason="needs PySide6 or PySide2",
                                 exc_type=ImportError)
 from nuke_plugin.contract.knob_spec import KNOBS  # noqa: E402
+from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR  # noqa: E402
 from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY  # noqa: E402
 from nuke_plugin.core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
 from nuke_plugin.core.settings import RESOLUTIONS_BY_VALUE, Settings, load_settings  # noqa: E402
@@ -286,8 +287,9 @@ def test_help_dialog_opens_from_the_button_with_the_comp_advice(app):
     QtCore.QTimer.singleShot(20, read_and_close)
     QTest.mouseClick(dialog.help_button, LEFT)
     text = shown[0]
-    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE):
+    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE, HINT_BACKING, PREVIEW_COLOUR):
         assert knob.label in text and knob.tooltip in text
+    assert "built-in hint" in text and "unconnected" in text
     for toggle in TOGGLES:
         assert toggle.label in text
     for phrase in ("slightly eroded", "Merge (over)", "premultiplied by the matte", "Set Input Gamma to how",
