@@ -9,13 +9,14 @@ import sys
 import pytest
 
 from nuke_plugin.cli import selftest as cli
+from nuke_plugin.core import selftest as st
 from nuke_plugin.core.paths import plugin_root
 
 ROOT = plugin_root()
 
 STAND_IN_NUKE = """#!{python}
 # A stand-in Nuke executable: checks the flags, installs the strict fake `nuke`, runs the script as Nuke would.
-import runpy, sys, time
+import runpy, sys
 sys.path.insert(0, {root!r})
 args = sys.argv[1:]
 flags = {flags!r}
@@ -23,7 +24,7 @@ assert args[:len(flags)] == flags, args
 from tests.fake_nuke import FakeNuke
 fake = FakeNuke(home={home!r}, edition={edition!r}, gui=False, version=(16, 0, 2))
 fake.scriptClear = lambda: None
-fake.scriptExit = lambda: time.sleep({exit_delay})
+fake.scriptExit = lambda: None
 sys.modules["nuke"] = fake
 sys.argv = args[len(flags):]
 runpy.run_path(sys.argv[0], run_name="__main__")
@@ -32,10 +33,10 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="shebang stand-in executable")
 
 
-def stand_in(tmp_path, flags=("--nukex", "-i"), edition="nukex", exit_delay=0):
+def stand_in(tmp_path, flags=("--nukex", "-i"), edition="nukex"):
     nuke = tmp_path / "Nuke16.0"
     nuke.write_text(STAND_IN_NUKE.format(python=sys.executable, root=ROOT, home=str(tmp_path / "home"),
-                                         flags=list(flags), edition=edition, exit_delay=exit_delay))
+                                         flags=list(flags), edition=edition))
     nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
     (tmp_path / "home" / ".nuke").mkdir(parents=True)
     return nuke
@@ -63,9 +64,13 @@ def test_the_command_line_form_runs_the_checks_in_nuke(tmp_path, flags):
 
 
 def test_a_nuke_that_does_not_exit_after_the_script_fails_that_check(tmp_path):
-    nuke = stand_in(tmp_path, exit_delay=60)
+    """A Nuke that writes its report at once (a shell script: no start-up to wait for) and then never exits."""
     report = tmp_path / "report.json"
-    run = selftest_cli(["--nuke", str(nuke), "--report", str(report), "--timeout", "20"], tmp_path / "home")
+    written = json.dumps(st.Report(environment={"nuke_version": "16.0v2"}).as_dict())
+    nuke = tmp_path / "Nuke16.0"
+    nuke.write_text("#!/bin/sh\nfor last; do :; done\ncat > \"$last\" <<'EOF'\n%s\nEOF\nexec sleep 60\n" % written)
+    nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
+    run = selftest_cli(["--nuke", str(nuke), "--report", str(report), "--timeout", "2"], tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
     checks = {c["name"]: c for c in json.loads(report.read_text())["checks"]}
     assert checks["script_mode"]["status"] == "fail" and "did not exit" in checks["script_mode"]["detail"]
