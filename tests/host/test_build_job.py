@@ -76,6 +76,15 @@ def test_export_failure_shows_the_exporters_message_and_builds_nothing(fake_nuke
     assert result.export.message == words and not (tmp_path / "build").exists()
 
 
+def test_a_success_without_files_is_a_failure_the_artist_sees(fake_nuke, tmp_path, stand_in_exporter):
+    finish = MainThreadFinish(fake_nuke)
+    request = request_for(tmp_path, stand_in_exporter("no-files"), tmp_path / "CorridorKey.pth")
+    result = run(build_job.BuildJob(request, fake_nuke, finish=finish), fake_nuke)
+    assert result.status == process.FAILED and not finish.calls
+    shown, = fake_nuke.fake_dialogs_of("message")
+    assert "reported success but its files are missing" in shown and contract.PT_NAME in shown
+
+
 @pytest.mark.parametrize("behaviour", ["hang", "stubborn"])
 def test_cancel_from_the_progress_bar_keeps_the_previous_build(fake_nuke, tmp_path, stand_in_export,
                                                                stand_in_exporter, behaviour):
