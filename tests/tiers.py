@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from typing import Any, Dict, Optional, Tuple
 
 import pytest
@@ -96,6 +97,20 @@ def _missing(tier: str, found: Dict[str, Optional[str]]) -> Optional[str]:
     return found[tier]
 
 
+def _what_is_missing(error: BaseException) -> Optional[Tuple[str, str]]:
+    """(tier, package) when `error` is an import that failed for want of a tier's package, else None."""
+    if isinstance(error, ModuleNotFoundError) and error.name:
+        tier = _tier_of_package(error.name)
+        return (tier, error.name) if tier else None
+    if isinstance(error, ImportError):  # qt_compat's own sentence when neither binding imports
+        trace = error.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_filename.endswith(os.path.join("ui", "qt_compat.py")):
+                return "ui", "a Qt binding (PySide6 or PySide2)"
+            trace = trace.tb_next
+    return None
+
+
 class TierModule(pytest.Module):
     """A test module that, when it cannot be imported for want of a tier's package, is skipped with the reason."""
 
@@ -103,13 +118,11 @@ class TierModule(pytest.Module):
         try:
             return super()._getobj()
         except self.CollectError as error:
-            cause = error.__cause__
-            name = getattr(cause, "name", None) if isinstance(cause, ModuleNotFoundError) else None
-            tier = _tier_of_package(name) if name else None
-            if tier is None:
+            missing = _what_is_missing(error.__cause__) if error.__cause__ else None
+            if missing is None:
                 raise
             raise pytest.skip.Exception("%s tier: %s is not installed in this Python, and %s imports it"
-                                        % (tier, name, self.path.name), allow_module_level=True)
+                                        % (missing[0], missing[1], self.path.name), allow_module_level=True)
 
 
 def pytest_configure(config: pytest.Config) -> None:
