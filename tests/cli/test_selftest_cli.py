@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from nuke_plugin.cli import selftest as cli
+from nuke_plugin.core import selftest as st
 from nuke_plugin.core.paths import plugin_root
 
 ROOT = plugin_root()
@@ -27,7 +28,7 @@ assert args[:len(flags)] == flags, args
 from tests.fake_nuke import FakeNuke
 fake = FakeNuke(home={home!r}, edition={edition!r}, gui=False, version=(16, 0, 2))
 fake.scriptClear = lambda: None
-fake.scriptExit = lambda: time.sleep({exit_delay})
+fake.scriptExit = lambda: None
 sys.modules["nuke"] = fake
 sys.argv = args[len(flags):]
 runpy.run_path(sys.argv[0], run_name="__main__")
