@@ -10,7 +10,6 @@ import sys
 import pytest
 
 from nuke_plugin.cli import selftest as cli
-from nuke_plugin.core import selftest as st
 from nuke_plugin.core.paths import plugin_root
 
 ROOT = plugin_root()
