@@ -27,7 +27,7 @@ assert args[:len(flags)] == flags, args
 from tests.fake_nuke import FakeNuke
 fake = FakeNuke(home={home!r}, edition={edition!r}, gui=False, version=(16, 0, 2))
 fake.scriptClear = lambda: None
-fake.scriptExit = lambda: None
+fake.scriptExit = lambda: time.sleep({exit_delay})
 sys.modules["nuke"] = fake
 sys.argv = args[len(flags):]
 runpy.run_path(sys.argv[0], run_name="__main__")
