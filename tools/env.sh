@@ -30,9 +30,10 @@ _ck_env() {
     torch_pair="$(echo $torch_pair)"  # one line, single spaces
   fi
   torch_pin="$(printf '%s\n' $torch_pair | sed -n 's/^torch==//p' | head -n 1)"  # 2.14.1, 2.14.1+cpu or empty
-  # The stamp names the extras, the torch pins and a checksum of pyproject.toml: editing a dependency there
-  # reinstalls on the next run instead of leaving the environment behind.
-  stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml")" | tr -c 'A-Za-z0-9._=-' '_')"
+  # The stamp names the extras, the torch pins and checksums of pyproject.toml and of the tools' pins
+  # (tools/constraints.txt): editing either reinstalls on the next run instead of leaving the environment behind.
+  stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml") $(cksum < \
+    "$here/tools/constraints.txt")" | tr -c 'A-Za-z0-9._=-' '_')"
   # `python -m venv` interrupted (Ctrl+C in the first seconds) leaves bin/python without pip: the ready stamp,
   # written once the environment is whole, tells such a half-made one from a finished one. An environment with an
   # install stamp was finished by an older env.sh, which wrote no ready stamp.
@@ -66,8 +67,8 @@ _ck_env() {
     fi
     # pip's own lines and progress bars show what it downloads (no -q: a first run takes minutes); on stderr, so
     # that stdout stays the exporter's (its --progress json lines).
-    if ! "$venv/bin/python" -m pip install --disable-pip-version-check $index_options $torch_pair \
-        -e "$here[$extras]" >&2; then
+    if ! "$venv/bin/python" -m pip install --disable-pip-version-check -c "$here/tools/constraints.txt" \
+        $index_options $torch_pair -e "$here[$extras]" >&2; then
       if [ -n "$index_options" ]; then
         echo "[env] pip could not install PyTorch's CPU-only torch ($torch_pair) from $cpu_url: is that index" \
           "reachable from here? Run again when it is, or unset CK_TORCH_INDEX to take PyPI's torch (it bundles" \

@@ -29,6 +29,7 @@ from .cat_builder import build_cat
 from .edition import EDITION_MESSAGE, cat_files_supported
 from .insert import insert_node
 from .plugin_path import activate
+from .session import env_value
 
 REPLACE_QUESTION = ("A CorridorKey node is already installed in\n%s\n\nReplace it with the new build? "
                     "(Scripts that use CorridorKey will use the new model.)")
@@ -46,8 +47,8 @@ class InstallResult:
 
 def _nuke_version(nuke: Any) -> float:
     try:
-        return float("%d.%d" % (nuke.env["NukeVersionMajor"], nuke.env["NukeVersionMinor"]))
-    except (KeyError, TypeError, ValueError):
+        return float("%d.%d" % (env_value(nuke, "NukeVersionMajor"), env_value(nuke, "NukeVersionMinor")))
+    except (TypeError, ValueError):  # a key this Nuke lacks
         return float(getattr(nuke, "NUKE_VERSION_MAJOR", 14))
 
 

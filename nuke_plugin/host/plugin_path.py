@@ -9,17 +9,14 @@ import os
 from typing import Optional
 
 from ..core.cattery import InstallLayout, resolve_install_dir
+from ..core.paths import same_path
 from ..core.settings import load_settings
-
-
-def _same_path(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _add(folder: str) -> bool:
     import nuke
 
-    if any(_same_path(p, folder) for p in nuke.pluginPath()):
+    if any(same_path(p, folder) for p in nuke.pluginPath()):
         return False
     nuke.pluginAddPath(folder.replace(os.sep, "/"))
     return True

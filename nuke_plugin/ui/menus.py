@@ -14,6 +14,7 @@ from .. import contract
 from ..core.cattery import ICON_NAME
 from ..core.errors import CorridorKeyError
 from ..host.edition import EDITION_MESSAGE, cat_files_supported
+from ..host.session import env_value
 
 MENU_NAME = "CorridorKey"
 BUILD_MODEL = "Build Model"
@@ -150,7 +151,4 @@ def register() -> bool:
 
 
 def _gui(nuke: Any) -> bool:
-    try:
-        return bool(nuke.env["gui"])
-    except (KeyError, TypeError):
-        return False
+    return bool(env_value(nuke, "gui", False))

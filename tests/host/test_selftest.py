@@ -7,7 +7,6 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
@@ -138,6 +137,8 @@ class Renderer(object):
         return float(image[contract.CHANNELS_OUT.index(channel), spec.HEIGHT - 1 - int(y), int(x)])
 
     def image(self, node):
+        import torch  # the one part of the self-test's tests that needs it (the export tier)
+
         if node.Class() == "Expression":
             ys = torch.arange(spec.HEIGHT - 1, -1, -1, dtype=torch.float64).view(-1, 1).expand(spec.HEIGHT, spec.WIDTH)
             xs = torch.arange(spec.WIDTH, dtype=torch.float64).view(1, -1).expand(spec.HEIGHT, spec.WIDTH)
@@ -190,6 +191,7 @@ class Renderer(object):
                                             Context({}, knobs))))
 
 
+@pytest.mark.export
 @pytest.mark.parametrize("upside_down", [False, True])
 def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke, tmp_path, monkeypatch,
                                                                        upside_down):
