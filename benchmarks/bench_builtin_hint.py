@@ -17,13 +17,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, KEY_EXPONENT
-from tools.render_check.hint_figures import (
-    ENCODINGS,
-    INTERIOR_COVERAGE_BAR,
-    PRECISION_BAR,
-    measure,
-)
-from tools.render_check.plate import HINT_PLATES
 
 
 def main() -> int:
@@ -33,6 +26,10 @@ def main() -> int:
                         % HINT_ERODE.default)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    # numpy only now: --help answers in any Python
+    from tools.render_check.hint_figures import ENCODINGS, INTERIOR_COVERAGE_BAR, PRECISION_BAR, measure
+    from tools.render_check.plate import HINT_PLATES
+
     width, height = (int(v) for v in args.size.lower().split("x"))
     erode = HINT_ERODE.default if args.erode is None else args.erode
     print("built-in hint: Backing Colour %s (default), Hint Erode %d, key exponent %g; plate %dx%d, seed %d"
