@@ -5,18 +5,30 @@ import json
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from nuke_plugin import contract
+from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract import selftest as spec
 from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core import selftest as st
-from nuke_plugin.core.gizmo import OUTPUT_MODE
+from nuke_plugin.core.gizmo import (
+    OUTPUT_HINT,
+    OUTPUT_MODE,
+    OUTPUT_OVER_CHECKERBOARD,
+    OUTPUT_OVER_COLOUR,
+    hint_key_knobs,
+)
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host import selftest as host_selftest
 from nuke_plugin.host.finish import finish_build
+from tools.render_check.gizmo_maths import dilate
+from tools.render_check.nuke_expression import Context, evaluate, expression_node, image_context
 
 DATA = spec.data_dir(plugin_root())
+PIXEL_CHECKS = ("plate_", "render_", "knob_", "toggle_", "output_", "builtin_hint_", "hint_source_")
 
 
 def checks(report):
@@ -32,8 +44,10 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     assert found["cat_failure_mode"].figures["raises"] is True  # the fake's createCatFile raises
     for name in [k.name for k in KNOBS] + ["useGPUIfAvailable", "halfPrecision"]:
         assert found["link_" + name].status == st.PASS, found["link_" + name]
-    pixel_checks = [c for c in report.checks if c.name.startswith(("plate_", "render_", "knob_", "toggle_", "output_"))]
-    assert len(pixel_checks) == len(spec.PLATES) * (1 + len(KNOBS) + 2 + 2 + 1)  # plate, default, knobs, ...
+    pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
+    model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
+    hint_checks = len(spec.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
+    assert len(pixel_checks) == len(spec.PLATES) * (1 + len(KNOBS) + 2 + model_outputs + 1) + hint_checks
     assert all(c.status == st.SKIPPED and "cannot render" in c.detail for c in pixel_checks)
     assert found["installed_node"].status == st.SKIPPED and found["progress_cancel"].status == st.SKIPPED
     assert all(set(c.verifies) <= set(st.ASSUMPTIONS) for c in report.checks)
@@ -106,8 +120,9 @@ def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
 
 
 class Renderer(object):
-    """A test renderer for the self-test's graph only: plates from their expressions, the gizmo by running the
-    .cat's TorchScript with the values the fake Inference node's knobs hold, then sRGB -> linear and Premult."""
+    """A test renderer for the self-test's graph only: plates from their expressions; the gizmo's built-in hint and
+    preview by the numpy replica evaluating the text its nodes hold in the fake; the model by running the .cat's
+    TorchScript with the values the fake Inference node's knobs hold, then sRGB -> linear and Premult."""
 
     def __init__(self, fake, upside_down=False):
         self.fake = fake
@@ -131,8 +146,13 @@ class Renderer(object):
                                 for c in range(4)]).float()
         if node.Class() != spec.MODEL_ID:
             raise RuntimeError("the test renderer draws plates and the self-test gizmo only, not %s" % node.Class())
+        knobs = {name: node[name].getValue() for name in (HINT_SOURCE.name, OUTPUT_MODE.name)}  # enums: the index
+        knobs.update({name: node[name].value() for name in (HINT_BACKING.name, HINT_ERODE.name, PREVIEW_COLOUR.name)})
         plate = self.image(node.input(0)).clone()
-        plate[3] = self.image(node.input(1))[3].clamp(0, 1)
+        plate[3] = torch.from_numpy(self.hint(node, plate, knobs))
+        mode = int(knobs[OUTPUT_MODE.name])
+        if mode == OUTPUT_HINT:
+            return plate[3:4].expand(4, -1, -1)
         inference = [n for n in node.nodes() if n.Class() == "Inference"][0]
         module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")
         for knob in KNOBS:
@@ -145,8 +165,30 @@ class Renderer(object):
         rgb = out[:3].double()
         linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()
         alpha = out[3:4]
-        mode = OUTPUT_MODE.items.index(node[OUTPUT_MODE.name].value())
+        if mode in (OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR):
+            straight = np.concatenate([linear.permute(1, 2, 0).numpy(), alpha.permute(1, 2, 0).numpy()], axis=-1)
+            context = image_context(straight, knobs)
+            background = node.node(graph.PREVIEW_BACKGROUND_NODE)
+            under = torch.stack([torch.from_numpy(np.broadcast_to(evaluate(background["expr%d" % c].value(), context),
+                                                                  straight.shape[:2]).astype(np.float32))
+                                 for c in range(3)])
+            return torch.cat([linear * alpha + under * (1 - alpha), alpha + (1 - alpha)])
         return [torch.cat([linear * alpha, alpha]), torch.cat([linear, alpha]), alpha.expand(4, -1, -1)][mode]
+
+    def hint(self, node, plate, knobs):
+        """HintSelect, HintKey and HintErode as the fake's nodes hold them, evaluated by the numpy replica."""
+        hint_input = node.input(1)
+        which = evaluate(node.node(graph.HINT_SELECT_NODE)["which"].expression(),
+                         Context({}, knobs, {1: hint_input is not None}))
+        if int(which) == graph.SELECT_INPUT:
+            if hint_input is None:
+                return np.zeros((spec.HEIGHT, spec.WIDTH), np.float32)
+            return self.image(hint_input)[3].clamp(0, 1).numpy()
+        key = node.node(graph.HINT_KEY_NODE)
+        texts = {name: key[name].value() for name in hint_key_knobs()}
+        keyed = expression_node(plate.permute(1, 2, 0).numpy(), texts, knobs)[..., 3]
+        return dilate(keyed, float(evaluate(node.node(graph.HINT_ERODE_NODE)["size"].expression(),
+                                            Context({}, knobs))))
 
 
 @pytest.mark.export
@@ -158,7 +200,7 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
     report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    pixel_checks = [c for c in report.checks if c.name.startswith(("plate_", "render_", "knob_", "toggle_", "output_"))]
+    pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     if not upside_down:
         assert report.ok, report.summary()
         assert all(c.status == st.PASS for c in pixel_checks)
@@ -167,3 +209,25 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     assert "render_default_gradient" in failed and "upside down" in found["render_default_gradient"].detail
     assert all(found["plate_" + plate].status == st.PASS for plate in spec.PLATES)
     assert st.ORIENTATION in found["render_default_gradient"].verifies
+
+
+@pytest.mark.parametrize("change, failing", [
+    (("size {{-parent.hint_erode}}", "size {{1-parent.hint_erode}}"), "builtin_hint_gradient"),
+    (("\\[exists parent.input1]", "1"), "builtin_hint_corner"),
+    (("? b : r)", "? b : g)"), "builtin_hint_knobs")])  # the red-dominant backing's branch of HintKey
+def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, tmp_path, monkeypatch, change,
+                                                                       failing):
+    """The hint checks compare with the pure-Python expectation (nuke_plugin/core/selftest.py): a gizmo whose
+    erosion, input test or key differs fails them, here rendered by the replica of what the fake's nodes hold."""
+    real = host_selftest.gizmo_text
+    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    assert change[0] in real()
+    renderer = Renderer(fake_nuke)
+    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
+    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
+    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    found = checks(report)
+    assert found[failing].status == st.FAIL, found[failing]
+    assert found[failing].figures["points_differing"] > 0
+    assert st.DILATE in found[failing].verifies and st.INPUT_EXISTS in found[failing].verifies
+    assert found["render_default_gradient"].status == st.PASS  # the model's own checks are untouched
