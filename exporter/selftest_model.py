@@ -24,6 +24,7 @@ import torch.nn as nn
 
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.files import atomic_write, sha256_of
+from nuke_plugin.contract.torch_targets import PORTABLE
 
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
@@ -83,8 +84,8 @@ def generate(folder: str = DATA_DIR) -> Dict[str, Any]:
     check_knob_effects(outputs)
     version = torch.__version__.split("+")[0]
     manifest = build_manifest(pt, selftest.RESOLUTION, "none (tiny stand-in network, seed %d)" % SEED, "",
-                              sha256_of(pt), torchscript_file_version(pt), {}, "",
-                              compatible_torch(scripted)["torch"], [version])
+                              sha256_of(pt), torchscript_file_version(pt), {}, target_nuke="", operator_set=PORTABLE,
+                              compatible_torch=compatible_torch(scripted)["torch"], verified_torch=[version])
     manifest["model_id"] = selftest.MODEL_ID
     atomic_write(os.path.join(folder, selftest.MANIFEST_NAME), json.dumps(manifest, indent=2) + "\n")
     expected = {

@@ -17,6 +17,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 # One Hiera implementation everywhere: the last timm release that still installs on Python 3.9 (Nuke 14's).
 TIMM_PIN = "timm==1.0.30"
 
+# The operator sets a build's attention can be recorded with (exporter/attention.py). "fused" is
+# scaled_dot_product_attention, the fastest, which torch knows from 2.0 on; "portable" is made of matrix products
+# that every supported Nuke's torch knows. Which torches have proven each set is exporter/portable_ops.json.
+FUSED = "fused"
+PORTABLE = "portable"
+OPERATOR_SETS = (FUSED, PORTABLE)
+
 
 @dataclass(frozen=True)
 class TorchTarget:
@@ -31,6 +38,8 @@ class TorchTarget:
     # What installing requirements downloads on Linux, where PyPI's torch bundles CUDA libraries (and, from
     # torch 2.x, triton) even on a machine without a GPU; measured by tools/compat.sh and tools/env.sh.
     linux_download_gb: float = 0.0
+    # The operator set of a build for this Nuke: the fastest one its torch loads (proven in its CI lane).
+    operators: str = PORTABLE
 
     @property
     def label(self) -> str:
@@ -69,10 +78,12 @@ TORCH_TARGETS = (
     TorchTarget(
         "nuke16", "Nuke 16 / 17", "2.7.1", (3, 11),
         ("torch==2.7.1", "torchvision==0.22.1", TIMM_PIN, "numpy<2"), "reported", linux_download_gb=3.0,
+        operators=FUSED,
         note="A public Nuke 17 port exported with torch 2.7.1; Foundry's documentation does not name the version."),
     TorchTarget(
         "nuke15.1", "Nuke 15.1 / 15.2", "2.1.1", (3, 10),
         ("torch==2.1.1", "torchvision==0.16.1", TIMM_PIN, "numpy<2"), "reported", linux_download_gb=2.7,
+        operators=FUSED,
         note="Reported, not documented: check Nuke's own torch with `import torch` in its Script Editor."),
     TorchTarget(
         "nuke14", "Nuke 14 / 15.0", "1.12.1", (3, 9),
@@ -88,7 +99,7 @@ SUPPORTED_TARGETS = tuple(t for t in TORCH_TARGETS if t.supported)
 DEFAULT_TORCH_TARGET = "nuke16"
 
 # The project's own export environment (`tools/env.sh`, the tests): the newest torch this project is tested
-# with. Its exports load in every supported Nuke (proven by the lanes above), so it is the default.
+# with. A build it makes without a target is portable and loads in every supported Nuke (proven by the lanes).
 PROJECT_ENVIRONMENT = TorchTarget(
     "project", "this project's environment", "2.14.1", (3, 11),
     ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here", linux_download_gb=5.5)
@@ -118,6 +129,26 @@ def cpu_index_options(installer: str = "pip") -> Tuple[str, ...]:
 
 # Torches whose exports the compatibility lanes prove to load in every supported Nuke (tools/compat.sh).
 PROVEN_EXPORT_TORCHES = frozenset(version_tuple(t.torch) for t in SUPPORTED_TARGETS + (PROJECT_ENVIRONMENT,))
+
+
+def operators_for(target_key: str) -> str:
+    """The operator set of a build for `target_key` (a table key); a build without a target is portable, so that
+    it loads in every supported Nuke."""
+    target = TORCH_TARGETS_BY_KEY.get(target_key)
+    return target.operators if target is not None and target.supported else PORTABLE
+
+
+def nukes_loading(compatible_torch: Sequence[str]) -> Tuple[TorchTarget, ...]:
+    """The supported Nukes whose embedded torch is among `compatible_torch` (a manifest's list), oldest first."""
+    versions = {version_tuple(v)[:3] for v in compatible_torch}
+    return tuple(t for t in reversed(SUPPORTED_TARGETS) if version_tuple(t.torch)[:3] in versions)
+
+
+def nukes_for_target(target_key: str) -> Tuple[TorchTarget, ...]:
+    """The supported Nukes a build for `target_key` ("" for none) loads in, oldest first: those whose own builds
+    use the same operator set, or all of them for a portable build."""
+    operators = operators_for(target_key)
+    return tuple(t for t in reversed(SUPPORTED_TARGETS) if operators == PORTABLE or t.operators == operators)
 
 
 def torch_target_for_nuke(major: int, minor: int = 0) -> TorchTarget:

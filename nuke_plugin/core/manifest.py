@@ -17,6 +17,7 @@ from ..contract import knob_spec
 from ..contract import manifest as schema
 from ..contract.files import sha256_of
 from ..contract.knob_spec import KnobSpec
+from ..contract.torch_targets import nukes_loading
 from .errors import ManifestError
 
 # Foundry's channel names that CatFileCreator accepts for Channels In / Channels Out.
@@ -45,6 +46,9 @@ class ModelManifest:
     torch_version: str
     compatible_torch: Tuple[str, ...]  # the torch releases (so the Nuke releases) the .pt loads in
     created_utc: str
+    target_nuke: str = ""              # the torch-table key the build was made for ("" for none)
+    # torch-table keys of the Nukes the .pt loads in; None when the manifest does not say (an early build)
+    loads_in_nuke: Optional[Tuple[str, ...]] = None
 
     @property
     def directory(self) -> str:
@@ -188,6 +192,7 @@ def read_manifest(folder_or_file: str) -> ModelManifest:
     scale = _require(data, "output_scale", path)
     if scale < 1:
         raise ManifestError("%s: output_scale must be 1 or more, got %d. %s" % (path, scale, _RERUN))
+    compatible = tuple(str(v) for v in _optional(data, "compatible_torch", None) or () if isinstance(v, str))
     return ModelManifest(
         path=path,
         model_path=model_path,
@@ -199,7 +204,19 @@ def read_manifest(folder_or_file: str) -> ModelManifest:
         knobs=_knobs(data, path),
         model_sha256=str(_optional(data, "model_sha256", "")),
         torch_version=str(_optional(data, "torch_version", "unknown")),
-        compatible_torch=tuple(str(v) for v in _optional(data, "compatible_torch", None) or ()
-                               if isinstance(v, str)),
+        compatible_torch=compatible,
         created_utc=str(_optional(data, "created_utc", "")),
+        target_nuke=str(_optional(data, "target_nuke", "")),
+        loads_in_nuke=_loads_in_nuke(data, compatible),
     )
+
+
+def _loads_in_nuke(data: Dict[str, Any], compatible: Tuple[str, ...]) -> Optional[Tuple[str, ...]]:
+    """The manifest's list of Nukes; for a build from before that field, its compatible torches' Nukes; None
+    when it names neither."""
+    listed = _optional(data, "loads_in_nuke", None)
+    if isinstance(listed, list):
+        return tuple(str(key) for key in listed if isinstance(key, str))
+    if isinstance(_optional(data, "compatible_torch", None), list):
+        return tuple(target.key for target in nukes_loading(compatible))
+    return None

@@ -1,7 +1,8 @@
-"""The one edition rule: which Nukes can build a .cat (CatFileCreator), and what to tell the others."""
+"""The one edition rule: which Nukes can build a .cat (CatFileCreator), and what to tell the others; and which
+version is running (whose torch decides which builds it loads)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Tuple
 
 # nuke.env flags of the editions that have CatFileCreator.
 CAT_EDITION_FLAGS = ("nukex", "studio", "indie")
@@ -22,3 +23,9 @@ def cat_files_supported() -> bool:
     import nuke
 
     return any(_env_flag(nuke, key) for key in CAT_EDITION_FLAGS)
+
+
+def running_nuke(nuke: Any) -> Tuple[int, int, str]:
+    """(major, minor, version text such as '14.0v5') of the running Nuke."""
+    major, minor = int(nuke.NUKE_VERSION_MAJOR), int(nuke.NUKE_VERSION_MINOR)
+    return major, minor, str(getattr(nuke, "NUKE_VERSION_STRING", "%d.%d" % (major, minor)))
