@@ -99,8 +99,15 @@ def eager_reference(eager: torch.nn.Module, device: torch.device) -> torch.Tenso
         return eager.to(device).eval()(reference_probe().to(device)).cpu()
 
 
+# Operators that read only a tensor's shape, type or device: a value that reaches the output only through them
+# does not move it.
+_METADATA_OPS = frozenset(("aten::size", "aten::dim", "aten::numel", "prim::device", "prim::dtype", "prim::layout",
+                           "aten::empty_like", "aten::zeros_like", "aten::ones_like", "aten::full_like"))
+
+
 def _reaches_output(graph: Any, value: Any) -> bool:
-    """Whether `value` (a graph input) flows into what the graph returns: a weight-free proof that it is used."""
+    """Whether `value` (a graph input) flows into what the graph returns through operators that read its numbers:
+    a weight-free proof that it is used."""
     seen = set()
     pending = [value]
     returned = graph.return_node()
@@ -110,6 +117,8 @@ def _reaches_output(graph: Any, value: Any) -> bool:
             node = use.user
             if node == returned:
                 return True
+            if node.kind() in _METADATA_OPS:
+                continue
             for output in node.outputs():
                 if output.debugName() not in seen:
                     seen.add(output.debugName())

@@ -184,13 +184,15 @@ def _lookup(key: str) -> TorchTarget:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key),
-    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment),
-    `download-gb KEY` (what installing them downloads on Linux, in GB), or `cpu-index-options` (pip's options for
-    the CPU-only torch, one per line)."""
+    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key operators),
+    `loads-in KEY` (the keys of the Nukes a build for KEY loads in, one per line), `requirements KEY` (its pip
+    requirements, one per line; KEY `project` is this project's environment), `download-gb KEY` (what installing
+    them downloads on Linux, in GB), or `cpu-index-options` (pip's options for the CPU-only torch, one per line)."""
     parser = argparse.ArgumentParser(prog="python -m nuke_plugin.contract.torch_targets", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY")
+    sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY OPERATORS")
+    loads = sub.add_parser("loads-in", help="the keys of the Nukes a build for one target loads in")
+    loads.add_argument("key", help="a target key (nuke16) or a Nuke version (15.1)")
     req = sub.add_parser("requirements", help="the pip requirements of one environment")
     req.add_argument("key", help="project, a target key (nuke16) or a Nuke version (15.1)")
     size = sub.add_parser("download-gb", help="what installing one environment downloads on Linux, in GB")
@@ -199,7 +201,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     lines: List[str] = []
     if args.command == "lanes":
-        lines = ["%s %s %s %s" % (t.lane, t.python_text, t.torch, t.key) for t in SUPPORTED_TARGETS]
+        lines = ["%s %s %s %s %s" % (t.lane, t.python_text, t.torch, t.key, t.operators) for t in SUPPORTED_TARGETS]
     elif args.command == "cpu-index-options":
         lines = list(cpu_index_options("pip"))
     else:
@@ -208,7 +210,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             sys.stderr.write("%s\n" % exc)
             return 2
-        lines = list(target.requirements) if args.command == "requirements" else ["%g" % target.linux_download_gb]
+        if args.command == "loads-in":
+            lines = [t.key for t in nukes_for_target(target.key)]
+        elif args.command == "requirements":
+            lines = list(target.requirements)
+        else:
+            lines = ["%g" % target.linux_download_gb]
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 

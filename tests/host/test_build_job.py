@@ -60,6 +60,18 @@ def test_build_runs_in_the_background_and_finishes_on_the_main_thread(fake_nuke,
     assert result.warnings == [] and not fake_nuke.fake_dialogs_of("message")
 
 
+def test_a_target_whose_build_this_nuke_cannot_load_is_refused_before_the_export(fake_nuke, tmp_path):
+    fake_nuke.fake_set_version(14, 0, 5)
+    missing = tmp_path / "never-read.pth"  # the export would fail on it: the refusal comes first
+    finish = MainThreadFinish(fake_nuke)
+    result = run(build_job.BuildJob(request_for(tmp_path, missing, target="nuke16"), fake_nuke, finish=finish),
+                 fake_nuke)
+    assert result.status == process.FAILED and result.export is None and not finish.calls
+    shown, = fake_nuke.fake_dialogs_of("message")
+    assert "loads in Nuke 15.1 / 15.2 and Nuke 16 / 17; this is Nuke 14.0v5" in shown
+    assert not (tmp_path / "build").exists()
+
+
 def test_export_failure_shows_the_exporters_message_and_builds_nothing(fake_nuke, tmp_path):
     lfs = tmp_path / "CorridorKey.pth"
     lfs.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n")
