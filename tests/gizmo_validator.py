@@ -1,20 +1,28 @@
 """A small reader and validator for Nuke's .nk / .gizmo text, written for this project's tests.
 
 Why our own: no published parser reads real gizmo files (the PyPI `nkparser` rejects the standard layout), and
-the fake `nuke` module needs to instantiate an installed gizmo the way Nuke would. So this module does both:
-`parse_gizmo(text)` returns the gizmo's user knobs and its child nodes wired by Nuke's stack program, and
-`validate_gizmo(text)` raises `GizmoError` listing every problem it finds:
+the fake `nuke` module needs to instantiate an installed gizmo the way Nuke would. Two levels of checks:
 
+`parse_gizmo(text)` reads the gizmo as Nuke loads it (the fake loads gizmos through it) and raises `GizmoError`
+for what Nuke refuses, as far as public files show it:
 - quote and brace balance (the tokenizer refuses unterminated words);
-- exactly one `Gizmo {` (or `Group {`) header, closed by a bare `end_group`;
-- `addUserKnob` lines with a known knob type number, unique names, enumeration items and slider ranges that
-  parse, value lines that name a declared knob (enumeration values among its items, numbers for numeric knobs);
-- the stack arithmetic of the child nodes: `inputs N` pops N (default 1), `push $VAR` / `push 0`, `set VAR
-  [stack 0]`, a clone's original `clone NAME Class {...}` and its copies `clone $VAR {...}`; no underflow, no
-  unknown variables, unique node names;
-- exactly one `Output` taking one input; `Input` nodes numbered 0..N-1 matching the header's `inputs`;
-- every `parent.X` reference in a child's knobs names a knob the gizmo declares or one every node has
-  (`parent.width`, `parent.height`, `parent.input1`, ...).
+- one header node: `Gizmo {` or `Group {` (its nodes follow, closed by a bare `end_group`), or any single node
+  with user knobs; before it only what Nuke's copy/paste writes (`version`, `set cut_paste_input [stack 0]`,
+  `push $cut_paste_input`, `push 0`); `add_layer {name name.chan ...}` anywhere;
+- `addUserKnob` lines with a type number from Foundry's `nuke.KnobType` and well-formed options; value lines
+  that name a declared knob and fit it (enumeration values among its items, numbers for numeric knobs, true /
+  false, a tab group's 0 / 1);
+- the stack program of each group: `inputs N` pops N (default 1; `2+1` counts a mask input), `push $VAR` /
+  `push 0`, `set VAR [stack 0]`, a clone's original `clone NAME Class {...}` and its copies `clone $VAR {...}`,
+  nested `Group {...} ... end_group`; no underflow, no unknown variables.
+
+`validate_gizmo(text)` also refuses what Nuke loads but what no file this project ships may hold (`lint`):
+- a top-level group without exactly one `Output` taking one input; `Input` nodes not numbered 0..N-1 in each
+  group, or a header `inputs` that disagrees with them; node names used twice in one group;
+- a `parent.X` reference (also `parent.parent.X`, `parent.Node.knob`) that resolves to no knob the enclosing
+  group declares, no knob every node has (`parent.width`, `parent.input1`, ...) and no node of that group;
+- an enumeration without items, a link without a target, a reversed range, a knob name that is not an
+  identifier (tabs, buttons, text and links may carry spaces, as public files show).
 
 A knob set twice in one node is not an error: Nuke keeps the last value, and public gizmos do it.
 
@@ -27,41 +35,61 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-# nuke.KnobType numbers that addUserKnob accepts in gizmos written by this project and by Foundry's Cattery.
+# Foundry's nuke.KnobType: the number addUserKnob takes -> the constant's name. Nuke 14-17's Python reference
+# lists these names (and ePathKnob / ePathExpressionKnob, whose numbers no public source shows); the numbers are
+# those of the Nuke 7 reference and of a public stub of the module (48, eGPUEngineKnob, left the list after 7).
 KNOB_TYPES = {
-    1: "String_Knob",
-    2: "File_Knob",
-    3: "Int_Knob",
-    4: "Enumeration_Knob",
-    6: "Boolean_Knob",
-    7: "Double_Knob",
-    8: "Float_Knob",
-    9: "Array_Knob",
-    12: "XY_Knob",
-    13: "XYZ_Knob",
-    14: "WH_Knob",
-    16: "Size_Knob",
-    17: "Format_Knob",
-    18: "Color_Knob",
-    19: "AColor_Knob",
-    20: "Tab_Knob",
-    22: "PyScript_Knob",
-    26: "Text_Knob",
-    41: "Link_Knob",
-    43: "Multiline_Eval_String_Knob",
-    61: "Password_Knob",
+    0: "eObsoleteKnob", 1: "eStringKnob", 2: "eFileKnob", 3: "eIntKnob", 4: "eEnumKnob", 5: "eBitMaskKnob",
+    6: "eBoolKnob", 7: "eDoubleKnob", 8: "eFloatKnob", 9: "eArrayKnob", 10: "eChannelMaskKnob",
+    11: "eChannelKnob", 12: "eXYKnob", 13: "eXYZKnob", 14: "eWHKnob", 15: "eBBoxKnob", 16: "eSizeKnob",
+    17: "eFormatKnob", 18: "eColorKnob", 19: "eAColorKnob", 20: "eTabKnob", 21: "eCustomKnob",
+    22: "ePyScriptKnob", 23: "eTextEditorKnob", 24: "eTransform2DKnob", 25: "eSpacerKnob", 26: "eTextKnob",
+    27: "eHelpKnob", 28: "eMultilineStringKnob", 29: "eAxisKnob", 30: "eUVKnob", 31: "eBox3Knob",
+    32: "eScriptKnob", 33: "eLookupCurvesKnob", 34: "eTooltipKnob", 35: "ePulldownKnob", 36: "eEyeDropperKnob",
+    37: "eRangeKnob", 38: "eHistogramKnob", 39: "eKeyerKnob", 40: "eColorChipKnob", 41: "eLinkKnob",
+    42: "eScaleKnob", 43: "eMultilineEvalStringKnob", 44: "eOneViewKnob", 45: "eMultiViewKnob",
+    46: "eViewViewKnob", 47: "ePyPulldownKnob", 49: "eMultiArrayKnob", 50: "eViewPairKnob", 51: "eListKnob",
+    52: "ePythonKnob", 53: "eMetaDataKnob", 54: "ePixelAspectKnob", 55: "eCpKnob", 56: "eToolbarKnob",
+    57: "eTabGroupKnob", 58: "ePluginPythonKnob", 59: "eExoGroupKnob", 60: "eMenuKnob", 61: "ePasswordKnob",
+    62: "eToolboxKnob", 63: "eTableKnob", 64: "eGeoSelectKnob", 65: "eInputOnlyChannelMaskKnob",
+    66: "eInputOnlyChannelKnob", 67: "eControlPointCollectionKnob", 68: "eCascadingEnumerationKnob",
+    69: "eDynamicBitmaskKnob", 70: "eMetaKeyFrameKnob", 71: "ePositionVectorKnob", 72: "eCachedFileKnob",
+    73: "eTransformJackKnob", 74: "eRippleKnob", 75: "eSceneViewKnob", 76: "eVSpacerKnob",
+    77: "eCancelExecutionKnob", 78: "eSimpleArrayKnob", 79: "eResizableArrayKnob", 80: "eDisableKnob",
+    81: "eIconKnob", 82: "eFrameExtentKnob", 83: "eRadioKnob", 84: "eFreeTypeKnob",
+    85: "eEditableEnumerationKnob", 86: "eColorspaceKnob", 87: "eParticleChannelsKnob", 88: "eSceneGraphKnob",
 }
-NUMERIC_TYPES = {3, 7, 8, 9, 12, 13, 14, 16, 18, 19}
+TAB = 20
+TEXT = 26
+LINK = 41
+# Types whose value lines hold numbers (one per dimension; a braced word is that dimension's expression).
+NUMERIC_TYPES = {3, 7, 8, 9, 12, 13, 14, 15, 16, 18, 19, 30, 31, 36, 42, 78}
+# Types whose value is one of the M {items} (an item or its index).
+ITEM_TYPES = {4, 83}
+# Types public files (that Nuke loads) give names with spaces: tab groups, buttons and links (and any text
+# knob name: "Local GPU: ").
+SPACED_NAME_TYPES = {TAB, 22, LINK}
 # Knobs every Group/Gizmo has, which a value line may set without an addUserKnob.
 GROUP_KNOBS = {
     "name", "label", "inputs", "help", "tile_color", "note_font", "note_font_size", "note_font_color",
     "onCreate", "onDestroy", "knobChanged", "updateUI", "autolabel", "xpos", "ypos", "selected", "icon",
-    "disable", "hide_input", "postage_stamp", "gl_color", "lock_connections", "addUserKnob",
+    "disable", "hide_input", "postage_stamp", "gl_color", "lock_connections", "addUserKnob", "mapsize",
+    "bookmark", "dope_sheet", "lifetimeStart", "lifetimeEnd", "indicators",
 }
-PARENT_REF = re.compile(r"\bparent\.([A-Za-z_][A-Za-z0-9_]*)")
+# Knobs that hold Python, where `parent.` is Python text and no expression.
+SCRIPT_KNOBS = {"onCreate", "onDestroy", "knobChanged", "updateUI", "autolabel", "beforeRender", "afterRender",
+                "beforeFrameRender", "afterFrameRender"}
+# `parent.knob`, `parent.Node.knob` (a node inside the same group), `parent.parent.knob` (one group further
+# out): the extra `.parent`s, the name and the field after it, if any.
+PARENT_REF = re.compile(r"\bparent((?:\.parent)*)\.([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?")
 # What an expression can read from any node besides its knobs: its format's size and its inputs.
 NODE_PROPERTY = re.compile(r"^(width|height|input[0-9]*)$")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Node classes: plug-ins carry dots (OFXuk.co.thefoundry.keylight.keylight_v201).
+CLASS_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+GROUP_CLASSES = ("Gizmo", "Group")
+# A knob name with spaces, as tabs, buttons and links carry in public files ("ReuleauxUser_Red Hue").
+KNOB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]*$")
 
 
 class GizmoError(ValueError):
@@ -179,6 +207,11 @@ class UserKnob:
     text: str = ""          # T argument: Text_Knob text, PyScript command, Link target
     flags: Tuple[str, ...] = ()
     line: int = 0
+    group: int = 0          # a tab's `n`: 1 opens a group, 2 a tab inside one, -1 / -2 / -3 close them
+
+    @property
+    def opens_group(self) -> bool:
+        return self.type == TAB and self.group > 0
 
 
 @dataclass
@@ -188,15 +221,26 @@ class KnobValue:
 
     @property
     def expression(self) -> Optional[str]:
-        """`{{expr}}` (a knob expression) returns expr; a plain value returns None."""
-        if self.kind == "braced":
-            inner = self.text.strip()
-            if inner.startswith("{") and inner.endswith("}"):
-                inner = inner[1:-1].strip()
-                if inner.startswith('"') and inner.endswith('"'):
-                    inner = _unescape(inner[1:-1])
-                return inner
-        return None
+        """`{{expr}}` (a knob expression) returns expr; a plain value, or one word per dimension such as
+        `{{parent.x} {parent.y}}`, returns None."""
+        if self.kind != "braced":
+            return None
+        try:
+            words = self.words()
+        except GizmoError:
+            return None
+        if len(words) != 1 or words[0].kind != "braced":
+            return None
+        inner = words[0].text.strip()
+        if len(inner) > 1 and inner.startswith('"') and inner.endswith('"'):
+            inner = _unescape(inner[1:-1])
+        return inner
+
+    def words(self) -> List[Word]:
+        """The value's words: one per dimension of a multi-value knob (`{0 0 {width} {height}}`)."""
+        if self.kind != "braced":
+            return [Word(self.text, self.kind, 0)]
+        return [w for command in tokenize(self.text) for w in command]
 
 
 @dataclass
@@ -206,11 +250,16 @@ class ChildNode:
     inputs: List[Optional["ChildNode"]] = field(default_factory=list)
     line: int = 0
     user_knobs: List[UserKnob] = field(default_factory=list)
+    children: Optional[List["ChildNode"]] = None   # a nested Group's nodes (None: not a group)
 
     @property
     def name(self) -> str:
         value = self.knobs.get("name")
         return value.text if value else ""
+
+    @property
+    def is_group(self) -> bool:
+        return self.children is not None
 
 
 @dataclass
@@ -219,6 +268,8 @@ class GizmoDoc:
     user_knobs: List[UserKnob]
     header_values: Dict[str, KnobValue]
     nodes: List[ChildNode]
+    layers: Dict[str, Tuple[str, ...]] = field(default_factory=dict)   # add_layer {name name.chan ...}
+    lint: List[str] = field(default_factory=list)   # what Nuke loads but this project's files must not hold
 
     def knob(self, name: str) -> UserKnob:
         for k in self.user_knobs:
@@ -235,6 +286,16 @@ class GizmoDoc:
     def nodes_of_class(self, cls: str) -> List[ChildNode]:
         return [n for n in self.nodes if n.cls == cls]
 
+    def all_nodes(self) -> List[ChildNode]:
+        """Every node, nested groups' nodes included (depth first)."""
+        found: List[ChildNode] = []
+        pending = list(reversed(self.nodes))
+        while pending:
+            node = pending.pop()
+            found.append(node)
+            pending.extend(reversed(node.children or []))
+        return found
+
     @property
     def output(self) -> ChildNode:
         return self.nodes_of_class("Output")[0]
@@ -247,7 +308,16 @@ class GizmoDoc:
 
 
 # ----------------------------------------------------------------------------------------------- parser
-def _parse_user_knob(words: List[Word], problems: List[str]) -> Optional[UserKnob]:
+class _Problems(object):
+    """What Nuke refuses (`load`) and what only this project's own files must avoid (`lint`)."""
+
+    def __init__(self) -> None:
+        self.load: List[str] = []
+        self.lint: List[str] = []
+
+
+def _parse_user_knob(words: List[Word], found: _Problems) -> Optional[UserKnob]:
+    problems = found.load
     line = words[0].line if words else 0
     if not words:
         problems.append("line %d: empty addUserKnob" % line)
@@ -258,7 +328,7 @@ def _parse_user_knob(words: List[Word], problems: List[str]) -> Optional[UserKno
         problems.append("line %d: addUserKnob type %r is not a number" % (line, words[0].text))
         return None
     if ktype not in KNOB_TYPES:
-        problems.append("line %d: addUserKnob type %d is not a knob type Nuke knows" % (line, ktype))
+        problems.append("line %d: addUserKnob type %d is not in nuke.KnobType" % (line, ktype))
     name = words[1].text if len(words) > 1 else ""
     knob = UserKnob(ktype, name, line=line)
     flags = []
@@ -280,7 +350,10 @@ def _parse_user_knob(words: List[Word], problems: List[str]) -> Optional[UserKno
         elif key == "T":
             knob.text = arg.text
         elif key == "n":
-            pass
+            try:
+                knob.group = int(arg.text)
+            except ValueError:
+                problems.append("line %d: addUserKnob %s: n %r is not a number" % (line, name, arg.text))
         elif key == "M":
             try:
                 knob.items = tuple(w.text for c in tokenize(arg.text) for w in c)
@@ -300,17 +373,21 @@ def _parse_user_knob(words: List[Word], problems: List[str]) -> Optional[UserKno
         i += 2
     knob.flags = tuple(flags)
     if ktype == 4 and not knob.items:
-        problems.append("line %d: enumeration knob %s has no items (M {...})" % (line, name))
-    if ktype == 41 and not knob.text:
-        problems.append("line %d: link knob %s has no target (T Node.knob)" % (line, name))
+        found.lint.append("line %d: enumeration knob %s has no items (M {...})" % (line, name))
+    if ktype == LINK and not knob.text:
+        found.lint.append("line %d: link knob %s has no target (T Node.knob)" % (line, name))
     if knob.range and knob.range[0] > knob.range[1]:
-        problems.append("line %d: knob %s: range %s is reversed" % (line, name, knob.range))
+        found.lint.append("line %d: knob %s: range %s is reversed" % (line, name, knob.range))
+    if name and ktype != TEXT and not VAR_NAME.match(name) and not (
+            ktype in SPACED_NAME_TYPES and KNOB_NAME.match(name)):
+        found.lint.append("line %d: knob name %r is not a valid identifier" % (line, name))
     return knob
 
 
-def _knob_block(word: Word, problems: List[str]
+def _knob_block(word: Word, found: _Problems
                 ) -> Tuple[Dict[str, KnobValue], List[UserKnob], List[Tuple[str, KnobValue, int]]]:
     """Parses the inside of `Class { ... }`: knob value lines and addUserKnob lines, in order."""
+    problems = found.load
     values: Dict[str, KnobValue] = {}
     user: List[UserKnob] = []
     ordered: List[Tuple[str, KnobValue, int]] = []
@@ -328,7 +405,7 @@ def _knob_block(word: Word, problems: List[str]
                 continue
             inner = [w for c in tokenize(cmd[1].text) for w in c]
             inner = [Word(w.text, w.kind, line) for w in inner]
-            knob = _parse_user_knob(inner, problems)
+            knob = _parse_user_knob(inner, found)
             if knob:
                 user.append(knob)
             continue
@@ -354,55 +431,179 @@ def _parse_inputs(value: Optional[KnobValue], line: int, problems: List[str]) ->
 def _check_value(knob: UserKnob, value: KnobValue, line: int, problems: List[str]) -> None:
     if value.expression is not None:
         return
-    if knob.type == 4 and knob.items:
+    if knob.type in ITEM_TYPES and knob.items:
         text = value.text
         if text not in knob.items and not (text.isdigit() and int(text) < len(knob.items)):
             problems.append("line %d: %s = %r is not one of %s" % (line, knob.name, text, list(knob.items)))
     elif knob.type == 6:
         if value.text not in ("true", "false", "0", "1"):
             problems.append("line %d: boolean %s = %r (true/false expected)" % (line, knob.name, value.text))
+    elif knob.type == TAB:
+        # A group's open (1) or closed (0) state; a tab that opens no group holds no value.
+        if not knob.opens_group or value.text not in ("0", "1"):
+            problems.append("line %d: tab %s = %r (only a tab group, n 1 or n 2, holds 0 or 1)"
+                            % (line, knob.name, value.text))
     elif knob.type in NUMERIC_TYPES:
-        parts = value.text.split() if value.kind == "braced" else [value.text]
-        for part in parts:
+        try:
+            words = value.words()
+        except GizmoError as exc:
+            problems.append("line %d: %s = %r: %s" % (line, knob.name, value.text, exc))
+            return
+        for word in words:
+            if word.kind == "braced":
+                continue  # that dimension's expression or animation curve
             try:
-                float(part)
+                float(word.text)
             except ValueError:
                 problems.append("line %d: %s = %r is not a number" % (line, knob.name, value.text))
                 break
 
 
+def _check_declared_values(user_knobs: List[UserKnob], ordered: List[Tuple[str, KnobValue, int]],
+                           problems: List[str], where: str, group: bool = True) -> Dict[str, UserKnob]:
+    """A group's own value lines must name a knob it declares (or one every group has) and fit its type; any
+    other node's may also set the knobs of its class, which this module does not know."""
+    declared: Dict[str, UserKnob] = {}
+    for knob in user_knobs:
+        if knob.name:
+            declared.setdefault(knob.name, knob)  # a name declared twice: see LIMITS.md
+    for key, value, line in ordered:
+        if key in declared:
+            _check_value(declared[key], value, line, problems)
+        elif group and key not in GROUP_KNOBS:
+            problems.append("line %d: value for %r, which %s does not declare" % (line, key, where))
+    return declared
+
+
+@dataclass
+class _Frame:
+    """One group being read: its nodes and its stack."""
+
+    nodes: List[ChildNode]
+    stack: List[Optional[ChildNode]] = field(default_factory=list)
+
+
+@dataclass
+class _Scope:
+    """What `parent.` reaches from inside a group: the knobs it declares and its nodes' names."""
+
+    declared: Dict[str, UserKnob]
+    children: List[str]
+
+    def resolves(self, name: str, field_name: str) -> bool:
+        if name in self.declared or name in GROUP_KNOBS or NODE_PROPERTY.match(name):
+            return True
+        return bool(field_name) and name in self.children  # parent.<Node>.<knob>
+
+
+def _check_group(nodes: List[ChildNode], scopes: List[_Scope], label: str, lint: List[str]) -> None:
+    """Soundness of one group's nodes: unique names, Inputs numbered 0..N-1, `parent.` references that resolve.
+    `scopes` run from this group outwards (a reference past the gizmo itself is not checked)."""
+    names = [n.name for n in nodes if n.name]
+    for name in sorted(set(x for x in names if names.count(x) > 1)):
+        lint.append("%snode name %r used twice" % (label, name))
+    inputs = [n for n in nodes if n.cls == "Input"]
+    numbers = []
+    for n in inputs:
+        raw = n.knobs.get("number")
+        try:
+            numbers.append(int(raw.text) if raw else 0)
+        except ValueError:
+            lint.append("%sInput %s: number %r is not an integer" % (label, n.name, raw.text if raw else ""))
+    if sorted(numbers) != list(range(len(inputs))):
+        lint.append("%sInput nodes must be numbered 0..%d once each, found %s" % (label, len(inputs) - 1,
+                                                                                 sorted(numbers)))
+    for node in nodes:
+        for key, value in node.knobs.items():
+            if key in SCRIPT_KNOBS:
+                continue
+            for up, ref, field_name in PARENT_REF.findall(value.text):
+                depth = up.count(".parent")
+                if depth >= len(scopes) or scopes[depth].resolves(ref, field_name):
+                    continue
+                lint.append("line %d: %s%s.%s refers to parent%s.%s, which %s does not declare"
+                            % (node.line, label, node.name or node.cls, key, up, ref + ("." + field_name if field_name
+                                                                                       else ""),
+                               "its group" if label or depth else "the gizmo"))
+
+
+def _parse_layer(cmd: List[Word], problems: List[str]) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    """`add_layer {name name.red name.green ...}`: a layer and its channels, each `layer.channel`."""
+    line = cmd[0].line
+    if len(cmd) != 2 or cmd[1].kind != "braced":
+        problems.append("line %d: add_layer needs one {...} argument" % line)
+        return None
+    words = [w.text for c in tokenize(cmd[1].text) for w in c]
+    if len(words) < 2 or not VAR_NAME.match(words[0]):
+        problems.append("line %d: add_layer {%s}: a layer name and its channels expected" % (line, cmd[1].text))
+        return None
+    for channel in words[1:]:
+        layer, _, rest = channel.partition(".")
+        if layer != words[0] or not rest or " " in rest:
+            problems.append("line %d: add_layer %s: %r is not %s.<channel>" % (line, words[0], channel, words[0]))
+    return words[0], tuple(words[1:])
+
+
 def parse_gizmo(text: str) -> GizmoDoc:
-    """Reads gizmo text into a GizmoDoc; raises GizmoError listing every problem (see module docstring)."""
-    problems: List[str] = []
+    """Reads gizmo text as Nuke loads it; raises GizmoError listing what Nuke refuses (see module docstring).
+    What only this project's own files must avoid is in the result's `lint`."""
+    doc, found = _read(text)
+    if found.load:
+        raise GizmoError("invalid gizmo:\n  " + "\n  ".join(found.load))
+    return doc
+
+
+def _read(text: str) -> Tuple[GizmoDoc, _Problems]:
+    found = _Problems()
+    problems = found.load
     commands = tokenize(text)
     header: Optional[Tuple[str, Dict[str, KnobValue], List[UserKnob], List[Tuple[str, KnobValue, int]]]] = None
-    nodes: List[ChildNode] = []
-    stack: List[Optional[ChildNode]] = []
+    top = _Frame([])
+    frames: List[_Frame] = []
+    groups: List[Tuple[ChildNode, List[Tuple[str, KnobValue, int]]]] = []
     variables: Dict[str, Optional[ChildNode]] = {}
+    layers: Dict[str, Tuple[str, ...]] = {}
     ended = False
     for cmd in commands:
         head = cmd[0]
         line = head.line
+        if head.text == "add_layer":
+            layer = _parse_layer(cmd, problems)
+            if layer:
+                layers[layer[0]] = layer[1]
+            continue
         if ended:
-            problems.append("line %d: %r after end_group" % (line, head.text))
-            continue
-        if head.text == "version" and header is None:
-            continue
-        if head.text in ("Gizmo", "Group") and header is None and not nodes:
-            if len(cmd) != 2 or cmd[1].kind != "braced":
-                problems.append("line %d: %s header needs a {...} block" % (line, head.text))
-                continue
-            values, user, ordered = _knob_block(cmd[1], problems)
-            header = (head.text, values, user, ordered)
+            problems.append("line %d: %r after the gizmo's end%s" % (line, head.text, "" if header is None or header[0]
+                                                                      in GROUP_CLASSES else
+                            " (its header, %s, is a single node: only Gizmo { } and Group { } hold nodes)"
+                            % header[0]))
             continue
         if header is None:
+            # Before the header, what Nuke's copy/paste writes: the version, and the stack the node was pasted on.
+            if head.text == "version":
+                continue
+            if head.text == "set" and len(cmd) == 3 and cmd[2].text == "[stack 0]" and VAR_NAME.match(cmd[1].text):
+                variables[cmd[1].text] = None
+                continue
+            if head.text == "push" and len(cmd) == 2 and (cmd[1].text == "0" or cmd[1].text[1:] in variables):
+                continue
+            if len(cmd) == 2 and cmd[1].kind == "braced" and CLASS_NAME.match(head.text):
+                values, user, ordered = _knob_block(cmd[1], found)
+                header = (head.text, values, user, ordered)
+                if head.text in GROUP_CLASSES:
+                    frames.append(top)
+                else:
+                    ended = True  # a single node with user knobs: nothing follows it
+                continue
             problems.append("line %d: %r before the Gizmo { } header" % (line, head.text))
             continue
-        if head.text in ("Gizmo", "Group") and len(cmd) == 2:
-            problems.append("line %d: a second %s header (nested groups are not supported here)" % (line, head.text))
-            continue
+        frame = frames[-1]
+        stack = frame.stack
         if head.text == "end_group":
-            ended = True
+            if len(cmd) != 1:
+                problems.append("line %d: end_group takes no arguments" % line)
+            frames.pop()
+            ended = not frames
             continue
         if head.text == "push":
             if len(cmd) != 2:
@@ -441,10 +642,10 @@ def parse_gizmo(text: str) -> GizmoDoc:
                 continue
             head = cmd[0]
         # A node: `Class {knobs}` (a bare `Class {}` is allowed too).
-        if len(cmd) != 2 or cmd[1].kind != "braced" or not VAR_NAME.match(head.text):
+        if len(cmd) != 2 or cmd[1].kind != "braced" or not CLASS_NAME.match(head.text):
             problems.append("line %d: %r is neither a node nor a stack command" % (line, " ".join(w.text for w in cmd)))
             continue
-        values, user, _ = _knob_block(cmd[1], problems)
+        values, user, ordered = _knob_block(cmd[1], found)
         if original is not None:  # a copy shares the original's knobs; only its own name and place differ
             shared = {k: v for k, v in original.knobs.items() if k not in ("name", "xpos", "ypos", "selected")}
             values = dict(shared, **values)
@@ -458,66 +659,59 @@ def parse_gizmo(text: str) -> GizmoDoc:
         else:
             popped = list(reversed(stack[len(stack) - count:])) if count else []
             del stack[len(stack) - count:]
-        node = ChildNode(head.text, values, popped, line, user)
-        nodes.append(node)
+        children: Optional[List[ChildNode]] = [] if head.text in GROUP_CLASSES else None
+        node = ChildNode(head.text, values, popped, line, user, children)
+        frame.nodes.append(node)
         stack.append(node)
+        if children is not None:  # its nodes follow, up to its own end_group
+            groups.append((node, ordered))
+            frames.append(_Frame(children))
 
     if header is None:
         raise GizmoError("no Gizmo { } header" + ("; " + "; ".join(problems) if problems else ""))
     if not ended:
-        problems.append("the gizmo does not end with end_group")
+        problems.append("the gizmo does not end with end_group" if len(frames) <= 1 else
+                        "%d nested group(s) are not closed by end_group" % (len(frames) - 1))
     header_class, header_values, user_knobs, ordered = header
-    declared: Dict[str, UserKnob] = {}
-    for knob in user_knobs:
-        if knob.type in (20, 26) and not knob.name:
-            continue
-        if not VAR_NAME.match(knob.name):
-            problems.append("line %d: knob name %r is not a valid identifier" % (knob.line, knob.name))
-        elif knob.name in declared and knob.type not in (20,):
-            problems.append("line %d: knob %r declared twice" % (knob.line, knob.name))
-        declared[knob.name] = knob
-    for key, value, line in ordered:
-        if key in declared:
-            _check_value(declared[key], value, line, problems)
-        elif key not in GROUP_KNOBS:
-            problems.append("line %d: value for %r, which the gizmo does not declare" % (line, key))
+    declared = _check_declared_values(user_knobs, ordered, problems, "the gizmo", header_class in GROUP_CLASSES)
+    scopes: Dict[int, List[_Scope]] = {id(None): [_Scope(declared, [n.name for n in top.nodes if n.name])]}
+    for group, group_ordered in groups:
+        label = "group %s" % (group.name or "at line %d" % group.line)
+        inner = _check_declared_values(group.user_knobs, group_ordered, problems, label)
+        scopes[id(group)] = [_Scope(inner, [n.name for n in group.children or [] if n.name])]
+    _lint_groups(header_class, header_values, top.nodes, scopes, found.lint)
+    return GizmoDoc(header_class, user_knobs, header_values, top.nodes, layers, found.lint), found
 
-    names = [n.name for n in nodes if n.name]
-    for name in sorted(set(x for x in names if names.count(x) > 1)):
-        problems.append("node name %r used twice" % name)
-    outputs = [n for n in nodes if n.cls == "Output"]
-    if len(outputs) != 1:
-        problems.append("the gizmo must hold exactly one Output node, found %d" % len(outputs))
-    elif len(outputs[0].inputs) != 1 or outputs[0].inputs[0] is None:
-        problems.append("the Output node must be connected to one node")
-    inputs = [n for n in nodes if n.cls == "Input"]
-    numbers = []
-    for n in inputs:
-        raw = n.knobs.get("number")
-        try:
-            numbers.append(int(raw.text) if raw else 0)
-        except ValueError:
-            problems.append("Input %s: number %r is not an integer" % (n.name, raw.text if raw else ""))
-    if sorted(numbers) != list(range(len(inputs))):
-        problems.append("Input nodes must be numbered 0..%d once each, found %s" % (len(inputs) - 1, sorted(numbers)))
-    declared_inputs = header_values.get("inputs")
-    if declared_inputs is not None and declared_inputs.text != str(len(inputs)):
-        problems.append("header says inputs %s but the gizmo holds %d Input nodes"
-                        % (declared_inputs.text, len(inputs)))
-    for node in nodes:
-        for key, value in node.knobs.items():
-            for ref in PARENT_REF.findall(value.text):
-                if ref not in declared and ref not in GROUP_KNOBS and not NODE_PROPERTY.match(ref):
-                    problems.append("line %d: %s.%s refers to parent.%s, which the gizmo does not declare"
-                                    % (node.line, node.name or node.cls, key, ref))
-    if problems:
-        raise GizmoError("invalid gizmo:\n  " + "\n  ".join(problems))
-    return GizmoDoc(header_class, user_knobs, header_values, nodes)
+
+def _lint_groups(header_class: str, header_values: Dict[str, KnobValue], nodes: List[ChildNode],
+                 scopes: Dict[int, List[_Scope]], lint: List[str]) -> None:
+    if header_class in GROUP_CLASSES:
+        outputs = [n for n in nodes if n.cls == "Output"]
+        if len(outputs) != 1:
+            lint.append("the gizmo must hold exactly one Output node, found %d" % len(outputs))
+        elif len(outputs[0].inputs) != 1 or outputs[0].inputs[0] is None:
+            lint.append("the Output node must be connected to one node")
+        count = len([n for n in nodes if n.cls == "Input"])
+        declared_inputs = header_values.get("inputs")
+        if declared_inputs is not None and declared_inputs.text != str(count):
+            lint.append("header says inputs %s but the gizmo holds %d Input nodes" % (declared_inputs.text, count))
+    pending: List[Tuple[List[ChildNode], List[_Scope], str]] = [(nodes, scopes[id(None)], "")]
+    while pending:
+        group_nodes, chain, label = pending.pop()
+        _check_group(group_nodes, chain, label, lint)
+        for node in group_nodes:
+            if node.is_group:
+                pending.append((node.children or [], scopes[id(node)] + chain,
+                                "group %s: " % (node.name or "at line %d" % node.line)))
 
 
 def validate_gizmo(text: str) -> GizmoDoc:
-    """Raises GizmoError if Nuke would not load `text` as a gizmo; returns the parsed document."""
-    return parse_gizmo(text)
+    """Raises GizmoError if Nuke would not load `text` or it is not sound enough for this project to ship (the
+    lint above); returns the parsed document."""
+    doc, found = _read(text)
+    if found.load or found.lint:
+        raise GizmoError("invalid gizmo:\n  " + "\n  ".join(found.load + found.lint))
+    return doc
 
 
 def parse_serialise_knob(text: str) -> Dict[str, str]:

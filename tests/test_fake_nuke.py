@@ -1,5 +1,6 @@
 """The strict fake `nuke` rejects what a real Nuke rejects (otherwise the Nuke-side tests would prove nothing)."""
 import os
+import shutil
 import sys
 import threading
 
@@ -194,6 +195,36 @@ def test_worker_threads_must_go_through_the_main_thread(fake_nuke):
     assert fake_nuke.fake_dialogs_of("message") == ["done"]
 
 
+def test_execute_in_main_thread_with_result_prints_the_error_and_returns_none(fake_nuke, capsys):
+    """Foundry's nuke/executeInMain.py: `except: traceback.print_exc(); r = None`; and `if type(args) != tuple:
+    args = (args,)`, so a list is one argument."""
+    outcome = {}
+
+    def fail(reason):
+        raise ValueError("no luck: %s" % reason)
+
+    def worker():
+        outcome["failed"] = fake_nuke.executeInMainThreadWithResult(fail, args=("first",))
+        outcome["list"] = fake_nuke.executeInMainThreadWithResult(lambda *a: a, args=["a", "b"])
+        outcome["word"] = fake_nuke.executeInMainThreadWithResult(lambda *a: a, args="ab")
+        outcome["kwargs"] = fake_nuke.executeInMainThreadWithResult(lambda x=0: x, kwargs={"x": 3})
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    fake_nuke.fake_run_event_loop(thread, timeout=30)
+    assert outcome == {"failed": None, "list": (["a", "b"],), "word": ("ab",), "kwargs": 3}
+    assert "ValueError: no luck: first" in capsys.readouterr().err
+    assert [str(e) for e in fake_nuke.fake_main_thread_errors] == ["no luck: first"]
+
+
+def test_execute_in_main_thread_wraps_a_list_as_one_argument(fake_nuke):
+    seen = []
+    thread = threading.Thread(target=lambda: fake_nuke.executeInMainThread(lambda *a: seen.append(a), args=[1, 2]))
+    thread.start()
+    fake_nuke.fake_run_event_loop(thread, timeout=30)
+    assert seen == [([1, 2],)]
+
+
 def test_progress_task_takes_int_percent_and_can_be_cancelled(fake_nuke):
     task = fake_nuke.ProgressTask("Exporting")
     task.setProgress(10)
@@ -356,7 +387,8 @@ def test_gizmos_on_the_plugin_path_become_node_classes(fake_nuke, tmp_path):
     (GOOD_GIZMO.replace("label {{parent.amount}}", "lable x"), "has no knob 'lable'"),
     (GOOD_GIZMO.replace("NoOp {", "NoOperation {"), "unknown command"),
     (GOOD_GIZMO.replace("amount 2", "amount two"), "not a number"),
-    (GOOD_GIZMO.replace(" Output {\n  name Output1\n }\n", ""), "exactly one Output"),
+    (GOOD_GIZMO.replace("{7 amount", "{99 amount"), "not in nuke.KnobType"),
+    (GOOD_GIZMO.replace("end_group\n", ""), "does not end with end_group"),
 ])
 def test_the_fake_refuses_gizmos_nuke_would_not_load(fake_nuke, tmp_path, broken, message):
     folder = tmp_path / "plugins"
@@ -459,3 +491,103 @@ def test_a_gizmo_with_real_constructs_loads_and_finds_its_cat(fake_nuke, tiny_mo
     assert inference["offset"].hasExpression() and inference["position"].value()[2] == 7.0
     clones = [n for n in gizmo.nodes() if n.Class() == "NoOp"]
     assert len(clones) == 2 and clones[1].input(0) is inference
+
+
+# --------------------------------------------------------------------------------------- public fixtures
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "gizmos")
+FIXTURE_NAMES = sorted(n for n in os.listdir(FIXTURES) if n.endswith(".gizmo"))
+
+
+def _install_fixture(fake_nuke, folder, name):
+    folder.mkdir(exist_ok=True)
+    shutil.copy(os.path.join(FIXTURES, name), str(folder / name))
+    fake_nuke.pluginAddPath(str(folder))
+    return name[:-len(".gizmo")]
+
+
+@pytest.mark.parametrize("name", FIXTURE_NAMES)
+def test_the_fake_builds_every_public_fixture(fake_nuke, tmp_path, name):
+    """Nuke loads these files, so the fake must build each one: every node class, knob and value in them."""
+    from tests.gizmo_validator import parse_gizmo
+
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as handle:
+        doc = parse_gizmo(handle.read())
+    node = fake_nuke.createNode(_install_fixture(fake_nuke, tmp_path / "plugins", name))
+    built = node.nodes()
+    assert [n.Class() for n in built] == [c.cls for c in doc.nodes]
+    assert all(n.name() == c.name for n, c in zip(built, doc.nodes) if c.name)  # a clone copy gets a new name
+    assert node.maxInputs() == len(doc.nodes_of_class("Input"))
+    for spec in doc.user_knobs:
+        if spec.name:
+            assert node.knob(spec.name) is not None
+
+
+def test_nested_groups_are_built_inside_their_group_and_wired_there(fake_nuke, tmp_path):
+    node = fake_nuke.createNode(_install_fixture(fake_nuke, tmp_path / "plugins", "NST_TransformCutOut.gizmo"))
+    inner = node.node("BBoxToFormat")
+    assert inner.Class() == "Group" and inner.input(0) is node.node("Dot6") and inner.maxInputs() == 1
+    crop = inner.node("Crop6")
+    assert crop.parent_group() is inner and crop.input(0) is inner.node("Dot2")
+    assert crop["box"].hasExpression() and crop["crop"].hasExpression()
+    assert inner["inputBbox"].value() == 1 and inner["inputBbox"].group == 1  # a tab group, open
+    # `cropToBbox` declared twice on one node: the second is renamed, as the `_1` names in public files suggest
+    buttons = [k.name() for k in crop.user_knobs() if k.name().startswith("cropToBbox")]
+    assert buttons[0] == "cropToBbox" and buttons[-1] == "cropToBbox_1_1" and len(buttons) == len(set(buttons))
+    assert inner["overscan"].Class() == "WH_Knob" and inner["inputFormat"].Class() == "BBox_Knob"
+
+
+def test_tab_group_states_colour_knobs_and_their_panel_dropped_companions(fake_nuke, tmp_path):
+    node = fake_nuke.createNode(_install_fixture(fake_nuke, tmp_path / "plugins", "NST_ConstantPro.gizmo"))
+    assert node["moreSettings"].value() == 0  # saved closed
+    node["moreSettings"].setValue(1)
+    with pytest.raises(ValueError):
+        node["moreSettings"].setValue(2)
+    with pytest.raises(TypeError):
+        node["ConstantPro"].setValue(1)  # a plain tab holds no value
+    assert node["color"].Class() == "AColor_Knob" and node["color"].value() == (0.0, 0.0, 0.0, 0.0)
+    assert node["color_panelDropped"].Class() == "Boolean_Knob"
+    constant = fake_nuke.nodes.Constant()
+    assert constant["color_panelDropped"].visible() is False  # a built-in colour knob's hidden companion
+    swatch = fake_nuke.createNode(_install_fixture(fake_nuke, tmp_path / "plugins", "Constructs.gizmo")).node("Swatch")
+    assert swatch["color_panelDropped"].value() is True and swatch["color"].value() == (1.0, 0.0, 0.0, 1.0)
+    radio = fake_nuke.createNode(_install_fixture(fake_nuke, tmp_path / "plugins", "NST_InjectMatteChannel.gizmo"))
+    assert radio["channel_select"].Class() == "Radio_Knob" and radio["channel_select"].value() == "alpha"
+
+
+def test_a_public_port_finds_the_cat_built_for_this_nuke_major_version(fake_nuke, tiny_model, tmp_path):
+    """RIFE's modelFile is `[lsearch -inline [plugins -all RIFE_n$nuke_version_major.cat] *.cat]`: one folder holds
+    a build per Nuke major version and each Nuke takes its own; a Nuke with none gets the node error."""
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    for major in (14, 15):
+        creator = _creator(fake_nuke, tiny_model("RetimeModel", "r%d.pt" % major), folder / ("RIFE_n%d.cat" % major))
+        creator.addKnob(fake_nuke.Double_Knob("timestep"))
+        creator.addKnob(fake_nuke.Double_Knob("scale"))
+        creator.addKnob(fake_nuke.Boolean_Knob("optical_flow"))
+        creator["createCatFile"].execute()
+    name = _install_fixture(fake_nuke, folder, "RIFE.gizmo")
+    for major in (14, 15):
+        fake_nuke.fake_set_version(major, 0, 1)
+        inference = fake_nuke.createNode(name).node("Inference1")
+        assert not inference.hasError(), inference.error_message()
+        assert inference.fake_cat_path == str(folder / ("RIFE_n%d.cat" % major))
+        assert inference["timestep"].expression() == "parent.outputFrame - int(parent.outputFrame)"
+    fake_nuke.fake_set_version(16, 0, 1)
+    node = fake_nuke.createNode(name)
+    assert node.hasError() and "cannot find model file" in node.error_message()
+
+
+def test_segment_anything_finds_its_four_cats_and_vitmatte_is_beyond_the_fakes_tcl(fake_nuke, tiny_model, tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    for part in ("encoder", "decoder"):
+        for size in ("small", "large"):
+            _creator(fake_nuke, tiny_model(), folder / ("sam_%s_%s.cat" % (part, size)))["createCatFile"].execute()
+    sam = fake_nuke.createNode(_install_fixture(fake_nuke, folder, "SegmentAnything.gizmo"))
+    loaded = [n for n in sam.nodes() if n.Class() == "Inference"]
+    assert len(loaded) == 4 and not sam.hasError()
+    assert sorted(os.path.basename(n.fake_cat_path) for n in loaded) == sorted(
+        "sam_%s_%s.cat" % (p, s) for p in ("encoder", "decoder") for s in ("small", "large"))
+    vitmatte = fake_nuke.createNode(_install_fixture(fake_nuke, folder, "ViTMatte.gizmo"))
+    with pytest.raises(FakeLimitation, match="plugins -all"):  # `[expr {[value parent.detail] ? ...}]`
+        vitmatte.hasError()

@@ -7,7 +7,7 @@ goes on the plugin path and the node lives one level down:
     <install dir>/Cattery/CorridorKey/CorridorKey.gizmo   the node (node class "CorridorKey")
     <install dir>/Cattery/CorridorKey/CorridorKey.cat     the model, built by CatFileCreator
     <install dir>/Cattery/CorridorKey/cat.json            Cattery metadata (name, category, icon, minimum Nuke)
-    <install dir>/Cattery/CorridorKey/CorridorKey.png     the menu icon
+    <install dir>/Cattery/CorridorKey/CorridorKey.png     the menu icon (24x24) and CorridorKey@2x.png (48x48)
     <install dir>/Cattery/CorridorKey/CorridorKey.json    the export manifest (which checkpoint / torch made it)
 
 The node's folder goes on the plugin path too (as the Cattery module itself does), so the gizmo and its .cat are
@@ -33,7 +33,13 @@ INSTALL_DIR_ENV = "CORRIDORKEY_INSTALL_DIR"
 CAT_JSON_NAME = "cat.json"
 CATTERY_DIR = "Cattery"  # the folder name Foundry's cattery module looks for (it compares lower case)
 ICON_NAME = contract.MODEL_ID + ".png"
-CATEGORY = "Keying"
+# Nuke picks name@2x.png beside name.png on high-DPI screens; public Cattery ports ship both (24 and 48 px).
+ICON_2X_NAME = contract.MODEL_ID + "@2x.png"
+ICON_SIZE = 24
+# Foundry's Cattery menu (nukescripts.cattery) gives a category its own icon only when its name, lower case, is
+# in the menu's icon map (depth estimation, optical flow, upscaling, denoising, segmentation, stylisation and
+# aliases); any other gets the generic "other" icon. Matting ports (ViTMatte and others) use Segmentation.
+CATEGORY = "Segmentation"
 DESCRIPTION = "CorridorKey neural green-screen keyer (Corridor Digital) - plate + coarse hint in, linear RGBA out."
 
 
@@ -78,6 +84,10 @@ class InstallLayout:
         return os.path.join(self.folder, ICON_NAME)
 
     @property
+    def icon_2x(self) -> str:
+        return os.path.join(self.folder, ICON_2X_NAME)
+
+    @property
     def manifest(self) -> str:
         return os.path.join(self.folder, contract.MANIFEST_NAME)
 
@@ -91,7 +101,7 @@ class InstallLayout:
         return [p for p in (os.path.join(self.root, n) for n in names) if os.path.isfile(p)]
 
     def existing_files(self) -> List[str]:
-        ours = (self.gizmo, self.cat, self.cat_json, self.icon, self.manifest)
+        ours = (self.gizmo, self.cat, self.cat_json, self.icon, self.icon_2x, self.manifest)
         return [p for p in ours if os.path.exists(p)] + self.legacy_files()
 
 
@@ -115,7 +125,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
-def icon_png(size: int = 24) -> bytes:
+def icon_png(size: int = ICON_SIZE) -> bytes:
     """The menu icon, drawn here so the plugin ships no binary: a white matte disc on screen green (RGBA PNG)."""
     rows = []
     centre, radius = (size - 1) / 2.0, size * 0.3

@@ -3,10 +3,14 @@
 The node graph inside the gizmo:
 
     Hint --> HintToAlpha (alpha | red | luminance -> alpha)
-    Plate ----------------> CopyHint (hint into the 4th channel) --> Inference (the .cat)
+    Plate ----------------> CopyHint (hint into the 4th channel) --> CropToFormat --> Inference (the .cat)
         --> ToLinear (sRGB -> linear on RGB) --+--> Premult ------------> \
                                                +--> (straight) ---------> OutputSelect --> Output
                                                +--> MatteOnly (alpha in RGBA) --> /
+
+CropToFormat clips the image to the plate's format before Inference, as the public RIFE port does
+(tests/data/gizmos/RIFE.gizmo): overscan (pixels outside the format) never reaches the model, which sees exactly the
+format's frame, at the cost it was measured at, and the node's output ends at the format's edge.
 
 The .cat is found through the plugin path (`[plugins -all CorridorKey.cat]`), never an absolute path, so the
 installed folder can move. The model knobs come from `knob_spec` (or a manifest's copy of it) and are linked to
@@ -120,7 +124,8 @@ def user_knob_lines(spec: KnobSpec) -> List[str]:
         return [" addUserKnob {7 %s R %s %s}" % (head, number(spec.low), number(spec.high)),
                 " %s %s" % (spec.name, number(float(spec.default)))]
     if spec.kind == INT:
-        return [" addUserKnob {3 %s R %d %d}" % (head, spec.low, spec.high), " %s %d" % (spec.name, spec.default)]
+        # No `R lo hi` on an Int knob: no public gizmo or script writes one, and the model clamps the value itself.
+        return [" addUserKnob {3 %s}" % head, " %s %d" % (spec.name, spec.default)]
     if spec.kind == BOOL:
         return [" addUserKnob {6 %s +STARTLINE}" % head, " %s %s" % (spec.name, "true" if spec.default else "false")]
     return [" addUserKnob {4 %s M %s}" % (head, _enum_items(spec.items)),
@@ -152,6 +157,12 @@ def _hint_expression() -> str:
 
 def _node(cls: str, knobs: List[str], x: int, y: int) -> List[str]:
     return [" %s {" % cls] + ["  " + k for k in knobs] + ["  xpos %d" % x, "  ypos %d" % y, " }"]
+
+
+def crop_to_format(name: str, x: int, y: int) -> List[str]:
+    """A Crop to the input's format, written as public Cattery ports write it (RIFE: `box {0 0 {width} {height}}`,
+    `crop false`): the bounding box ends at the format, with no black edge added."""
+    return _node("Crop", ["box {0 0 {width} {height}}", "crop false", "name %s" % name], x, y)
 
 
 def _output_branches() -> Dict[str, Callable[[int], List[str]]]:
@@ -198,6 +209,7 @@ def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_N
     lines += _node("Expression", ["expr3 %s" % quote(_hint_expression()), "name HintToAlpha"], 220, -220)
     lines += _node("Input", ["inputs 0", "name Plate", "number 0"], 0, -300)
     lines += _node("Copy", ["inputs 2", "from0 rgba.alpha", "to0 rgba.alpha", "bbox B", "name CopyHint"], 0, -220)
+    lines += crop_to_format("CropToFormat", 0, -180)
     lines += _node("Inference", [
         "useGPUIfAvailable {{parent.%s}}" % USE_GPU.name,
         "halfPrecision {{parent.%s}}" % HALF_PRECISION.name,

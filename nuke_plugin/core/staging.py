@@ -11,7 +11,7 @@ import shutil
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..contract.files import new_partial
-from .cattery import InstallLayout, icon_png
+from .cattery import ICON_SIZE, InstallLayout, icon_png
 from .errors import InstallError
 
 
@@ -90,6 +90,8 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
         staged.append((_stage_bytes(folder, os.path.basename(layout.cat_json), cat_json.encode("utf-8")),
                        layout.cat_json))
         staged.append((_stage_bytes(folder, os.path.basename(layout.icon), icon_png()), layout.icon))
+        staged.append((_stage_bytes(folder, os.path.basename(layout.icon_2x), icon_png(2 * ICON_SIZE)),
+                       layout.icon_2x))
         if manifest:
             staged.append((_stage_copy(folder, manifest, os.path.basename(layout.manifest)), layout.manifest))
         # The .cat goes last: if an earlier move fails, the old .cat still sits beside a gizmo made from the

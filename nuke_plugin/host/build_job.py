@@ -5,6 +5,8 @@ whose Cancel ends the exporter (nothing partial is left, a previous build stays)
 dialogs only on the main thread, so the worker hands the last step (`host.finish.finish_build`: build the .cat with
 CatFileCreator, install the gizmo, drop the node) and every message to the main thread with
 nuke.executeInMainThread[WithResult] - never calling those from the main thread itself, where Nuke would hang.
+Foundry's executeInMainThreadWithResult does not re-raise: it prints the call's exception and returns None, so the
+main-thread step turns its errors into results, and a None (what escaped it) still ends the build as failed.
 The dialog that makes the request is nuke_plugin.ui.commands; the UI hands in `on_installed` (its toolbar entry).
 
 `nuke` is imported inside functions only, so this module imports (and is testable) without Nuke.
@@ -178,6 +180,12 @@ class BuildJob:
         finished = nuke.executeInMainThreadWithResult(self._finish_on_main_thread,
                                                       args=(str(outcome.pt), str(outcome.manifest), notes))
         task.setProgress(100)
+        if finished is None:
+            # Nuke's executeInMainThreadWithResult prints an exception the call let through and returns None.
+            text = ("CorridorKey: the model was exported (%s) but building the node stopped on Nuke's main thread. "
+                    "The error is in the Script Editor (or the terminal Nuke was started from)." % outcome.pt)
+            nuke.executeInMainThread(nuke.message, args=(text,))
+            return BuildResult(process.FAILED, text, outcome, None, notes)
         ok, message, value = finished
         return BuildResult(process.DONE if ok else process.FAILED, message, outcome, value, notes)
 

@@ -11,6 +11,7 @@ import traceback
 from typing import Any, Callable
 
 from .. import contract
+from ..core.cattery import ICON_NAME
 from ..core.errors import CorridorKeyError
 from ..host.edition import EDITION_MESSAGE, cat_files_supported
 
@@ -22,14 +23,20 @@ ABOUT = "Help and About"  # no "/": Nuke reads it as a submenu path
 TOOLBAR_ITEM = contract.MODEL_ID  # Nodes > CorridorKey > CorridorKey (also what Tab search lists)
 
 
-def _submenu(parent: Any, name: str) -> Any:
+def _submenu(parent: Any, name: str, icon: str = "") -> Any:
     existing = parent.findItem(name)
-    return existing if existing is not None else parent.addMenu(name)
+    if existing is None:
+        return parent.addMenu(name, icon=icon) if icon else parent.addMenu(name)
+    if icon:
+        existing.setIcon(icon)
+    return existing
 
 
-def _command(menu: Any, name: str, command: Callable[[], Any], tooltip: str) -> Any:
+def _command(menu: Any, name: str, command: Callable[[], Any], tooltip: str, icon: str = "") -> Any:
     while menu.findItem(name) is not None:
         menu.removeItem(name)
+    if icon:
+        return menu.addCommand(name, command, tooltip=tooltip, icon=icon)
     return menu.addCommand(name, command, tooltip=tooltip)
 
 
@@ -114,13 +121,16 @@ def insert_command() -> None:
 
 
 def register_node_entry() -> bool:
-    """Nodes toolbar > CorridorKey > CorridorKey (which Tab search lists too). False without a GUI."""
+    """Nodes toolbar > CorridorKey > CorridorKey (which Tab search lists too). False without a GUI.
+
+    Both carry the build's icon by file name: Nuke finds it on the plugin path, where the node's folder is once
+    a build is installed (before that, Nuke shows the entry without an icon)."""
     import nuke
 
     if not _gui(nuke):
         return False
-    toolbar = _submenu(nuke.menu("Nodes"), MENU_NAME)
-    _command(toolbar, TOOLBAR_ITEM, insert_command, "Insert a CorridorKey keyer on the selected node")
+    toolbar = _submenu(nuke.menu("Nodes"), MENU_NAME, ICON_NAME)
+    _command(toolbar, TOOLBAR_ITEM, insert_command, "Insert a CorridorKey keyer on the selected node", ICON_NAME)
     return True
 
 

@@ -1,5 +1,6 @@
 """The generated CorridorKey.gizmo: valid, wired as the issue describes, and driven by the knob spec alone."""
 import json
+import os
 
 import pytest
 
@@ -19,6 +20,8 @@ from nuke_plugin.core.gizmo import (
     quote,
 )
 from tests.gizmo_validator import parse_serialise_knob, tokenize, validate_gizmo
+
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "gizmos")
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +51,7 @@ def test_every_knob_carries_its_spec(doc, spec):
         assert float(value) == spec.default
     elif spec.kind == INT:
         assert knob.type == 3
-        assert knob.range == (spec.low, spec.high)
+        assert knob.range is None  # no public gizmo writes `R lo hi` on an Int knob; the model clamps instead
         assert int(value) == spec.default
     elif spec.kind == BOOL:
         assert knob.type == 6
@@ -92,9 +95,30 @@ def test_hint_is_copied_into_the_fourth_channel_of_the_plate(doc):
             index == len(HINT_CHANNEL.items) - 1 and HINT_EXPRESSIONS[item] in expression
 
 
+def test_the_plate_is_cropped_to_its_format_before_inference(doc):
+    """As the public RIFE port does (tests/data/gizmos/RIFE.gizmo): overscan never reaches the model."""
+    crop = doc.node("CropToFormat")
+    assert crop.cls == "Crop" and crop.inputs[0].name == "CopyHint"
+    assert [(w.kind, w.text) for w in crop.knobs["box"].words()] == [
+        ("bare", "0"), ("bare", "0"), ("braced", "width"), ("braced", "height")]
+    assert crop.knobs["crop"].text == "false"  # no black edge: the bounding box just ends at the format
+    assert doc.node("Inference1").inputs[0] is crop
+    rife = validate_gizmo(open(os.path.join(FIXTURES, "RIFE.gizmo"), encoding="utf-8").read()).node("Crop1")
+    assert {k: v.text for k, v in crop.knobs.items() if k not in ("name", "xpos", "ypos")} == {
+        k: v.text for k, v in rife.knobs.items() if k in ("box", "crop")}
+
+
+def test_user_knob_names_are_unique():
+    """Nuke renames a repeated name (`_1`), so a second knob of the same name would not be the one expressions
+    read: the writer must never produce one (the validator accepts it, as Nuke loads it)."""
+    doc = validate_gizmo(gizmo_text(info="x", built="y"))
+    names = [k.name for k in doc.user_knobs if k.name]
+    assert len(names) == len(set(names))
+
+
 def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_knobs(doc):
     inference = doc.node("Inference1")
-    assert inference.inputs[0].name == "CopyHint"
+    assert inference.inputs[0].name == "CropToFormat"
     model_file = inference.knobs["modelFile"].text
     assert model_file == "[lsearch -inline [plugins -all %s] *.cat]" % contract.CAT_NAME
     assert "/" not in model_file and "\\" not in model_file
@@ -144,11 +168,18 @@ def test_quote_reads_back_exactly(text):
     assert command[1].text == text
 
 
+# The categories with an icon of their own in Foundry's Cattery menu (nukescripts/cattery.py, Nuke 15: its ICONS
+# map and aliases); `ICONS.get(category.lower(), ICONS['other'])` gives any other the generic one.
+CATTERY_ICON_CATEGORIES = {"depth estimation", "optical flow", "upscaling", "denoising", "segmentation",
+                           "stylisation", "stylization", "restoration", "motion estimation", "super resolution",
+                           "other"}
+
+
 def test_cat_json_is_cattery_metadata():
     data = json.loads(cat_json_text(15.1))
     assert data["minimum_nuke_version_required"] == 15.1
     assert data["cats"] == [{"filepath": contract.GIZMO_NAME, "name": contract.MODEL_ID, "icon": "CorridorKey.png"}]
-    assert data["category"]
+    assert data["category"].lower() in CATTERY_ICON_CATEGORIES - {"other"}
 
 
 def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):

@@ -45,7 +45,8 @@ def test_install_moves_every_file_into_place_and_leaves_no_partials(fake_nuke, t
     manifest = tmp_path / "CorridorKey.json"
     manifest.write_text("{}")
     files = install_build(layout, _build(layout.folder), "gizmo text", "{\"cats\": []}", str(manifest))
-    assert sorted(files) == sorted([layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.manifest])
+    assert sorted(files) == sorted([layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x,
+                                    layout.manifest])
     assert open(layout.cat).read() == "new cat" and open(layout.gizmo).read() == "gizmo text"
     assert sorted(os.listdir(layout.folder)) == sorted(os.path.basename(f) for f in files)
     assert os.listdir(layout.root) == ["Cattery"]
@@ -62,6 +63,9 @@ def test_the_node_lives_where_nukes_cattery_menu_looks(fake_nuke, tmp_path):
     assert entry["name"] == contract.MODEL_ID
     icon = open(os.path.join(layout.folder, entry["icon"]), "rb").read()
     assert icon.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", icon[16:24]) == (24, 24)
+    # Nuke takes name@2x.png beside name.png on high-DPI screens, as public ports ship them: 48 x 48
+    double = open(os.path.join(layout.folder, entry["icon"].replace(".png", "@2x.png")), "rb").read()
+    assert double.startswith(b"\x89PNG\r\n\x1a\n") and struct.unpack(">II", double[16:24]) == (48, 48)
     assert activate(layout.root) is True  # the root for the Cattery menu, the node's folder for the gizmo
     assert fake_nuke.pluginPath()[:2] == [layout.folder.replace(os.sep, "/"), layout.root.replace(os.sep, "/")]
 

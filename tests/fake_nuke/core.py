@@ -10,8 +10,11 @@ import collections
 import contextlib
 import os
 import threading
+import traceback
 import types
 from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
+
+from tests.gizmo_validator import KNOB_TYPES
 
 from . import catfile
 from . import knobs as K
@@ -109,6 +112,7 @@ class FakeNuke(types.ModuleType):
         self.progress_tasks: List[ProgressTask] = []
         self.cancel_progress_tasks = False
         self.log: List[Tuple[str, str]] = []
+        self.fake_main_thread_errors: List[BaseException] = []
         self._main_queue: Deque[Tuple[Callable[..., Any], tuple, dict, Optional[threading.Event], list]] = (
             collections.deque())
         self._plugin_path = [os.path.join(home, ".nuke")]
@@ -128,7 +132,7 @@ class FakeNuke(types.ModuleType):
         for cls in K.PUBLIC_KNOB_CLASSES:
             setattr(self, cls.__name__, cls)
         self.ProgressTask = lambda title: ProgressTask(title, self)
-        self.KnobType = types.SimpleNamespace(**{cls.__name__: cls.knob_type for cls in K.PUBLIC_KNOB_CLASSES})
+        self.KnobType = types.SimpleNamespace(**{name: number for number, name in KNOB_TYPES.items()})
         self.STARTLINE = 0x1000
         self.INVISIBLE = 0x400
 
@@ -156,7 +160,11 @@ class FakeNuke(types.ModuleType):
         self.answers[kind].extend(answers)
 
     def fake_process_main_thread(self) -> int:
-        """Runs calls queued by executeInMainThread[WithResult] (Nuke's event loop does this). Returns how many."""
+        """Runs calls queued by executeInMainThread[WithResult] (Nuke's event loop does this). Returns how many.
+
+        A call queued with a result hands its exception back to executeInMainThreadWithResult (which prints it and
+        returns None, as Foundry's does); one queued without a result has nobody to tell, so it fails the test
+        here (Nuke would print it in the Script Editor and carry on)."""
         self._require_main_thread("processing the main-thread queue")
         count = 0
         while self._main_queue:
@@ -197,29 +205,37 @@ class FakeNuke(types.ModuleType):
             raise RuntimeError("%s from a worker thread: Nuke allows this only on the main thread "
                                "(use nuke.executeInMainThread)" % what)
 
+    @staticmethod
+    def _main_thread_args(args: Any) -> tuple:
+        """Foundry's rule: `if type(args) != tuple: args = (args,)`, so a list (or a tuple subclass) is one argument."""
+        return args if type(args) is tuple else (args,)
+
     def executeInMainThread(self, call: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None) -> None:
         if self._on_main_thread():
             raise RuntimeError("executeInMainThread called from the main thread: Nuke would hang here")
         if not callable(call):
             raise TypeError("executeInMainThread needs a callable")
-        self._main_queue.append((call, tuple(args) if isinstance(args, (tuple, list)) else (args,),
-                                 dict(kwargs or {}), None, []))
+        self._main_queue.append((call, self._main_thread_args(args), dict(kwargs or {}), None, []))
 
     def executeInMainThreadWithResult(self, call: Callable[..., Any], args: Any = (),
                                       kwargs: Optional[dict] = None) -> Any:
+        """As Foundry's nuke/executeInMain.py: waits for the main thread; if the call raised, prints the traceback
+        (traceback.print_exc) and returns None instead of raising. The fake also records the exception in
+        `fake_main_thread_errors`."""
         if self._on_main_thread():
             raise RuntimeError("executeInMainThreadWithResult called from the main thread: Nuke would hang here")
         if not callable(call):
             raise TypeError("executeInMainThreadWithResult needs a callable")
         done = threading.Event()
         box: list = []
-        self._main_queue.append((call, tuple(args) if isinstance(args, (tuple, list)) else (args,),
-                                 dict(kwargs or {}), done, box))
+        self._main_queue.append((call, self._main_thread_args(args), dict(kwargs or {}), done, box))
         if not done.wait(120):
             raise TimeoutError("nobody ran the main-thread queue (tests: call fake_run_event_loop)")
         status, value = box[0]
         if status == "error":
-            raise value
+            traceback.print_exception(type(value), value, value.__traceback__)
+            self.fake_main_thread_errors.append(value)
+            return None
         return value
 
     # ------------------------------------------------------------------ dialogs

@@ -167,11 +167,31 @@ class Knob(object):
 
 
 class Tab_Knob(Knob):
+    """A tab, or (`group` 1 / 2, `n 1` in .nk text) the start of a tab group, whose value is its open (1) or
+    closed (0) state; -1, -2, -3 close groups. A tab that opens no group holds no value."""
+
     knob_type = 20
     has_value = False
 
+    def __init__(self, name: str, label: Optional[str] = None, group: int = 0) -> None:
+        super(Tab_Knob, self).__init__(name, label)
+        if isinstance(group, bool) or not isinstance(group, int):
+            raise TypeError("Tab_Knob %s: the group code is an int, got %r" % (name, group))
+        self.group = group
+        self._value = 1 if group > 0 else None
+
     def setValue(self, value: Any, *channel: Any) -> bool:
-        raise TypeError("Tab_Knob %s holds no value" % self._name)
+        if self.group <= 0:
+            raise TypeError("Tab_Knob %s holds no value (it opens no tab group)" % self._name)
+        if isinstance(value, bool) or value not in (0, 1):
+            raise ValueError("Tab_Knob %s: a tab group is open (1) or closed (0), not %r" % (self._name, value))
+        self._value = int(value)
+        return True
+
+    def fromScript(self, text: str) -> None:
+        if text not in ("0", "1"):
+            raise ValueError("Tab_Knob %s: %r is not 0 or 1" % (self._name, text))
+        self.setValue(int(text))
 
 
 class Text_Knob(Knob):
@@ -393,7 +413,9 @@ class Link_Knob(Knob):
 
 
 class Channel_Knob(String_Knob):
-    """A single channel, e.g. rgba.alpha (or none)."""
+    """A single channel, e.g. rgba.alpha (or none; `-rgba.alpha` is the channel switched off)."""
+
+    knob_type = 11
 
     def coerce(self, value: Any) -> str:
         text = self._check_str(value)
@@ -405,22 +427,19 @@ class Channel_Knob(String_Knob):
 class ChannelMask_Knob(String_Knob):
     """A set of channels: a layer name, all/none, or a braced channel list."""
 
+    knob_type = 10
 
-class Color_Knob(Double_Knob):
-    knob_type = 18
 
-    def coerce(self, value: Any) -> Any:
-        if isinstance(value, (list, tuple)) and all(_is_number(v) for v in value):
-            return tuple(float(v) for v in value)
-        return super(Color_Knob, self).coerce(value)
-
-    def fromScript(self, text: str) -> None:
-        parts = text.split()
-        self.setValue(float(parts[0]) if len(parts) == 1 else tuple(float(p) for p in parts))
 
 
 class Float_Knob(Double_Knob):
     knob_type = 8
+
+
+class Radio_Knob(Enumeration_Knob):
+    """An enumeration shown as radio buttons (`addUserKnob {83 name M {items}}`)."""
+
+    knob_type = 83
 
 
 class Array_Knob(Knob):
@@ -494,6 +513,20 @@ class Array_Knob(Knob):
                 self.setExpression(word.text.strip().strip('"'), index)
 
 
+class Color_Knob(Array_Knob):
+    """r g b: one number sets all three; each channel may hold its own expression (`{parent.c} 0 0`)."""
+
+    knob_type = 18
+    dimensions = 3
+
+
+class AColor_Knob(Color_Knob):
+    """r g b a."""
+
+    knob_type = 19
+    dimensions = 4
+
+
 class Size_Knob(Array_Knob):
     knob_type = 16
 
@@ -501,6 +534,26 @@ class Size_Knob(Array_Knob):
 class XY_Knob(Array_Knob):
     knob_type = 12
     dimensions = 2
+
+
+class WH_Knob(Array_Knob):
+    """Width and height; .nk text may hold one number for both (`overscan 4`)."""
+
+    knob_type = 14
+    dimensions = 2
+
+
+class BBox_Knob(Array_Knob):
+    """x y r t (`box {0 0 {width} {height}}`)."""
+
+    knob_type = 15
+    dimensions = 4
+
+
+class Eyedropper_Knob(Array_Knob):
+    """A colour picker's sample (Cryptomatte writes eight numbers)."""
+
+    knob_type = 36
 
 
 class XYZ_Knob(Array_Knob):
@@ -516,7 +569,8 @@ class Obsolete_Knob(String_Knob):
     pass
 
 
-# addUserKnob type number -> knob class (the types the fake can instantiate from a gizmo file).
+# addUserKnob type number (Foundry's nuke.KnobType, tests.gizmo_validator.KNOB_TYPES) -> the knob class the fake
+# builds for it. Other numbers are real knob types the fake does not model (FakeLimitation).
 KNOB_CLASSES_BY_TYPE = {
     1: String_Knob,
     2: File_Knob,
@@ -526,21 +580,29 @@ KNOB_CLASSES_BY_TYPE = {
     7: Double_Knob,
     8: Float_Knob,
     9: Array_Knob,
+    10: ChannelMask_Knob,
+    11: Channel_Knob,
     12: XY_Knob,
     13: XYZ_Knob,
+    14: WH_Knob,
+    15: BBox_Knob,
     16: Size_Knob,
     17: Format_Knob,
     18: Color_Knob,
+    19: AColor_Knob,
     20: Tab_Knob,
     22: PyScript_Knob,
     26: Text_Knob,
+    36: Eyedropper_Knob,
     41: Link_Knob,
     43: Multiline_Eval_String_Knob,
     61: Password_Knob,
+    83: Radio_Knob,
 }
 
 PUBLIC_KNOB_CLASSES = (
     Tab_Knob, Text_Knob, String_Knob, Multiline_Eval_String_Knob, File_Knob, Int_Knob, Double_Knob,
-    Boolean_Knob, Enumeration_Knob, PyScript_Knob, Link_Knob, Color_Knob, Float_Knob, Array_Knob, XY_Knob, XYZ_Knob,
-    Size_Knob, Password_Knob, Format_Knob,
+    Boolean_Knob, Enumeration_Knob, PyScript_Knob, Link_Knob, Color_Knob, AColor_Knob, Float_Knob, Array_Knob,
+    XY_Knob, XYZ_Knob, WH_Knob, BBox_Knob, Size_Knob, Password_Knob, Format_Knob, Channel_Knob, ChannelMask_Knob,
+    Radio_Knob,
 )

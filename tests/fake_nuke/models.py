@@ -95,6 +95,23 @@ class PointModel(torch.nn.Module):
         return x + self.offset.sum() + self.position.sum()
 
 
+class RetimeModel(torch.nn.Module):
+    """The knob attributes of the public RIFE port's .cat (serialiseKnob timestep, scale, optical_flow)."""
+
+    timestep: float
+    scale: float
+    optical_flow: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timestep = 0.5
+        self.scale = 1.0
+        self.optical_flow = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * (self.timestep + self.scale + float(self.optical_flow))
+
+
 def save(cls, path) -> str:
     module = torch.jit.script(cls())
     torch.jit.save(module, str(path))

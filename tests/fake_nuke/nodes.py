@@ -24,7 +24,22 @@ DISABLE = [(K.Boolean_Knob, "disable")]
 MASK_KNOBS = [(K.Channel_Knob, "maskChannelMask"), (K.Channel_Knob, "maskChannelInput"),
               (K.Boolean_Knob, "inject"), (K.Boolean_Knob, "invert_mask"), (K.Boolean_Knob, "fringe"),
               (K.Double_Knob, "mix")]
-GROUP_KNOBS = [(K.String_Knob, "help"), (K.Boolean_Knob, "lock_connections"), (K.Boolean_Knob, "disable")]
+GROUP_KNOBS = [(K.String_Knob, "help"), (K.Boolean_Knob, "lock_connections"), (K.Boolean_Knob, "disable"),
+               (K.Array_Knob, "mapsize")]
+# The channel-set knobs of nodes that process some channels (Remove / AddChannels carry four).
+CHANNELS = [(K.ChannelMask_Knob, "channels")]
+CHANNELS_4 = CHANNELS + [(K.ChannelMask_Knob, "channels2"), (K.ChannelMask_Knob, "channels3"),
+                         (K.ChannelMask_Knob, "channels4")]
+# Nuke's resampling filters (Transform, Reformat, STMap, ...).
+FILTERS = ["Impulse", "Cubic", "Keys", "Simon", "Rifman", "Mitchell", "Parzen", "Notch", "Lanczos4", "Lanczos6",
+           "Sinc4"]
+MERGE_OPERATIONS = [
+    "atop", "average", "color-burn", "color-dodge", "conjoint-over", "copy", "difference", "disjoint-over",
+    "divide", "exclusion", "from", "geometric", "hard-light", "hypot", "in", "mask", "matte", "max", "min",
+    "minus", "multiply", "out", "over", "overlay", "plus", "screen", "soft-light", "stencil", "under", "xor",
+]
+# A Shuffle's per-channel source: a channel of the input (of input 2 for ShuffleCopy: `alpha2`) or a constant.
+SHUFFLE_SOURCES = ["red", "green", "blue", "alpha", "black", "white"]
 
 # Nuke's built-in Colorspace curves and colour models (the knob's items; names do not depend on OCIO).
 COLORSPACE_ITEMS = [
@@ -57,7 +72,7 @@ NODE_CLASSES = {
     "Output": (1, []),
     "Dot": (1, []),
     "NoOp": (1, DISABLE),
-    "Constant": (0, DISABLE + [(K.Color_Knob, "color"), (K.Format_Knob, "format"),
+    "Constant": (0, DISABLE + [(K.AColor_Knob, "color"), (K.Format_Knob, "format"),
                                (K.ChannelMask_Knob, "channels"), (K.Int_Knob, "first"), (K.Int_Knob, "last")]),
     "Read": (0, [(K.File_Knob, "file"), (K.Int_Knob, "first"), (K.Int_Knob, "last"), (K.Int_Knob, "origfirst"),
                  (K.Int_Knob, "origlast"), (K.Format_Knob, "format"), (K.String_Knob, "colorspace"),
@@ -90,8 +105,7 @@ NODE_CLASSES = {
                                 (K.Boolean_Knob, "invert")]),
     "Switch": (16, DISABLE + [(K.Double_Knob, "which")]),
     "Merge2": (16, DISABLE + MASK_KNOBS + [
-        (_enum(["over", "under", "plus", "multiply", "screen", "copy", "mask", "stencil", "max", "min"]),
-         "operation"), (_enum(["union", "intersection", "A", "B"]), "bbox"),
+        (_enum(MERGE_OPERATIONS), "operation"), (_enum(["union", "intersection", "A", "B"]), "bbox"),
         (K.ChannelMask_Knob, "Achannels"), (K.ChannelMask_Knob, "Bchannels"), (K.ChannelMask_Knob, "output"),
         (K.ChannelMask_Knob, "also_merge")]),
     "Inference": (1, DISABLE + [
@@ -101,6 +115,74 @@ NODE_CLASSES = {
         (K.File_Knob, "torchScriptFile"), (K.File_Knob, "catFile"), (K.String_Knob, "channelsIn"),
         (K.String_Knob, "channelsOut"), (K.String_Knob, "modelId"), (_default(K.Int_Knob, 1), "outputScale")]),
 }
+
+TRANSFORM_KNOBS = [
+    (K.XY_Knob, "translate"), (K.Double_Knob, "rotate"), (K.WH_Knob, "scale"), (K.Double_Knob, "skewX"),
+    (K.Double_Knob, "skewY"), (_enum(["XY", "YX"]), "skew_order"), (K.XY_Knob, "center"),
+    (K.Boolean_Knob, "invert_matrix"), (_enum(FILTERS), "filter"), (K.Boolean_Knob, "clamp"),
+    (K.Boolean_Knob, "black_outside"), (K.Double_Knob, "motionblur"), (K.Double_Knob, "shutter"),
+    (_enum(["centred", "start", "end", "custom"]), "shutteroffset"), (K.Double_Knob, "shuttercustomoffset"),
+]
+# Classes that public gizmos use (tests/data/gizmos), with the knobs those files set and their neighbours.
+NODE_CLASSES.update({
+    "BackdropNode": (0, [(K.Int_Knob, "bdwidth"), (K.Int_Knob, "bdheight"), (K.Int_Knob, "z_order"),
+                         (K.String_Knob, "appearance"), (K.Double_Knob, "border_width")]),
+    "StickyNote": (0, []),
+    "Assert": (1, DISABLE + [(K.String_Knob, "expression"), (K.String_Knob, "message")]),
+    "AddChannels": (1, DISABLE + CHANNELS_4 + [(K.Format_Knob, "format")]),
+    "Remove": (1, DISABLE + CHANNELS_4 + [(_enum(["remove", "keep"]), "operation")]),
+    "Shuffle": (1, DISABLE + [(K.ChannelMask_Knob, "in"), (K.ChannelMask_Knob, "in2"),
+                              (K.ChannelMask_Knob, "out"), (K.ChannelMask_Knob, "out2")]
+                + [(_enum(SHUFFLE_SOURCES), c) for c in ("red", "green", "blue", "alpha")]),
+    "ShuffleCopy": (2, DISABLE + [(K.ChannelMask_Knob, "in"), (K.ChannelMask_Knob, "in2"),
+                                  (K.ChannelMask_Knob, "out"), (K.ChannelMask_Knob, "out2")]
+                    + [(_enum(SHUFFLE_SOURCES + [x + "2" for x in SHUFFLE_SOURCES[:4]]), c)
+                       for c in ("red", "green", "blue", "alpha")]),
+    # Shuffle2 keeps its routing in text knobs: `fromInput1 {{0} B}`, `mappings "4 rgba.red 0 0 ..."`.
+    "Shuffle2": (2, DISABLE + [(K.String_Knob, k) for k in ("fromInput1", "fromInput2", "mappings")]
+                 + [(K.ChannelMask_Knob, k) for k in ("in1", "in2", "out1", "out2")]),
+    "Crop": (1, DISABLE + [(K.BBox_Knob, "box"), (K.WH_Knob, "softness"), (K.Boolean_Knob, "reformat"),
+                           (K.Boolean_Knob, "intersect"), (K.Boolean_Knob, "crop")]),
+    "Reformat": (1, DISABLE + [
+        (_enum(["to format", "to box", "scale"]), "type"), (K.Format_Knob, "format"), (K.WH_Knob, "scale"),
+        (K.Double_Knob, "box_width"), (K.Double_Knob, "box_height"), (K.Boolean_Knob, "box_fixed"),
+        (K.Double_Knob, "box_pixel_aspect"), (_enum(["none", "width", "height", "fit", "fill", "distort"]), "resize"),
+        (K.Boolean_Knob, "center"), (K.Boolean_Knob, "flip"), (K.Boolean_Knob, "flop"), (K.Boolean_Knob, "turn"),
+        (_enum(FILTERS), "filter"), (K.Boolean_Knob, "clamp"), (K.Boolean_Knob, "black_outside"),
+        (K.Boolean_Knob, "pbb")]),
+    "Transform": (1, DISABLE + TRANSFORM_KNOBS),
+    "TransformMasked": (2, DISABLE + CHANNELS + MASK_KNOBS + TRANSFORM_KNOBS),
+    "AdjBBox": (1, DISABLE + [(K.WH_Knob, "numpixels")]),
+    "CopyBBox": (2, DISABLE),
+    "BlackOutside": (1, DISABLE),
+    "Dissolve": (16, DISABLE + CHANNELS + MASK_KNOBS + [(K.Double_Knob, "which")]),
+    "Keymix": (3, DISABLE + CHANNELS + [(K.Channel_Knob, "maskChannel"), (K.Boolean_Knob, "invertMask"),
+                                        (K.Double_Knob, "mix"), (_enum(["union", "B", "A"]), "bbox")]),
+    "Grade": (2, DISABLE + CHANNELS + MASK_KNOBS + [
+        (K.AColor_Knob, k) for k in ("blackpoint", "whitepoint", "black", "white", "multiply", "add", "gamma")] + [
+        (K.Boolean_Knob, "reverse"), (K.Boolean_Knob, "black_clamp"), (K.Boolean_Knob, "white_clamp"),
+        (K.Boolean_Knob, "unpremult")]),
+    "Multiply": (2, DISABLE + CHANNELS + MASK_KNOBS + [(K.AColor_Knob, "value"), (K.Boolean_Knob, "unpremult")]),
+    "Invert": (2, DISABLE + CHANNELS + MASK_KNOBS + [(K.Boolean_Knob, "clamp")]),
+    "Fill": (2, DISABLE + MASK_KNOBS + [(K.ChannelMask_Knob, "output"), (K.AColor_Knob, "color")]),
+    "Erode": (2, DISABLE + CHANNELS + MASK_KNOBS + [(K.Double_Knob, "size"), (K.Double_Knob, "blur"),
+                                                   (K.Double_Knob, "quality")]),
+    "FrameHold": (1, DISABLE + [(K.Int_Knob, "firstFrame"), (K.Int_Knob, "first_frame"),
+                                (K.Int_Knob, "increment")]),
+    "OCIOColorSpace": (1, DISABLE + CHANNELS + MASK_KNOBS + [
+        (K.String_Knob, "in_colorspace"), (K.String_Knob, "out_colorspace")]),  # names come from the OCIO config
+    "ModifyMetaData": (1, DISABLE + [(K.String_Knob, "metadata")]),
+    "Rectangle": (1, DISABLE + MASK_KNOBS + [
+        (K.ChannelMask_Knob, "output"), (K.Boolean_Knob, "replace"), (K.Boolean_Knob, "invert"),
+        (K.Double_Knob, "opacity"), (K.BBox_Knob, "area"), (K.WH_Knob, "softness"), (K.AColor_Knob, "color"),
+        (K.Format_Knob, "format")]),
+    "Grid": (1, DISABLE + MASK_KNOBS + [
+        (K.ChannelMask_Knob, "output"), (K.Boolean_Knob, "replace"), (K.Boolean_Knob, "invert"),
+        (K.Double_Knob, "opacity"), (K.XY_Knob, "number"), (K.Double_Knob, "size"), (K.AColor_Knob, "color"),
+        (K.Format_Knob, "format")]),
+    # CaraVR's STMap (a NukeX plug-in); its version is in the class name.
+    "C_STMap2_1": (2, DISABLE + [(K.ChannelMask_Knob, "uv"), (_enum(FILTERS), "filter")]),
+})
 
 # Node classes only NukeX / Nuke Studio / Nuke Indie can create (plain Nuke refuses them).
 NUKEX_ONLY = {"CatFileCreator"}
@@ -121,9 +203,16 @@ class Node(object):
         self._children: Optional[List[Node]] = [] if is_group else None
         self._deleted = False
         self._error: Optional[str] = None
+        self._unknowable: Optional[str] = None  # why the fake cannot tell whether the node has an error
         self.panel_shown = False
         for factory, name in COMMON_KNOBS + knob_factories:
             self._attach(factory(name))
+        for knob in list(self._knobs.values()):
+            if isinstance(knob, K.Color_Knob):
+                # Nuke writes `color_panelDropped true` for built-in colour knobs: a hidden knob of its own.
+                companion = K.Boolean_Knob(knob.name() + "_panelDropped", "panel dropped state")
+                companion.setVisible(False)
+                self._attach(companion)
 
     # -- bookkeeping
     def _attach(self, knob: K.Knob) -> None:
@@ -292,7 +381,11 @@ class Node(object):
 
     # -- errors
     def hasError(self) -> bool:
+        """Whether the node shows an error; FakeLimitation where the fake cannot evaluate what Nuke would (a Tcl
+        modelFile beyond `plugins -all` / `lsearch -inline`, for one)."""
         self._check_alive()
+        if self._error is None and self._unknowable is not None:
+            raise K.FakeLimitation(self._unknowable)
         return self._error is not None
 
     def error_message(self) -> Optional[str]:
@@ -302,16 +395,21 @@ class Node(object):
     def forceValidate(self) -> None:
         """Re-checks the node as Nuke does before rendering; a group reports its first failing child."""
         self._check_alive()
+        self._error = self._unknowable = None
         if self.is_group() and not self.is_root():
-            self._error = None
             for child in self._children:
                 child.forceValidate()
                 if child._error and self._error is None:
                     self._error = "%s: %s" % (child.name(), child._error)
+                if child._unknowable and self._unknowable is None:
+                    self._unknowable = "%s: %s" % (child.name(), child._unknowable)
             return
         validator = self.fake._validators.get(self._cls)
         if validator is not None:
-            self._error = validator(self)
+            try:
+                self._error = validator(self)
+            except K.FakeLimitation as exc:
+                self._unknowable = str(exc)
 
     # -- groups
     def nodes(self) -> List["Node"]:

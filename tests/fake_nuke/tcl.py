@@ -1,13 +1,15 @@
 """The sliver of Nuke's Tcl that file knobs of Cattery-style gizmos use: `[plugins -all NAME]`, `[lsearch ...]`.
 
 `plugins -all NAME` lists every file called NAME in the plugin path folders (in plugin-path order);
-`lsearch -inline LIST PATTERN` returns the first element matching the glob PATTERN, or "" when none does.
-Any other command raises FakeLimitation: the fake does not pretend to run Tcl.
+`lsearch -inline LIST PATTERN` returns the first element matching the glob PATTERN, or "" when none does;
+`$nuke_version_major` is the running Nuke's major version (`RIFE_n$nuke_version_major.cat` in a public port).
+Any other command or variable raises FakeLimitation: the fake does not pretend to run Tcl.
 """
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from typing import Any, List, Union
 
 from .knobs import FakeLimitation
@@ -48,10 +50,20 @@ def _split_words(text: str) -> List[str]:
     return words
 
 
+VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _variable(match: "re.Match[str]", fake: Any) -> str:
+    name = match.group(1)
+    if name == "nuke_version_major":
+        return str(fake.NUKE_VERSION_MAJOR)
+    raise FakeLimitation("the fake knows only the Tcl variable $nuke_version_major, not $%s" % name)
+
+
 def _word_value(word: str, fake: Any) -> Value:
     if word.startswith("[") and word.endswith("]"):
         return _run(word[1:-1], fake)
-    return word
+    return VARIABLE.sub(lambda match: _variable(match, fake), word)
 
 
 def _run(command: str, fake: Any) -> Value:

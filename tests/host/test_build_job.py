@@ -114,6 +114,27 @@ def test_finish_errors_are_shown_not_raised(fake_nuke, tmp_path, exported_model)
     assert any("CatFileCreator wrote no .cat" in m for m in fake_nuke.fake_dialogs_of("message"))
 
 
+class Abort(BaseException):
+    """Something the main-thread step's `except Exception` does not catch."""
+
+
+def test_an_error_that_escapes_the_main_thread_step_still_fails_the_build(fake_nuke, tmp_path, exported_model,
+                                                                          monkeypatch, capsys):
+    """Foundry's executeInMainThreadWithResult prints what the call raised and returns None (no re-raise): the
+    build must end as failed and tell the artist where the error is, not die unpacking None."""
+    done = process.CommandOutcome(process.DONE, "exported", 0, pt=str(exported_model.pt),
+                                  manifest=str(exported_model.manifest))
+    monkeypatch.setattr(build_job.exporter_client, "run_export", lambda *args, **kwargs: done)
+    finish = MainThreadFinish(fake_nuke, error=Abort("stopped"))
+    result = run(build_job.BuildJob(request_for(tmp_path, exported_model.checkpoint), fake_nuke, finish=finish),
+                 fake_nuke)
+    assert finish.calls and result.status == process.FAILED and result.finished is None
+    assert "Script Editor" in result.message and str(exported_model.pt) in result.message
+    assert fake_nuke.fake_dialogs_of("message") == [result.message]
+    assert [type(e) for e in fake_nuke.fake_main_thread_errors] == [Abort]
+    assert "Abort: stopped" in capsys.readouterr().err  # printed, as Nuke prints it
+
+
 def test_declining_the_overwrite_is_quiet(fake_nuke, tmp_path, exported_model):
     finish = MainThreadFinish(fake_nuke, error=BuildDeclined("kept the existing CorridorKey.cat"))
     job = build_job.BuildJob(request_for(tmp_path, exported_model.checkpoint), fake_nuke, finish=finish)

@@ -42,7 +42,8 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     assert result.install_dir == default_install_dir() == layout.root
     assert os.listdir(layout.root) == ["Cattery"]  # Nuke's Cattery menu finds Cattery/CorridorKey/cat.json
     assert sorted(os.listdir(layout.folder)) == sorted(
-        [contract.GIZMO_NAME, contract.CAT_NAME, "cat.json", "CorridorKey.png", contract.MANIFEST_NAME])
+        [contract.GIZMO_NAME, contract.CAT_NAME, "cat.json", "CorridorKey.png", "CorridorKey@2x.png",
+         contract.MANIFEST_NAME])
     assert result.replaced is False
 
     # The .cat holds the export's model and the manifest's knobs.

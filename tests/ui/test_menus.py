@@ -5,9 +5,11 @@ import sys
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.core.cattery import InstallLayout, default_install_dir
+from nuke_plugin.core.cattery import ICON_NAME, InstallLayout, cat_json_text, default_install_dir
 from nuke_plugin.core.gizmo import gizmo_text
+from nuke_plugin.core.staging import install_build, staging_path
 from nuke_plugin.host.edition import EDITION_MESSAGE
+from nuke_plugin.host.plugin_path import activate
 from nuke_plugin.ui import menus
 
 EXPECTED_NUKE_MENU = ["CorridorKey", "CorridorKey/Build Model", "CorridorKey/Insert CorridorKey",
@@ -98,6 +100,25 @@ def test_toolbar_entry_drops_an_installed_node_on_the_selection(fake_nuke):
     assert node.input(0) is plate and fake_nuke.dialogs == []
     layout = InstallLayout(default_install_dir())
     assert fake_nuke.pluginPath()[:2] == [p.replace(os.sep, "/") for p in (layout.folder, layout.root)]
+
+
+def test_the_toolbar_entry_carries_the_icon_a_build_installs_on_the_plugin_path(fake_nuke, tmp_path):
+    fake_nuke.menu("Nodes").addMenu("CorridorKey")  # an entry left from before icons: it gets one too
+    menus.register()
+    submenu = fake_nuke.menu("Nodes").findItem("CorridorKey")
+    entry = fake_nuke.menu("Nodes").findItem("CorridorKey/CorridorKey")
+    assert submenu.icon() == entry.icon() == ICON_NAME
+    layout = InstallLayout(str(tmp_path / "ck"))
+    os.makedirs(layout.folder)
+    cat = staging_path(layout.folder, contract.CAT_NAME)
+    with open(cat, "w") as handle:
+        handle.write("built")
+    install_build(layout, cat, gizmo_text(), cat_json_text(15.1))
+    activate(layout.root)
+    # Nuke resolves an icon's file name on the plugin path, where the build's folder now is
+    found = [p for p in fake_nuke.pluginPath() if os.path.isfile(os.path.join(p, entry.icon()))]
+    assert found == [layout.folder.replace(os.sep, "/")]
+    assert os.path.isfile(os.path.join(found[0], ICON_NAME.replace(".png", "@2x.png")))
 
 
 @pytest.mark.parametrize("edition", ["nukex", "nuke"])
