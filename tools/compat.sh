@@ -89,9 +89,21 @@ export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 # Old torches warn about their own internals (TypedStorage, __floordiv__) while loading and tracing: noise here.
 export PYTHONWARNINGS="ignore::UserWarning,ignore::FutureWarning"
 
-echo "[compat] 1. every lane knows every operator that exporter/portable_ops.json claims for its torch"
+echo "[compat] 1. every lane knows every operator that exporter/portable_ops.json claims for its torch, and"
+echo "         computes the portable attention exactly however it is chunked (the builds below run one chunk)"
 for i in "${!lane_pythons[@]}"; do
   "${lane_pythons[$i]}" exporter/lane_check.py ops exporter/portable_ops.json | sed 's/^/         /'
+  "${lane_pythons[$i]}" - <<'PY'
+import torch
+from exporter.attention import chunked_attention
+torch.manual_seed(0)
+for shape in ((1, 2, 37, 16), (1, 2, 3, 37, 16)):  # global attention; mask units
+    q, k, v = (torch.randn(*shape) for _ in range(3))
+    expected = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) * 0.25, -1).matmul(v)
+    for budget in (1 << 30, 4 * 37 * 37 * 2, 4 * 37 * 5, 1):  # whole, groups, queries, one query at a time
+        error = float((chunked_attention(q, k, v, 0.25, budget) - expected).abs().max())
+        assert error < 1e-5, (torch.__version__, shape, budget, error)
+PY
   echo "         ${lane_names[$i]}: ok"
 done
 

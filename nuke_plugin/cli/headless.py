@@ -13,17 +13,19 @@ import argparse
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
 from ..contract import progress
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from ..contract.torch_targets import parse_torch_target
+from ..core.compatibility import target_problem
 from ..core.paths import plugin_root
 from ..core.settings import DEFAULT_RESOLUTION, load_settings
 from ..runner import env_probe, exporter_client, process
@@ -78,8 +80,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="interpreter with torch + timm for the export (default: CORRIDORKEY_PYTHON, your "
                              "settings, a CorridorKey environment, else this Python)")
     parser.add_argument("--target", default=settings.torch_target,
-                        help="the Nuke the build is for, e.g. 16, 15.1, 14 (checks the export torch; "
-                             "default: %(default)s)")
+                        help="the Nuke the build is for, e.g. 16, 15.1, 14: 16 and 15.1 get the fused attention "
+                             "(loads in Nuke 15.1 and later), 14 the portable one (loads in every supported Nuke) "
+                             "(default: %(default)s)")
     parser.add_argument("--nuke", default=None,
                         help="NukeX executable: also build the .cat and install the gizmo")
     parser.add_argument("--nuke-flags", default=" ".join(DEFAULT_NUKE_FLAGS),
@@ -105,6 +108,15 @@ def find_nuke(nuke: str) -> str:
     return path
 
 
+def nuke_version_in(path: str) -> Optional[Tuple[int, int]]:
+    """(major, minor) from a Nuke executable's name or folder as Foundry installs it (Nuke16.0v2/Nuke16.0)."""
+    for part in (os.path.basename(path), os.path.basename(os.path.dirname(path))):
+        found = re.match(r"^Nuke[X]?(\d+)\.(\d+)", part)
+        if found:
+            return int(found.group(1)), int(found.group(2))
+    return None
+
+
 def setup_problem(args: argparse.Namespace) -> Optional[str]:
     """What is wrong with the command line that can be told before the minutes-long export, or None."""
     if not os.path.isfile(args.checkpoint):
@@ -120,6 +132,11 @@ def setup_problem(args: argparse.Namespace) -> Optional[str]:
             return str(exc)
         if not args.nuke_flags.split():
             return "--nuke-flags is empty; leave it out to use %r." % " ".join(DEFAULT_NUKE_FLAGS)
+        version = nuke_version_in(args.nuke)
+        if version:  # that NukeX would refuse to install a build it cannot load: say so before the export
+            problem = target_problem(parse_torch_target(args.target).key, version[0], version[1], "%d.%d" % version)
+            if problem:
+                return "--target %s with --nuke %s: %s" % (args.target, args.nuke, problem)
     return None
 
 

@@ -53,8 +53,9 @@ def test_build_runs_in_the_background_and_finishes_on_the_main_thread(fake_nuke,
     assert task.progress == sorted(task.progress) and task.progress[-1] == 100
     assert any("Tracing the network" in m for m in task.messages)
     assert task.messages[-1].startswith("Building the .cat")
-    # The project's torch makes portable builds: the manifest lists Nuke 14's torch, so nothing is to be said.
+    # The chosen target reaches the exporter: Nuke 14's build is portable, and lists Nuke 14's torch.
     manifest = json.loads((tmp_path / "build" / contract.MANIFEST_NAME).read_text())
+    assert (manifest["target_nuke"], manifest["operator_set"]) == ("nuke14", "portable")
     assert TORCH_TARGETS_BY_KEY["nuke14"].torch in manifest["compatible_torch"]
     assert build_job.torch_compatibility_warning(str(tmp_path / "build" / contract.MANIFEST_NAME), "nuke14") is None
     assert result.warnings == [] and not fake_nuke.fake_dialogs_of("message")

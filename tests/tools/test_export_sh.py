@@ -1,6 +1,5 @@
 """tools/export.sh, run as a user runs it: from their own folder, on a fresh machine or with --demo."""
 import os
-import re
 import subprocess
 import sys
 
@@ -8,7 +7,6 @@ import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.contract.exits import EXIT_USER
-from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT
 from tests.no_torch import ROOT, env_without
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="bash")
@@ -56,22 +54,6 @@ def test_help_works_before_any_environment_with_a_python_without_torch(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "--demo" in result.stdout and "--checkpoint CHECKPOINT" in result.stdout
     assert not (tmp_path / "venv").exists()
-
-
-@pytest.fixture
-def export_venv(tmp_path):
-    """The export environment as env.sh leaves it, standing in for .venv: its python is the one running the tests
-    (which has torch), and its stamp says the project's pins are installed, so nothing is downloaded."""
-    venv = tmp_path / "venv"
-    (venv / "bin").mkdir(parents=True)
-    python = venv / "bin" / "python"
-    python.write_text('#!/bin/sh\nexec "%s" "$@"\n' % sys.executable)
-    python.chmod(0o755)
-    with open(ROOT / "pyproject.toml", "rb") as handle:
-        checksum = subprocess.run(["cksum"], stdin=handle, capture_output=True, text=True, check=True).stdout
-    stamp = "export %s %s" % (" ".join(PROJECT_ENVIRONMENT.requirements), checksum)
-    (venv / (".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", stamp))).touch()
-    return venv
 
 
 def test_demo_exports_random_weights_into_the_users_build_demo_folder(tmp_path, export_venv):
