@@ -1,19 +1,23 @@
 """Prints the exporter's performance figures (random weights; not a test, nothing here asserts).
 
-  .venv/bin/python benchmarks/bench_exporter.py                          # ratio at 512, 4K share, export at 512
-  .venv/bin/python benchmarks/bench_exporter.py --export-resolution 2048 # the README's export figures (slow)
+  .venv/bin/python benchmarks/bench_exporter.py                              # ratio at 512, 4K share, export at 512
+  .venv/bin/python benchmarks/bench_exporter.py --exports 512,1024,2048      # the README's export figures (slow)
+  .venv/bin/python benchmarks/bench_exporter.py --exports 2048 --target nuke16 --no-ratio
 
 (.venv is the export environment that `bash tools/export.sh` or `bash tools/test.sh` creates.)
 
 Figures and targets:
   1. forward of the loaded .pt / eager forward of the same weights, res 512, interleaved, median  (<= 1.00)
-  2. share of pre/post-processing in one .pt forward on a 3840x2160 plate, at 512 and at
-     --export-resolution (the wrapper timed around a stub network, the network timed alone)        (<= 3 %)
-  3. export wall time and peak RSS at --export-resolution, in a child process                      (2048: <= 8 GB)
+  2. share of pre/post-processing in one .pt forward on a 3840x2160 plate, at 512 and at the largest of
+     --exports (the wrapper timed around a stub network, the network timed alone)                  (<= 3 %)
+  3. per resolution of --exports, for the build of --target (default: none, the portable build): the export's
+     wall time, stage times and peak RSS in a child process, then one forward pass of the saved .pt on a
+     1920x1080 plate in another (after a warm-up pass), and the export's time in forward passes    (2048: <= 4;
+                                                                                                   <= 8 GB)
 """
 import argparse
+import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -23,27 +27,57 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def export_in_child(checkpoint, output, resolution):
-    """Runs the real CLI in a child so that its peak RSS is measured alone."""
+def export_in_child(checkpoint, output, resolution, target=""):
+    """Runs the real CLI in a child so that its peak RSS is measured alone; returns (seconds, bytes, stage times)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "exporter", "--checkpoint", checkpoint, "--output", output,
-                    "--resolution", str(resolution), "--progress", "quiet", "--validate-device", "cpu"],
-                   cwd=ROOT, check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "exporter", "--checkpoint", checkpoint, "--output", output,
+                             "--resolution", str(resolution), "--progress", "json", "--validate-device", "cpu",
+                             "--target-nuke", target], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child so far
+    proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
-    return seconds, peak_kib * 1024
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
+    done = [json.loads(line) for line in out.splitlines() if '"event": "done"' in line]
+    return seconds, usage.ru_maxrss * 1024, done[-1].get("stages", {}) if done else {}  # ru_maxrss: KiB on Linux
 
 
 def export_random(folder, resolution, target=""):
-    """A random-weight checkpoint exported at `resolution` in a child; prints and returns (pt, checkpoint)."""
+    """A random-weight checkpoint exported at `resolution` in a child; prints and returns (pt, checkpoint, s)."""
     from exporter.demo_checkpoint import make_random_checkpoint
 
     checkpoint = os.path.join(folder, "ck_%d.pth" % resolution)
     make_random_checkpoint(checkpoint, resolution)
-    pt = os.path.join(folder, "r%d" % resolution, "CorridorKey.pt")
-    seconds, peak = export_in_child(checkpoint, pt, resolution)
-    print("export at %d: %.1f s wall, peak RSS %.2f GB%s" % (resolution, seconds, peak / 1e9, target))
-    return pt, checkpoint
+    pt = os.path.join(folder, "r%d%s" % (resolution, target), "CorridorKey.pt")
+    seconds, peak, stages = export_in_child(checkpoint, pt, resolution, target)
+    print("export at %d (%s build): %.1f s wall, peak RSS %.2f GB; stages: %s" % (
+        resolution, target or "no target", seconds, peak / 1e9,
+        ", ".join("%s %.1f s" % item for item in stages.items())), flush=True)
+    return pt, checkpoint, seconds
+
+
+FORWARD_CHILD = """
+import sys, time, torch
+sys.path.insert(0, sys.argv[2])
+from exporter.memory import limit_heap_retention
+from exporter.validate import green_screen_probe
+limit_heap_retention()
+module = torch.jit.load(sys.argv[1]).eval()
+plate = green_screen_probe(1080, 1920)
+with torch.no_grad():
+    module(plate)
+    start = time.perf_counter()
+    module(plate)
+print(time.perf_counter() - start)
+"""
+
+
+def forward_in_child(pt):
+    """One forward pass of the saved .pt on a 1920x1080 plate, after a warm-up pass, in a process of its own."""
+    out = subprocess.run([sys.executable, "-c", FORWARD_CHILD, pt, ROOT], check=True, stdout=subprocess.PIPE,
+                         text=True).stdout
+    return float(out.strip().splitlines()[-1])
 
 
 def timed(fn, x):
@@ -119,7 +153,9 @@ def print_share(resolution, prepost, network):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ratio-resolution", type=int, default=512)
-    parser.add_argument("--export-resolution", type=int, default=512)
+    parser.add_argument("--exports", default="512", help="resolutions to export at and time (comma-separated)")
+    parser.add_argument("--target", default="", help="--target-nuke of those exports (default: none, portable)")
+    parser.add_argument("--no-ratio", action="store_true", help="skip figures 1 and 2 (the exports only)")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     sys.path.insert(0, ROOT)
@@ -127,23 +163,28 @@ def main():
 
     from exporter.validate import green_screen_probe
 
-    print("torch %s, %d threads, %s" % (torch.__version__, torch.get_num_threads(), sys.platform))
+    print("torch %s, %d threads, %s, load average %.1f" % (torch.__version__, torch.get_num_threads(), sys.platform,
+                                                           os.getloadavg()[0]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        res = args.ratio_resolution
-        pt, checkpoint = export_random(tmp, res)
-
-        pt_time, eager_time = ratio_figure(pt, checkpoint, res, args.runs)
-        print("forward at %d, median of %d interleaved: .pt %.3f s, eager %.3f s, ratio %.3f (target <= 1.00)"
-              % (res, args.runs, pt_time, eager_time, pt_time / eager_time))
-
         plate = green_screen_probe(2160, 3840)
-        print_share(res, prepost_seconds(res, args.runs, plate), network_seconds(pt, res, args.runs))
-
-        if args.export_resolution != res:
-            big = args.export_resolution
-            big_pt, _ = export_random(tmp, big, " (target <= 8 GB at 2048)")
-            # One pass of the network is minutes at 2048 on a CPU: a single run is the figure.
-            print_share(big, prepost_seconds(big, args.runs, plate), network_seconds(big_pt, big, 1))
+        if not args.no_ratio:
+            res = args.ratio_resolution
+            pt, checkpoint, _ = export_random(tmp, res)
+            pt_time, eager_time = ratio_figure(pt, checkpoint, res, args.runs)
+            print("forward at %d, median of %d interleaved: .pt %.3f s, eager %.3f s, ratio %.3f (target <= 1.00)"
+                  % (res, args.runs, pt_time, eager_time, pt_time / eager_time), flush=True)
+            print_share(res, prepost_seconds(res, args.runs, plate), network_seconds(pt, res, args.runs))
+        resolutions = [int(r) for r in args.exports.split(",")]
+        for resolution in resolutions:
+            pt, _, export_s = export_random(tmp, resolution, args.target)
+            forward_s = forward_in_child(pt)
+            print("export at %d: %.1f s = %.2f forward passes of the saved .pt (%.1f s on a 1920x1080 plate; "
+                  "target <= 4); load average %.1f" % (resolution, export_s, export_s / forward_s, forward_s,
+                                                        os.getloadavg()[0]), flush=True)
+            if not args.no_ratio and resolution == max(resolutions) and resolution != args.ratio_resolution:
+                # One pass of the network is minutes at 2048 on a CPU: a single run is the figure.
+                print_share(resolution, prepost_seconds(resolution, args.runs, plate),
+                            network_seconds(pt, resolution, 1))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from nuke_plugin import contract
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.files import remove_partials, sha256_of
 from nuke_plugin.contract.knob_spec import KNOBS
-from nuke_plugin.contract.torch_targets import parse_torch_target
+from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, operators_for, parse_torch_target
 
 from .checkpoint import load_into, read_state_dict
 from .errors import ExportError
@@ -109,6 +109,17 @@ def target_key(text: str) -> str:
     return target.key
 
 
+def operator_set(target_nuke: str, reporter: Reporter) -> str:
+    """The attention's operator set for the target (torch_targets.operators_for), if this torch has it."""
+    chosen = operators_for(target_nuke)
+    if chosen == FUSED and not hasattr(torch.nn.functional, "scaled_dot_product_attention"):
+        reporter.log("torch %s has no scaled_dot_product_attention: building the portable attention, which loads in "
+                     "%s too (export with that Nuke's own torch for its fastest build)." % (torch.__version__,
+                                                                                        target_nuke))
+        return PORTABLE
+    return chosen
+
+
 def _validation_device(choice: str) -> torch.device:
     if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()):
         if not torch.cuda.is_available():
@@ -148,8 +159,9 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
     state = read_state_dict(checkpoint)
     checkpoint_sha = sha256_of(checkpoint)
 
-    reporter.stage("build", "Building the network at %dx%d" % (resolution, resolution))
-    network = GreenFormer(resolution).eval()
+    operators = operator_set(target_nuke, reporter)
+    reporter.stage("build", "Building the network at %dx%d (%s attention)" % (resolution, resolution, operators))
+    network = GreenFormer(resolution, operators).eval()
     # The saved file is the weights plus a little: a full disk or `ulimit -f` is found now, not after the trace.
     require_space(folder, sum(t.numel() * t.element_size() for t in network.state_dict().values()) + SPACE_MARGIN)
     reporter.stage("load", "Loading %d tensors" % len(state))
@@ -193,7 +205,7 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
         reporter.stage("validate", "Reloading the saved file to validate it")
         loaded = torch.jit.load(pt_tmp, map_location="cpu")
         figures = validate(loaded, reference, device,
-                           lambda message, fraction: reporter.stage("validate", message, fraction))
+                           lambda message, fraction: reporter.stage("validate", message, fraction), resolution)
         del loaded
         verified = {torch.__version__.split("+")[0]: float(figures["max_abs_error_vs_eager"])}
         if verify_with:
@@ -207,8 +219,9 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
 
         reporter.stage("manifest", "Writing the manifest")
         info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp),
-                              torchscript_file_version(pt_tmp), figures, target_nuke,
-                              compatibility["torch"], sorted(verified))
+                              torchscript_file_version(pt_tmp), figures, target_nuke=target_nuke,
+                              operator_set=operators, compatible_torch=compatibility["torch"],
+                              verified_torch=sorted(verified))
         text = json.dumps(info, indent=2) + "\n"
         manifest_tmp = write_partial(folder, os.path.basename(manifest_out), memoryview(text.encode("utf-8")))
         partials.append(manifest_tmp)

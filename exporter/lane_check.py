@@ -6,6 +6,9 @@ only torch and the standard library and keeps to Python 3.9.
   PYTHON lane_check.py run MODEL.pt OUT.pt SETTINGS.json   outputs of MODEL on the fixed probes, per setting
   PYTHON lane_check.py ops OPS.json                         exit 1 and list the operators this torch lacks
 
+OPS.json is portable_ops.json ({"sets": {name: {"torch": [...], "ops": [...]}}}: the sets that list this torch
+are checked, the others only reported) or {"ops": [...]}.
+
 SETTINGS.json is a list of {attribute: value} dicts; each is applied on top of the module's defaults.
 OUT.pt holds {"torch": version, "outputs": [[tensor per probe] per setting]}.
 """
@@ -82,6 +85,27 @@ def missing_operators(names: List[str]) -> List[str]:
     return [name for name in names if not torch._C._jit_get_schemas_for_operator(name)]
 
 
+def _version() -> str:
+    return str(torch.__version__).split("+")[0]
+
+
+def check_operator_sets(sets: Dict[str, Any]) -> int:
+    """1 when a set that claims this torch names an operator it lacks (each listed); sets that do not claim it
+    are reported with what keeps them out."""
+    failed = 0
+    for name, entry in sorted(sets.items()):
+        missing = missing_operators(entry["ops"])
+        label = "%s operators" % name if name else "operators"
+        if _version() in entry["torch"]:
+            failed += len(missing)
+            for op in missing:
+                print("torch %s lacks %s, which its %s claim" % (_version(), op, label))
+        else:
+            print("%s: not claimed for torch %s, which lacks %s" % (
+                label, _version(), ", ".join(missing) if missing else "none of them (rerun --update-ops)"))
+    return 1 if failed else 0
+
+
 def main(argv: List[str]) -> int:
     if len(argv) == 4 and argv[0] == "run":
         with open(argv[3], "r", encoding="utf-8") as handle:
@@ -90,10 +114,8 @@ def main(argv: List[str]) -> int:
         return 0
     if len(argv) == 2 and argv[0] == "ops":
         with open(argv[1], "r", encoding="utf-8") as handle:
-            missing = missing_operators(json.load(handle)["ops"])
-        for name in missing:
-            print("torch %s lacks %s" % (torch.__version__, name))
-        return 1 if missing else 0
+            data = json.load(handle)
+        return check_operator_sets(data.get("sets", {"": {"torch": [_version()], "ops": data.get("ops", [])}}))
     sys.stderr.write(__doc__)
     return 2
 

@@ -12,6 +12,7 @@ import torch
 from nuke_plugin import contract
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.torch_targets import nukes_loading
 
 EXPORTER_VERSION = contract.VERSION
 
@@ -31,7 +32,7 @@ def torchscript_file_version(pt_path: str) -> int:
 
 def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoint_sha256: str,
                    pt_sha256: str, file_version: int, validation: Optional[Dict[str, Any]] = None,
-                   target_nuke: str = "", compatible_torch: Sequence[str] = (),
+                   target_nuke: str = "", operator_set: str = "", compatible_torch: Sequence[str] = (),
                    verified_torch: Sequence[str] = ()) -> Dict[str, Any]:
     return manifest_schema.complete({
         "format": manifest_schema.FORMAT,
@@ -51,8 +52,12 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
         # exist there (exporter/portable_ops.json), and those in verified_torch loaded and ran this very file.
         "compatible_torch": list(compatible_torch),
         "verified_torch": list(verified_torch),
-        # The Nuke the artist built for (free text from the Nuke side); torch_version is what really ran.
+        # The Nuke the build is for (a torch-table key, "" for none) and the attention's operator set it chose; the
+        # Nukes it loads in are those whose embedded torch is compatible (the Nuke side refuses to install it
+        # into any other).
         "target_nuke": target_nuke,
+        "operator_set": operator_set,
+        "loads_in_nuke": [target.key for target in nukes_loading(compatible_torch)],
         "checkpoint_name": os.path.basename(checkpoint_path),
         "checkpoint_sha256": checkpoint_sha256,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

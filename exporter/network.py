@@ -15,7 +15,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .attention import make_attention_portable
+from nuke_plugin.contract.torch_targets import PORTABLE
+
+from .attention import set_attention
 
 ENCODER_NAME = "hiera_base_plus_224.mae_in1k_ft_in1k"
 FEATURE_CHANNELS = (112, 224, 448, 896)
@@ -112,13 +114,17 @@ class EdgeRefiner(nn.Module):
 
 
 class GreenFormer(nn.Module):
-    """Hiera encoder + alpha/foreground heads + refiner. Input: normalised RGB + hint at `resolution`²."""
+    """Hiera encoder + alpha/foreground heads + refiner. Input: normalised RGB + hint at `resolution`².
 
-    def __init__(self, resolution: int = 2048) -> None:
+    `operators` is the attention's operator set (torch_targets.OPERATOR_SETS): the weights and their keys are the
+    same for each; only what a trace records differs."""
+
+    def __init__(self, resolution: int = 2048, operators: str = PORTABLE) -> None:
         super().__init__()
         self.resolution = resolution
+        self.operators = operators
         self.encoder = timm.create_model(ENCODER_NAME, pretrained=False, features_only=True, img_size=resolution)
-        make_attention_portable(self.encoder)
+        set_attention(self.encoder, operators)
         self._widen_patch_embedding(4)
         self.alpha_decoder = SegFormerHead(out_dim=1)
         self.fg_decoder = SegFormerHead(out_dim=3)

@@ -1,5 +1,10 @@
 """The top-level module Nuke's Inference node runs: upstream's pre/post-processing around the traced network.
 
+Its stages are methods of their own, exported with the file (`prepare`, `refiner_scale`, `keyed`, `finish`), so
+the exporter's validation can call the saved file's stages one by one: each knob is proven live where it acts,
+without a full network pass per knob and whatever the weights make of a probe. `forward` composes them and is the
+only method Nuke calls.
+
 Why scripted and not traced: Nuke sets the .cat's custom knobs as attributes of this module at render time,
 and only a scripted `forward` reads them then (tracing would freeze their values). The heavy network inside
 is traced at the model resolution, because timm's Hiera is not scriptable; it only ever sees res x res.
@@ -81,8 +86,14 @@ class CorridorKeyNuke(nn.Module):
         self.despeckle_size = int(DESPECKLE_SIZE.default)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        height = x.shape[2]
-        width = x.shape[3]
+        """What Nuke's Inference node calls: plate RGB + hint in, straight sRGB foreground + alpha out."""
+        alpha, fg = self.network(self.prepare(x), self.refiner_scale(x))
+        return self.finish(self.keyed(alpha, fg), x.shape[2], x.shape[3]).to(x.dtype)
+
+    @torch.jit.export
+    def prepare(self, x: torch.Tensor) -> torch.Tensor:
+        """Steps 1-3, the knobs that act before the network (Input Gamma): the plate as the network's input,
+        [N, 4, res, res] in the input's dtype."""
         limit = self.finite_limit
         # Pre/post-processing runs in fp32 whatever the input: the antialiased resize has no CPU kernel in
         # fp16, and these steps are memory-bound, so half precision would only cost accuracy. The network
@@ -101,16 +112,29 @@ class CorridorKeyNuke(nn.Module):
         # inf in fp16 and turns the whole frame to NaN inside the network. The bound is the same in every
         # dtype (fp32 and fp16 agree) and far above anything a display-referred keyer input means.
         model_input = torch.cat([imagenet_normalise(rgb), small[:, 3:4]], dim=1)
-        model_input = model_input.clamp(-self.input_limit, self.input_limit).to(x.dtype)
+        return model_input.clamp(-self.input_limit, self.input_limit).to(x.dtype)
 
-        # 4-5. Network; the refiner's delta logits are scaled before they are added.
+    @torch.jit.export
+    def refiner_scale(self, x: torch.Tensor) -> torch.Tensor:
+        """Step 4, the knob the network takes as an input (Refiner Strength): the factor on the refiner's delta
+        logits, [1] in the input's dtype and on its device."""
         refiner = min(max(self.refiner_strength, 0.0), self.refiner_max)
-        scale = torch.full([1], refiner, dtype=x.dtype, device=x.device)
-        alpha, fg = self.network(model_input, scale)
-        # Finite at model size means finite at any size: resizing and despill cannot make NaN from numbers.
-        keyed = torch.nan_to_num(torch.cat([fg, alpha], dim=1).float(), nan=0.0, posinf=1.0, neginf=0.0)
+        return torch.full([1], refiner, dtype=x.dtype, device=x.device)
 
+    @torch.jit.export
+    def keyed(self, alpha: torch.Tensor, fg: torch.Tensor) -> torch.Tensor:
+        """Step 5: the network's alpha and foreground as one fp32 image, [N, 4, res, res] = fg RGB + alpha."""
+        # Finite at model size means finite at any size: resizing and despill cannot make NaN from numbers.
+        return torch.nan_to_num(torch.cat([fg, alpha], dim=1).float(), nan=0.0, posinf=1.0, neginf=0.0)
+
+    @torch.jit.export
+    def finish(self, keyed: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        """Steps 6-7, the knobs that act after the network (Resample, Auto Despeckle, Despeckle Size, Despill
+        Strength): a `keyed` image back to the plate's height x width, cleaned and despilled, in fp32.
+
+        It needs nothing from the plate but its size, so it can run apart from the network."""
         # 6. Back to the plate's size, both passes in one resample: upstream's CLI (Lanczos-4) or GPU path.
+        keyed = keyed.float()
         if min(max(self.resample, 0), self.resample_max) == self.lanczos_index:
             out = resize_lanczos4(keyed, height, width)
         else:
@@ -126,4 +150,4 @@ class CorridorKeyNuke(nn.Module):
 
         # 7. Despill the sRGB foreground in place; the knob is upstream's 0-10 CLI scale.
         despill_in_place(out, min(max(self.despill_strength, 0.0), self.despill_max) / 10.0)
-        return out.to(x.dtype)
+        return out

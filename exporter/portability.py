@@ -1,14 +1,15 @@
-"""Which Nuke releases can load a build: its operators against those proven in every Nuke's torch, and real loads.
+"""Which Nuke releases can load a build: its operators against those proven in each Nuke's torch, and real loads.
 
 A .pt fails in an older Nuke when it names an operator that Nuke's libtorch does not know. `portable_ops.json`
-lists every operator the exporter's module uses, each proven (by `tools/compat.sh`, which reads it in every
-lane) to exist in the torch of each supported Nuke. A build whose operators all appear there is compatible with
-all of those torches; one that uses any other operator is compatible only with the torch that wrote it, and the
-manifest says so. `verify_in` goes further: it loads the saved file in another Python's torch, runs it on the
-fixed probes with every knob set, and compares with this torch.
+lists, for each operator set (torch_targets.OPERATOR_SETS), every operator a build of that set uses and the
+torches proven (by `tools/compat.sh`, which checks them in every lane) to know each of them. A build is compatible
+with a torch when every operator it uses is proven there; an operator no set lists limits it to the torch that
+wrote it, and the manifest says so. `verify_in` goes further: it loads the saved file in another Python's torch,
+runs it on the fixed probes with every knob set, and compares with this torch.
 
-  .venv/bin/python -m exporter.portability update MODEL.pt LANE_PYTHON...   rewrite portable_ops.json from MODEL's ops,
-                                                                             after every lane has confirmed each one
+  .venv/bin/python -m exporter.portability update portable=A.pt fused=B.pt LANE_PYTHON...
+      rewrite portable_ops.json from each build's operators and the lanes that know all of them (a lane whose
+      Nuke gets that set must know them all)
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import torch
 
 from nuke_plugin.contract.files import atomic_write, read_json
 from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.torch_targets import OPERATOR_SETS, PORTABLE, SUPPORTED_TARGETS, version_tuple
 
 from . import lane_check
 from .errors import ExportError
@@ -58,14 +60,26 @@ def load_proven(path: str = OPS_FILE) -> Dict[str, Any]:
     return read_json(path, 1 << 20)
 
 
+def _by_version(versions: Iterable[str]) -> List[str]:
+    return sorted(set(versions), key=version_tuple)
+
+
+def own_version() -> str:
+    return torch.__version__.split("+")[0]
+
+
 def compatible_torch(module: torch.jit.ScriptModule, proven: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """{"torch": [versions this build loads in], "unproven_ops": [...]}; the exporting torch is always listed."""
+    """{"torch": [versions this build loads in], "unproven_ops": [...]}; the exporting torch is always listed.
+
+    A torch is listed when every operator of the build belongs to a set proven in that torch."""
     proven = load_proven() if proven is None else proven
-    unproven = sorted(set(operators(module)) - set(proven["ops"]))
-    versions = [] if unproven else list(proven["torch"])
-    own = torch.__version__.split("+")[0]
-    if own not in versions:
-        versions.append(own)
+    used = set(operators(module))
+    sets = proven["sets"].values()
+    unproven = sorted(used - {op for entry in sets for op in entry["ops"]})
+    versions = [version for version in _by_version(v for entry in sets for v in entry["torch"])
+                if used <= {op for entry in sets if version in entry["torch"] for op in entry["ops"]}]
+    if own_version() not in versions:
+        versions.append(own_version())
     return {"torch": versions, "unproven_ops": unproven}
 
 
@@ -167,30 +181,62 @@ def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any],
     return figures
 
 
-def update(model_path: str, lane_pythons: Sequence[str]) -> Dict[str, Any]:
-    """Writes OPS_FILE from a saved model's operators once every lane confirms it has each of them."""
-    ops = operators(torch.jit.load(model_path, map_location="cpu"))
-    versions = [torch.__version__.split("+")[0]]
+def _lane_knows(python: str, ops: Sequence[str], folder: str) -> str:
+    """'' when the lane's torch knows every operator, else its list of what it lacks."""
+    ops_path = atomic_write(os.path.join(folder, "ops.json"), json.dumps({"ops": list(ops)}))
+    proc = subprocess.run([python, LANE_CHECK_SCRIPT, "ops", ops_path], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=LANE_TIMEOUT_S)
+    return "" if proc.returncode == 0 else (proc.stdout.strip() or "exit status %d" % proc.returncode)
+
+
+def required_torches(operator_set: str) -> List[str]:
+    """The torches that must know a set: those of the Nukes whose builds use it (the portable set: every Nuke,
+    since a build without a target must load in all of them)."""
+    return [t.torch for t in SUPPORTED_TARGETS if operator_set == PORTABLE or t.operators == operator_set]
+
+
+def update(models: Dict[str, str], lane_pythons: Sequence[str]) -> Dict[str, Any]:
+    """Writes OPS_FILE: for each operator set, a build's operators and the lanes (plus this torch) that know every
+    one of them. Raises ExportError when a lane whose Nuke gets that set lacks any."""
+    unknown = sorted(set(models) - set(OPERATOR_SETS))
+    missing = sorted(set(OPERATOR_SETS) - set(models))
+    if unknown or missing:
+        raise ExportError("update needs one build per operator set (%s): unknown %s, missing %s"
+                          % (", ".join(OPERATOR_SETS), unknown or "none", missing or "none"))
+    sets: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="corridorkey-ops-") as folder:
-        ops_path = atomic_write(os.path.join(folder, "ops.json"), json.dumps({"ops": ops}))
-        for python in lane_pythons:
-            versions.append(check_lane_python(python))
-            proc = subprocess.run([python, LANE_CHECK_SCRIPT, "ops", ops_path], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, universal_newlines=True, timeout=LANE_TIMEOUT_S)
-            if proc.returncode != 0:
-                raise ExportError("%s cannot take these operators:\n%s" % (python, proc.stdout.strip()))
-    proven = {"torch": sorted(set(versions), key=lambda v: [int(p) for p in v.split(".")]), "ops": ops}
+        versions = {python: check_lane_python(python) for python in lane_pythons}
+        for name in OPERATOR_SETS:
+            ops = operators(torch.jit.load(models[name], map_location="cpu"))
+            knows = [own_version()]
+            for python, version in versions.items():
+                lacking = _lane_knows(python, ops, folder)
+                if not lacking:
+                    knows.append(version)
+                elif version in required_torches(name):
+                    raise ExportError("%s (torch %s) must load %s builds but cannot take these operators:\n%s"
+                                      % (python, version, name, lacking))
+            sets[name] = {"torch": _by_version(knows), "ops": ops}
+    proven = {"sets": sets}
     atomic_write(OPS_FILE, json.dumps(proven, indent=1) + "\n")
     return proven
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) < 3 or args[0] != "update":
+    models = dict(arg.split("=", 1) for arg in args[1:] if "=" in arg)
+    lanes = [arg for arg in args[1:] if "=" not in arg]
+    if not args or args[0] != "update" or not models or not lanes:
         sys.stderr.write(__doc__ + "\n")
         return 2
-    proven = update(args[1], args[2:])
-    print("%s: %d operators, proven in torch %s" % (OPS_FILE, len(proven["ops"]), ", ".join(proven["torch"])))
+    try:
+        proven = update(models, lanes)
+    except ExportError as exc:
+        sys.stderr.write("%s\n" % exc)
+        return 1
+    for name, entry in proven["sets"].items():
+        print("%s: %s, %d operators, proven in torch %s" % (OPS_FILE, name, len(entry["ops"]),
+                                                          ", ".join(entry["torch"])))
     return 0
 
 

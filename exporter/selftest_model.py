@@ -24,6 +24,7 @@ import torch.nn as nn
 
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.files import commit_files, sha256_of, write_partial
+from nuke_plugin.contract.torch_targets import PORTABLE
 
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
@@ -99,8 +100,9 @@ def _expectations(scripted: torch.jit.ScriptModule, saved: str, pt: str) -> Tupl
     check_knob_effects(outputs)
     version = torch.__version__.split("+")[0]
     manifest = build_manifest(pt, selftest.RESOLUTION, "none (tiny stand-in network, seed %d)" % SEED, "",
-                              sha256_of(saved), torchscript_file_version(saved), {}, "",
-                              compatible_torch(scripted)["torch"], [version])
+                              sha256_of(saved), torchscript_file_version(saved), {}, target_nuke="",
+                              operator_set=PORTABLE, compatible_torch=compatible_torch(scripted)["torch"],
+                              verified_torch=[version])
     manifest["model_id"] = selftest.MODEL_ID
     expected: Dict[str, Any] = {
         "format": selftest.REPORT_FORMAT + "-expected",

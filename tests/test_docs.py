@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from nuke_plugin.cli.cost_docs import cost_table
 from nuke_plugin.cli.knob_docs import knob_table
 from tests.no_torch import env_without
 from tests.stdlib import is_stdlib
@@ -17,6 +18,13 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def test_readme_knob_table_is_the_generated_one():
     assert knob_table() in README.read_text(encoding="utf-8"), (
         "README.md's knob table is stale: paste the output of `python -m nuke_plugin.cli.knob_docs` into it")
+
+
+@pytest.mark.parametrize("page", [README, README.parent / "docs" / "artist_guide.md"])
+def test_the_frame_cost_table_is_the_generated_one(page):
+    """The measured table's one home is nuke_plugin/contract/costs.py; the pages show it as generated."""
+    assert cost_table() in page.read_text(encoding="utf-8"), (
+        "%s's cost table is stale: paste the output of `python -m nuke_plugin.cli.cost_docs` into it" % page.name)
 
 
 def test_readme_names_the_two_setup_commands_that_ci_runs():

@@ -22,6 +22,7 @@ from ..contract import progress
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from ..contract.files import atomic_write, read_json
 from ..contract.torch_targets import parse_torch_target
+from ..core.compatibility import target_problem
 from ..core.paths import plugin_root
 from ..core.settings import DEFAULT_RESOLUTION, load_settings
 from ..runner import env_probe, exporter_client, nuke_launcher, process
@@ -66,8 +67,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                         help="interpreter with torch + timm for the export (default: CORRIDORKEY_PYTHON, your "
                              "settings, a CorridorKey environment, else this Python)")
     parser.add_argument("--target", default=settings.torch_target,
-                        help="the Nuke the build is for, e.g. 16, 15.1, 14 (checks the export torch; "
-                             "default: %(default)s)")
+                        help="the Nuke the build is for, e.g. 16, 15.1, 14: 16 and 15.1 get the fused attention "
+                             "(loads in Nuke 15.1 and later), 14 the portable one (loads in every supported Nuke) "
+                             "(default: %(default)s)")
     parser.add_argument("--nuke", default=None,
                         help="NukeX executable: also build the .cat and install the gizmo")
     parser.add_argument("--nuke-flags", default=" ".join(DEFAULT_NUKE_FLAGS),
@@ -94,7 +96,14 @@ def setup_problem(args: argparse.Namespace) -> Optional[str]:
             args.nuke = nuke_launcher.find_nuke(args.nuke)
         except ValueError as exc:
             return str(exc)
-        return nuke_launcher.flags_problem(args.nuke_flags)
+        problem = nuke_launcher.flags_problem(args.nuke_flags)
+        if problem:
+            return problem
+        version = nuke_launcher.nuke_version_in(args.nuke)
+        if version:  # that NukeX would refuse to install a build it cannot load: say so before the export
+            problem = target_problem(parse_torch_target(args.target).key, version[0], version[1], "%d.%d" % version)
+            if problem:
+                return "--target %s with --nuke %s: %s" % (args.target, args.nuke, problem)
     return None
 
 

@@ -18,6 +18,13 @@ from typing import Dict, List, Optional, Sequence, Tuple
 # One Hiera implementation everywhere: the last timm release that still installs on Python 3.9 (Nuke 14's).
 TIMM_PIN = "timm==1.0.30"
 
+# The operator sets a build's attention can be recorded with (exporter/attention.py). "fused" is
+# scaled_dot_product_attention, the fastest, which torch knows from 2.0 on; "portable" is made of matrix products
+# that every supported Nuke's torch knows. Which torches have proven each set is exporter/portable_ops.json.
+FUSED = "fused"
+PORTABLE = "portable"
+OPERATOR_SETS = (FUSED, PORTABLE)
+
 
 @dataclass(frozen=True)
 class TorchTarget:
@@ -34,6 +41,8 @@ class TorchTarget:
     # the lanes' wheels in ~/.cache/corridorkey-nuke/wheels, 0.83, 2.74 and 3.04 GB; the project's, resolved by
     # `pip install --dry-run --report`, 3.06 GB), not the installed size (about twice that).
     linux_download_gb: float = 0.0
+    # The operator set of a build for this Nuke: the fastest one its torch loads (proven in its CI lane).
+    operators: str = PORTABLE
 
     @property
     def label(self) -> str:
@@ -72,10 +81,12 @@ TORCH_TARGETS = (
     TorchTarget(
         "nuke16", "Nuke 16 / 17", "2.7.1", (3, 11),
         ("torch==2.7.1", "torchvision==0.22.1", TIMM_PIN, "numpy<2"), "reported", linux_download_gb=3.0,
+        operators=FUSED,
         note="A public Nuke 17 port exported with torch 2.7.1; Foundry's documentation does not name the version."),
     TorchTarget(
         "nuke15.1", "Nuke 15.1 / 15.2", "2.1.1", (3, 10),
         ("torch==2.1.1", "torchvision==0.16.1", TIMM_PIN, "numpy<2"), "reported", linux_download_gb=2.7,
+        operators=FUSED,
         note="Reported, not documented: check Nuke's own torch with `import torch` in its Script Editor."),
     TorchTarget(
         "nuke14", "Nuke 14 / 15.0", "1.12.1", (3, 9),
@@ -91,7 +102,7 @@ SUPPORTED_TARGETS = tuple(t for t in TORCH_TARGETS if t.supported)
 DEFAULT_TORCH_TARGET = "nuke16"
 
 # The project's own export environment (`tools/env.sh`, the tests): the newest torch this project is tested
-# with. Its exports load in every supported Nuke (proven by the lanes above), so it is the default.
+# with. A build it makes without a target is portable and loads in every supported Nuke (proven by the lanes).
 PROJECT_ENVIRONMENT = TorchTarget(
     "project", "this project's environment", "2.14.1", (3, 11),
     ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here", linux_download_gb=3.1)
@@ -144,6 +155,26 @@ def cpu_requirements(requirements: Sequence[str], machine: Optional[str] = None)
 PROVEN_EXPORT_TORCHES = frozenset(version_tuple(t.torch) for t in SUPPORTED_TARGETS + (PROJECT_ENVIRONMENT,))
 
 
+def operators_for(target_key: str) -> str:
+    """The operator set of a build for `target_key` (a table key); a build without a target is portable, so that
+    it loads in every supported Nuke."""
+    target = TORCH_TARGETS_BY_KEY.get(target_key)
+    return target.operators if target is not None and target.supported else PORTABLE
+
+
+def nukes_loading(compatible_torch: Sequence[str]) -> Tuple[TorchTarget, ...]:
+    """The supported Nukes whose embedded torch is among `compatible_torch` (a manifest's list), oldest first."""
+    versions = {version_tuple(v)[:3] for v in compatible_torch}
+    return tuple(t for t in reversed(SUPPORTED_TARGETS) if version_tuple(t.torch)[:3] in versions)
+
+
+def nukes_for_target(target_key: str) -> Tuple[TorchTarget, ...]:
+    """The supported Nukes a build for `target_key` ("" for none) loads in, oldest first: those whose own builds
+    use the same operator set, or all of them for a portable build."""
+    operators = operators_for(target_key)
+    return tuple(t for t in reversed(SUPPORTED_TARGETS) if operators == PORTABLE or t.operators == operators)
+
+
 def torch_target_for_nuke(major: int, minor: int = 0) -> TorchTarget:
     """The target that suits a Nuke version (used to pre-select the running Nuke's own)."""
     if major >= 16:
@@ -177,14 +208,16 @@ def _lookup(key: str) -> TorchTarget:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key),
-    `requirements KEY [--cpu]` (its pip requirements, one per line; KEY `project` is this project's environment;
-    --cpu pins the CPU-only index's torch builds),
-    `download-gb KEY` (what installing them downloads on Linux, in GB), or `cpu-index-options` (pip's options for
-    the CPU-only torch, one per line)."""
+    """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key operators),
+    `loads-in KEY` (the keys of the Nukes a build for KEY loads in, one per line), `requirements KEY [--cpu]` (its
+    pip requirements, one per line; KEY `project` is this project's environment; --cpu pins the CPU-only index's
+    torch builds), `download-gb KEY` (what installing them downloads on Linux, in GB), or `cpu-index-options`
+    (pip's options for the CPU-only torch, one per line)."""
     parser = argparse.ArgumentParser(prog="python -m nuke_plugin.contract.torch_targets", description=main.__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY")
+    sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY OPERATORS")
+    loads = sub.add_parser("loads-in", help="the keys of the Nukes a build for one target loads in")
+    loads.add_argument("key", help="a target key (nuke16) or a Nuke version (15.1)")
     req = sub.add_parser("requirements", help="the pip requirements of one environment")
     req.add_argument("key", help="project, a target key (nuke16) or a Nuke version (15.1)")
     req.add_argument("--cpu", action="store_true", help="torch and torchvision as the CPU-only index's builds")
@@ -194,7 +227,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     lines: List[str] = []
     if args.command == "lanes":
-        lines = ["%s %s %s %s" % (t.lane, t.python_text, t.torch, t.key) for t in SUPPORTED_TARGETS]
+        lines = ["%s %s %s %s %s" % (t.lane, t.python_text, t.torch, t.key, t.operators) for t in SUPPORTED_TARGETS]
     elif args.command == "cpu-index-options":
         lines = list(cpu_index_options("pip"))
     else:
@@ -203,7 +236,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             sys.stderr.write("%s\n" % exc)
             return 2
-        if args.command == "requirements":
+        if args.command == "loads-in":
+            lines = [t.key for t in nukes_for_target(target.key)]
+        elif args.command == "requirements":
             lines = list(cpu_requirements(target.requirements) if args.cpu else target.requirements)
         else:
             lines = ["%g" % target.linux_download_gb]

@@ -19,6 +19,7 @@ from ..contract import knob_spec
 from ..contract import manifest as schema
 from ..contract.files import read_json, sha256_of
 from ..contract.knob_spec import KnobSpec
+from ..contract.torch_targets import nukes_loading
 from .errors import ManifestError
 
 # Foundry's channel names that CatFileCreator accepts for Channels In / Channels Out.
@@ -50,6 +51,9 @@ class ModelManifest:
     compatible_torch: Tuple[str, ...]  # the torch releases (so the Nuke releases) the .pt loads in
     created_utc: str
     remedy: str = RERUN             # what to do when the pair is wrong (the self-test's model: reinstall)
+    target_nuke: str = ""              # the torch-table key the build was made for ("" for none)
+    # torch-table keys of the Nukes the .pt loads in; None when the manifest does not say (an early build)
+    loads_in_nuke: Optional[Tuple[str, ...]] = None
 
     @property
     def directory(self) -> str:
@@ -259,4 +263,16 @@ def read_manifest(folder_or_file: str, remedy: str = RERUN) -> ModelManifest:
         compatible_torch=reader.text_list("compatible_torch"),
         created_utc=reader.optional("created_utc", ""),
         remedy=remedy,
+        target_nuke=reader.optional("target_nuke", ""),
+        loads_in_nuke=_loads_in_nuke(reader),
     )
+
+
+def _loads_in_nuke(reader: "_Reader") -> Optional[Tuple[str, ...]]:
+    """The manifest's list of Nukes; for a build from before that field, its compatible torches' Nukes; None
+    when it names neither."""
+    if "loads_in_nuke" in reader.data:
+        return reader.text_list("loads_in_nuke")
+    if "compatible_torch" in reader.data:
+        return tuple(target.key for target in nukes_loading(reader.text_list("compatible_torch")))
+    return None

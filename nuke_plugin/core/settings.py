@@ -20,8 +20,15 @@ from dataclasses import dataclass, field, fields
 from typing import Dict, List, Mapping, Optional
 
 from .. import contract
+from ..contract.costs import OPERATOR_SET_NAMES, frame_cost
 from ..contract.files import atomic_write, read_json
-from ..contract.torch_targets import DEFAULT_TORCH_TARGET, TORCH_TARGETS_BY_KEY, TorchTarget, parse_torch_target
+from ..contract.torch_targets import (
+    DEFAULT_TORCH_TARGET,
+    TORCH_TARGETS_BY_KEY,
+    TorchTarget,
+    operators_for,
+    parse_torch_target,
+)
 from .paths import nuke_user_dir
 
 SETTINGS_FILE_NAME = "settings.json"
@@ -44,9 +51,9 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Model resolution: what each choice costs. CPU figures measured by benchmarks/bench_resolutions.py (random
-# weights, 2 CPU cores, one 1920x1080 frame, torch 2.14.1). GPU memory was not measured on this project's
-# machines (no GPU was available); the same script prints it with --device cuda --half.
+# Model resolution: what each choice costs. The CPU figures are the measured table of contract/costs.py, for the
+# build the chosen target gets. GPU memory was not measured on this project's machines (no GPU was available);
+# tools/gpu_check.sh measures it where there is one.
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -54,7 +61,7 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 class ResolutionChoice:
     value: int
     summary: str
-    cost: str
+    gpu: str  # what is known of its GPU memory
 
     @property
     def label(self) -> str:
@@ -62,21 +69,25 @@ class ResolutionChoice:
 
 
 RESOLUTIONS = (
-    ResolutionChoice(
-        2048, "native, best edges",
-        "Measured on CPU (2 cores): about 77 s per HD frame, 6.0 GB peak RAM. "
-        "GPU memory not measured; needs the most VRAM of the three."),
-    ResolutionChoice(
-        1536, "less GPU memory",
-        "Measured on CPU (2 cores): about 33 s per HD frame, 3.9 GB peak RAM. "
-        "GPU memory not measured; estimate: roughly 55-60 % of 2048's."),
-    ResolutionChoice(
-        1024, "smaller GPUs, softer edges",
-        "Measured on CPU (2 cores): about 12 s per HD frame, 2.3 GB peak RAM. "
-        "GPU memory not measured; estimate: roughly a quarter to a third of 2048's."),
+    ResolutionChoice(2048, "native, best edges", "GPU memory not measured; needs the most VRAM of the three."),
+    ResolutionChoice(1536, "less GPU memory",
+                     "GPU memory not measured; estimate: roughly 55-60 % of 2048's."),
+    ResolutionChoice(1024, "smaller GPUs, softer edges",
+                     "GPU memory not measured; estimate: roughly a quarter to a third of 2048's."),
 )
 RESOLUTIONS_BY_VALUE: Dict[int, ResolutionChoice] = {r.value: r for r in RESOLUTIONS}
 DEFAULT_RESOLUTION = contract.NATIVE_RESOLUTION
+
+
+def cost_text(resolution: int, target_key: str) -> str:
+    """The dialog's note on a resolution: the measured CPU cost of the build `target_key` gets, dated."""
+    choice = RESOLUTIONS_BY_VALUE.get(resolution)
+    cost = frame_cost(operators_for(target_key), resolution)
+    if choice is None or cost is None:
+        return "Custom size: not measured."
+    return ("Measured on CPU (2 cores, %s, load %.1f): about %.0f s per HD frame, %.1f GB peak RAM (%s). %s"
+            % (cost.measured, cost.load, cost.seconds, cost.peak_rss_gb, OPERATOR_SET_NAMES[cost.operators],
+               choice.gpu))
 
 
 # --------------------------------------------------------------------------------------------------------------

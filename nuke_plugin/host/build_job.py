@@ -22,10 +22,12 @@ from .. import contract
 from ..contract import progress
 from ..contract.files import read_json
 from ..contract.torch_targets import TORCH_TARGETS_BY_KEY, version_tuple
+from ..core.compatibility import target_problem
 from ..core.errors import BuildDeclined, CorridorKeyError
 from ..core.manifest import MANIFEST_SIZE_LIMIT
 from ..core.settings import Settings
 from ..runner import exporter_client, process
+from .edition import running_nuke
 
 PROGRESS_TITLE = "CorridorKey: Build Model"
 EXPORT_SHARE = 90  # percent of the bar the export takes; the .cat and install take the rest
@@ -150,6 +152,11 @@ class BuildJob:
     def _build(self, task: Any) -> BuildResult:
         nuke = self.nuke
         request = self.request
+        problem = target_problem(request.torch_target, *running_nuke(nuke))
+        if problem:  # before minutes of export: this Nuke could not install what it would make
+            text = "CorridorKey Build Model: %s" % problem
+            nuke.executeInMainThread(nuke.message, args=(text,))
+            return BuildResult(process.FAILED, text)
         task.setMessage("Starting the export (%s)" % request.python)
         task.setProgress(0)
 

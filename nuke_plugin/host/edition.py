@@ -1,5 +1,8 @@
-"""The one edition rule: which Nukes can build a .cat (CatFileCreator), and what to tell the others."""
+"""The one edition rule: which Nukes can build a .cat (CatFileCreator), and what to tell the others; and which
+version is running (whose torch decides which builds it loads)."""
 from __future__ import annotations
+
+from typing import Any, Tuple
 
 from .session import env_value
 
@@ -15,3 +18,9 @@ def cat_files_supported() -> bool:
     import nuke
 
     return any(env_value(nuke, key, False) for key in CAT_EDITION_FLAGS)
+
+
+def running_nuke(nuke: Any) -> Tuple[int, int, str]:
+    """(major, minor, version text such as '14.0v5') of the running Nuke."""
+    major, minor = int(nuke.NUKE_VERSION_MAJOR), int(nuke.NUKE_VERSION_MINOR)
+    return major, minor, str(getattr(nuke, "NUKE_VERSION_STRING", "%d.%d" % (major, minor)))

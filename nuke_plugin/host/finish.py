@@ -2,6 +2,7 @@
 
 Given the folder where the exporter wrote CorridorKey.pt and CorridorKey.json:
 1. check this Nuke can build .cat files and that the manifest and .pt are sound;
+   and refuse a build the running Nuke's torch cannot load (core.compatibility);
 2. if a build is installed already, ask before replacing it (declining changes nothing);
 3. build the .cat with CatFileCreator under a temporary name in the install folder;
 4. move .cat, gizmo, cat.json, icon and the manifest into <install dir>/Cattery/CorridorKey together
@@ -21,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
 from ..core.cattery import InstallLayout, cat_json_text, layout_for
-from ..core.errors import BuildDeclined, EditionError
+from ..core.compatibility import load_problem
+from ..core.errors import BuildDeclined, EditionError, InstallError
 from ..core.gizmo import gizmo_text
 from ..core.manifest import ModelManifest, read_manifest
 from ..core.staging import ensure_folder, install_build, remove_empty_folders, staging_path
 from .cat_builder import build_cat
-from .edition import EDITION_MESSAGE, cat_files_supported
+from .edition import EDITION_MESSAGE, cat_files_supported, running_nuke
 from .insert import insert_node
 from .plugin_path import activate
 from .session import env_value
@@ -50,6 +52,13 @@ def _nuke_version(nuke: Any) -> float:
         return float("%d.%d" % (env_value(nuke, "NukeVersionMajor"), env_value(nuke, "NukeVersionMinor")))
     except (TypeError, ValueError):  # a key this Nuke lacks
         return float(getattr(nuke, "NUKE_VERSION_MAJOR", 14))
+
+
+def refuse_if_unloadable(nuke: Any, manifest: ModelManifest) -> None:
+    """Raises InstallError, naming both versions, when the running Nuke's torch cannot load the build."""
+    problem = load_problem(manifest.loads_in_nuke, *running_nuke(nuke))
+    if problem:
+        raise InstallError(problem + " Nothing was installed.")
 
 
 def model_info(manifest: ModelManifest) -> str:
@@ -91,6 +100,7 @@ def finish_build(export_dir: str, install_dir: Optional[str] = None, drop: bool 
         raise EditionError(EDITION_MESSAGE)
     manifest = read_manifest(export_dir)
     manifest.verify_model_file()
+    refuse_if_unloadable(nuke, manifest)
     layout = layout_for(install_dir)
     replaced = _confirm_replace(nuke, layout, overwrite)
     created = ensure_folder(layout.folder)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import shutil
 import signal
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..contract import progress
 from . import process
@@ -51,6 +52,15 @@ def find_nuke(nuke: str) -> str:
         raise ValueError("--nuke %s is not an executable file. Give the Nuke executable inside the install "
                          "folder, e.g. /usr/local/Nuke16.0v2/Nuke16.0" % nuke)
     return path
+
+
+def nuke_version_in(path: str) -> Optional[Tuple[int, int]]:
+    """(major, minor) from a Nuke executable's name or folder as Foundry installs it (Nuke16.0v2/Nuke16.0)."""
+    for part in (os.path.basename(path), os.path.basename(os.path.dirname(path))):
+        found = re.match(r"^Nuke[X]?(\d+)\.(\d+)", part)
+        if found:
+            return int(found.group(1)), int(found.group(2))
+    return None
 
 
 def flags_problem(flags: str) -> Optional[str]:

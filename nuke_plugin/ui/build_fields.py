@@ -9,8 +9,9 @@ import os
 from typing import Optional
 
 from .. import contract
-from ..contract.torch_targets import TORCH_TARGETS, TORCH_TARGETS_BY_KEY
-from ..core.settings import RESOLUTIONS, RESOLUTIONS_BY_VALUE, Settings
+from ..contract.torch_targets import PORTABLE, TORCH_TARGETS, TORCH_TARGETS_BY_KEY, nukes_for_target
+from ..core.compatibility import nukes_text
+from ..core.settings import RESOLUTIONS, Settings, cost_text
 from .qt_compat import QtWidgets, Signal
 from .widgets import lock, note_label, row
 
@@ -88,20 +89,25 @@ class ModelFields(QtWidgets.QWidget):
 
     def _show_resolution_cost(self) -> None:
         value = self.resolution_combo.currentData()
-        choice = RESOLUTIONS_BY_VALUE.get(int(value)) if value is not None else None
-        self.resolution_cost.setText(choice.cost if choice else "Custom size: not measured.")
+        target = self.target_combo.currentData()
+        self.resolution_cost.setText(cost_text(int(value), str(target or "")) if value is not None else "")
 
     def _show_target_note(self) -> None:
         target = TORCH_TARGETS_BY_KEY[str(self.target_combo.currentData())]
         if not target.supported:
             self.target_note.setText(target.note)
             return
-        self.target_note.setText("Set up makes a torch %s environment on Python %s, as inside %s. Builds load in "
-                                 "every supported Nuke (14 to 17) whichever environment made them."
-                                 % (target.torch, target.python_text, target.nuke))
+        if target.operators == PORTABLE:
+            loads = "the portable attention, which loads in every supported Nuke"
+        else:
+            loads = "the %s attention, the fastest, which loads in %s only" % (
+                target.operators, nukes_text([t.key for t in nukes_for_target(target.key)]))
+        self.target_note.setText("Set up makes a torch %s environment on Python %s, as inside %s. Its builds use %s."
+                                 % (target.torch, target.python_text, target.nuke, loads))
 
     def _on_target_changed(self) -> None:
         self._show_target_note()
+        self._show_resolution_cost()
         self.target_changed.emit()
 
     def _browse_checkpoint(self) -> None:

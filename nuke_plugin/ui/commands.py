@@ -9,9 +9,10 @@ import warnings
 from typing import Any, Callable, Optional
 
 from ..contract.torch_targets import torch_target_for_nuke
+from ..core.compatibility import target_problem
 from ..core.settings import Settings, load_settings, save_settings, settings_path
 from ..host import build_job
-from ..host.edition import EDITION_MESSAGE, cat_files_supported
+from ..host.edition import EDITION_MESSAGE, cat_files_supported, running_nuke
 from ..runner import env_probe
 
 
@@ -29,8 +30,11 @@ def _initial_settings(nuke: Any) -> Settings:
     for warning in caught:
         nuke.warning(str(warning.message))
     first_time = not os.path.exists(settings_path())
-    if first_time and not settings.is_locked("torch_target"):
-        settings.torch_target = torch_target_for_nuke(int(nuke.NUKE_VERSION_MAJOR), int(nuke.NUKE_VERSION_MINOR)).key
+    running = running_nuke(nuke)
+    # The running Nuke's target the first time, and whenever the remembered one's build would not load here
+    # (Build Model would refuse to start it).
+    if not settings.is_locked("torch_target") and (first_time or target_problem(settings.torch_target, *running)):
+        settings.torch_target = torch_target_for_nuke(running[0], running[1]).key
     return settings
 
 

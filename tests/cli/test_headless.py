@@ -127,6 +127,7 @@ def test_headless_export_only(tmp_path, stand_in_export, stand_in_exporter):
                     str(out / contract.PT_NAME), "--resolution", "128", "--progress", "json", "--target-nuke", "nuke16"]
     manifest = json.loads((out / contract.MANIFEST_NAME).read_text())
     assert manifest["target_nuke"] == "nuke16"  # the torch table's key, as Build Model records it, not "16"
+    assert manifest["operator_set"] == "fused" and manifest["loads_in_nuke"] == ["nuke15.1", "nuke16"]
     assert re.search(r"\(\d+ s elapsed, about [\d a-z]+ left\)", run.stdout)  # timing reaches the farm log
 
 
@@ -196,6 +197,25 @@ def test_headless_checks_nuke_before_the_export(tmp_path, make_nuke):
                         "--python", sys.executable], tmp_path)
     assert run.returncode == 2 and message in run.stderr
     assert "Exporting" not in run.stdout and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX execute bit")
+def test_headless_refuses_a_target_that_nuke_cannot_load_before_the_export(tmp_path):
+    """A Nuke 16 build for a NukeX 14 would be refused at the install: that is said before the minutes of export."""
+    folder = tmp_path / "Nuke14.0v5"
+    folder.mkdir()
+    nuke = folder / "Nuke14.0"
+    nuke.write_text("#!/bin/sh\nexit 0\n")
+    nuke.chmod(0o755)
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"never read")
+    run = headless_cli(["--checkpoint", str(checkpoint), "--output-dir", str(tmp_path / "out"), "--nuke", str(nuke),
+                        "--target", "16", "--python", sys.executable], tmp_path)
+    assert run.returncode == 2 and "Exporting" not in run.stdout and not (tmp_path / "out").exists()
+    assert "loads in Nuke 15.1 / 15.2 and Nuke 16 / 17; this is Nuke 14.0" in run.stderr
+    assert nuke_launcher.nuke_version_in("/usr/local/Nuke15.1v3/Nuke15.1") == (15, 1)
+    assert nuke_launcher.nuke_version_in("/Applications/Nuke16.0v2/Nuke16.0v2.app/Contents/MacOS/Nuke16.0") == (16, 0)
+    assert nuke_launcher.nuke_version_in("/opt/bin/nukex") is None
 
 
 @pytest.mark.parametrize("option", ["--output-dir", "--install-dir"])

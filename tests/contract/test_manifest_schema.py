@@ -53,6 +53,9 @@ def test_the_exporter_writes_every_schema_key(tmp_path):
 
     pt = tmp_path / "CorridorKey.pt"
     pt.write_bytes(b"not a zip")
-    info = build_manifest(str(pt), 128, "/c/CorridorKey.pth", "0" * 64, "1" * 64, -1, {"max_error": 0.0}, "nuke16")
+    info = build_manifest(str(pt), 128, "/c/CorridorKey.pth", "0" * 64, "1" * 64, -1, {"max_error": 0.0}, "nuke16",
+                          "fused", ["2.1.1", "2.7.1", "2.14.1"])
     assert list(info) == list(schema.KEYS)
+    assert (info["target_nuke"], info["operator_set"], info["loads_in_nuke"]) == ("nuke16", "fused",
+                                                                                  ["nuke15.1", "nuke16"])
     assert schema.path_for(str(pt)) == str(tmp_path / "CorridorKey.json")

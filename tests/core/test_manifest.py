@@ -42,6 +42,19 @@ def test_a_sound_export_reads_back_with_the_spec_knobs(export_dir):
     assert read_manifest(str(export_dir / contract.MANIFEST_NAME)) == manifest
 
 
+def test_the_nukes_a_build_loads_in_are_read_and_older_manifests_are_judged_by_their_torches(export_dir):
+    _edit(export_dir, lambda d: d.update(loads_in_nuke=["nuke14", "nuke15.1", "nuke16"]))
+    manifest = read_manifest(str(export_dir))
+    assert manifest.loads_in_nuke == ("nuke14", "nuke15.1", "nuke16") and manifest.target_nuke == ""
+    _edit(export_dir, lambda d: d.update(loads_in_nuke=["nuke16"], target_nuke="nuke16"))
+    assert read_manifest(str(export_dir)).loads_in_nuke == ("nuke16",)
+    assert read_manifest(str(export_dir)).target_nuke == "nuke16"
+    _edit(export_dir, lambda d: (d.pop("loads_in_nuke"), d.update(compatible_torch=["2.1.1", "2.7.1"])))
+    assert read_manifest(str(export_dir)).loads_in_nuke == ("nuke15.1", "nuke16")
+    _edit(export_dir, lambda d: d.pop("compatible_torch"))
+    assert read_manifest(str(export_dir)).loads_in_nuke is None  # says nothing: nothing is refused for it
+
+
 def test_plugin_and_fake_agree_on_nukes_channel_names():
     assert INFERENCE_CHANNELS == NUKE_CHANNELS
 

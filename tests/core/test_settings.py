@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import files
+from nuke_plugin.contract import costs, files
 from nuke_plugin.contract import torch_targets as tt
 from nuke_plugin.core import settings as st
 
@@ -133,29 +133,40 @@ def test_save_is_atomic(tmp_path, monkeypatch):
 
 
 def _figures(text):
-    """(seconds per HD frame, peak GB) quoted in a cost text or a table row."""
+    """(seconds per HD frame, peak GB) quoted in a cost text."""
     seconds = re.search(r"(\d+(?:\.\d+)?) s per HD frame", text)
     gigabytes = re.search(r"(\d+(?:\.\d+)?) GB peak RAM", text)
     assert seconds and gigabytes, text
     return float(seconds.group(1)), float(gigabytes.group(1))
 
 
-def test_resolution_choices_show_their_cost_honestly():
-    """The dialog's cost notes quote the same measured figures as the guide's table, and say what is estimated."""
+@pytest.mark.parametrize("target", sorted(tt.TORCH_TARGETS_BY_KEY) + [""])
+def test_resolution_choices_quote_the_measured_table_for_the_targets_build(target):
+    """The dialog's cost notes are the measured table's row of the build the target gets, with its date and load,
+    and say what is not measured."""
     assert [r.value for r in st.RESOLUTIONS] == [2048, 1536, 1024]
-    guide = open(os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "docs", "artist_guide.md"),
-                 encoding="utf-8").read()
-    costs = {}
+    operators = tt.operators_for(target)
+    quoted = {}
     for r in st.RESOLUTIONS:
         assert contract.resolution_problem(r.value) is None
-        assert r.cost.startswith("Measured on CPU")  # benchmarks/bench_resolutions.py
-        assert "GPU memory not measured" in r.cost
-        costs[r.value] = _figures(r.cost)
-        row = next(line for line in guide.splitlines() if line.strip().startswith("| %d " % r.value))
-        assert _figures(row) == costs[r.value], (r.value, row)
-    assert costs[2048] > costs[1536] > costs[1024]  # a larger model costs more, in time and in memory
+        text = st.cost_text(r.value, target)
+        row = costs.frame_cost(operators, r.value)
+        assert text.startswith("Measured on CPU (2 cores, %s, load %.1f)" % (row.measured, row.load))
+        assert _figures(text) == (round(row.seconds), round(row.peak_rss_gb, 1))
+        assert costs.OPERATOR_SET_NAMES[operators] in text and "GPU memory not measured" in text
+        quoted[r.value] = _figures(text)
+    assert quoted[2048] > quoted[1536] > quoted[1024]  # a larger model costs more, in time and in memory
     for value in (1536, 1024):  # anything said about VRAM without a GPU is an estimate and says so
-        assert "estimate:" in st.RESOLUTIONS_BY_VALUE[value].cost
+        assert "estimate:" in st.cost_text(value, target)
+    assert st.cost_text(1056, target) == "Custom size: not measured."
+
+
+def test_the_measured_table_has_every_operator_set_at_every_offered_resolution():
+    for operators in tt.OPERATOR_SETS:
+        for r in st.RESOLUTIONS:
+            row = costs.frame_cost(operators, r.value)
+            assert row is not None and row.seconds > 0 and row.peak_rss_gb > 0 and row.load >= 0
+            assert re.match(r"^\d{4}-\d\d-\d\d$", row.measured)
     assert contract.resolution_problem(1000) and contract.resolution_problem(32)
     assert contract.resolution_problem(8192) and contract.resolution_problem(128) is None
 
@@ -180,7 +191,12 @@ def test_torch_targets_pin_the_embedded_torch():
 def test_torch_targets_command_prints_lanes_and_requirements(capsys):
     assert tt.main(["lanes"]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "torch-2.7.1 3.11 2.7.1 nuke16", "torch-2.1.1 3.10 2.1.1 nuke15.1", "torch-1.12.1 3.9 1.12.1 nuke14"]
+        "torch-2.7.1 3.11 2.7.1 nuke16 fused", "torch-2.1.1 3.10 2.1.1 nuke15.1 fused",
+        "torch-1.12.1 3.9 1.12.1 nuke14 portable"]
+    assert tt.main(["loads-in", "16"]) == 0
+    assert capsys.readouterr().out.split() == ["nuke15.1", "nuke16"]
+    assert tt.main(["loads-in", "nuke14"]) == 0
+    assert capsys.readouterr().out.split() == ["nuke14", "nuke15.1", "nuke16"]
     assert tt.main(["requirements", "14"]) == 0
     assert capsys.readouterr().out.split() == list(tt.TORCH_TARGETS_BY_KEY["nuke14"].requirements)
     assert tt.main(["requirements", "project"]) == 0

@@ -1,6 +1,7 @@
-"""The portable build: operators every supported Nuke's torch knows, attention without the fused op, a checkpoint
-reader that runs no code on torch 1.12, and the lanes' probe. Loading in the other torches themselves is
-tools/compat.sh's job (it needs their environments); here the same code runs against this torch."""
+"""Operator sets: the portable build uses operators every supported Nuke's torch knows (attention without the fused
+op, in one scripted loop), the fused build is claimed only where its op is proven; a checkpoint reader that runs no
+code on torch 1.12, and the lanes' probe. Loading in the other torches themselves is tools/compat.sh's job (it needs
+their environments); here the same code runs against this torch."""
 import copy
 import io
 import json
@@ -15,7 +16,14 @@ import torch
 import torch.nn.functional as F
 
 from exporter import lane_check, portability, safe_load
-from exporter.attention import PortableMaskUnitAttention, chunked_attention, make_attention_portable, query_chunk
+from exporter.attention import (
+    HieraAttention,
+    chunk_sizes,
+    chunked_attention,
+    portable_attention,
+    score_budget,
+    set_attention,
+)
 from exporter.errors import ExportError
 from exporter.network import ENCODER_NAME
 from nuke_plugin.contract import torch_targets
@@ -29,21 +37,43 @@ REFUSED_BY_OLD_NUKES = ("aten::scaled_dot_product_attention", "aten::_upsample_l
 def test_default_export_uses_only_operators_proven_in_every_supported_nuke(exported_model):
     module = torch.jit.load(str(exported_model.pt))
     used = portability.operators(module)
-    proven = portability.load_proven()
+    proven = portability.load_proven()["sets"][torch_targets.PORTABLE]
     assert set(used) <= set(proven["ops"])
     assert not set(used) & set(REFUSED_BY_OLD_NUKES)
     manifest = json.loads(exported_model.manifest.read_text())
     for target in torch_targets.SUPPORTED_TARGETS:
         assert target.torch in proven["torch"] and target.torch in manifest["compatible_torch"]
     assert manifest["verified_torch"] == [torch.__version__.split("+")[0]]
+    assert manifest["operator_set"] == torch_targets.PORTABLE and manifest["target_nuke"] == ""
+    assert manifest["loads_in_nuke"] == ["nuke14", "nuke15.1", "nuke16"]
+
+
+def test_the_proven_sets_are_claimed_for_the_torches_of_the_nukes_that_get_them():
+    sets = portability.load_proven()["sets"]
+    assert sorted(sets) == sorted(torch_targets.OPERATOR_SETS)
+    for name, entry in sets.items():
+        assert set(portability.required_torches(name)) <= set(entry["torch"]), name
+    assert "aten::scaled_dot_product_attention" in sets[torch_targets.FUSED]["ops"]
+    assert torch_targets.TORCH_TARGETS_BY_KEY["nuke14"].torch not in sets[torch_targets.FUSED]["torch"]
 
 
 def test_an_operator_outside_the_proven_set_limits_the_build_to_its_own_torch(exported_model):
     module = torch.jit.load(str(exported_model.pt))
     proven = portability.load_proven()
-    narrowed = {"torch": proven["torch"], "ops": [op for op in proven["ops"] if op != "aten::matmul"]}
+    narrowed = {"sets": {name: {"torch": entry["torch"], "ops": [op for op in entry["ops"] if op != "aten::bmm"]}
+                         for name, entry in proven["sets"].items()}}
     result = portability.compatible_torch(module, narrowed)
-    assert result == {"torch": [torch.__version__.split("+")[0]], "unproven_ops": ["aten::matmul"]}
+    assert result == {"torch": [torch.__version__.split("+")[0]], "unproven_ops": ["aten::bmm"]}
+
+
+def test_a_torch_is_compatible_only_where_every_operator_is_proven(exported_model):
+    module = torch.jit.load(str(exported_model.pt))
+    used = portability.operators(module)
+    proven = {"sets": {"portable": {"torch": ["1.12.1", "2.1.1"], "ops": used[:-1]},
+                       "fused": {"torch": ["2.1.1", "2.7.1"], "ops": used[-1:]}}}
+    # 2.1.1 knows both sets, so every operator; 1.12.1 and 2.7.1 each miss some.
+    assert portability.compatible_torch(module, proven)["torch"][0] == "2.1.1"
+    assert "1.12.1" not in portability.compatible_torch(module, proven)["torch"]
 
 
 def test_operators_include_branches_that_never_run():
@@ -60,39 +90,67 @@ def test_operators_include_branches_that_never_run():
     assert {"aten::sigmoid", "aten::tanh"} <= set(portability.operators(torch.jit.script(Wrapper())))
 
 
-@pytest.mark.parametrize("budget", [1 << 30, 64 * 1024, 4 * 7 * 40])
-def test_chunked_attention_is_exact_whatever_the_chunk(budget):
+@pytest.mark.parametrize("shape", [(1, 2, 37, 16), (1, 2, 3, 37, 16)])
+@pytest.mark.parametrize("budget", [1 << 30, 4 * 37 * 37 * 2, 4 * 37 * 5, 1])
+def test_chunked_attention_is_exact_whatever_the_chunk(shape, budget):
+    """Whole groups, groups in chunks, queries in chunks (with a short last one), one query at a time."""
     torch.manual_seed(0)
-    q, k, v = (torch.randn(1, 2, 3, 37, 16) for _ in range(3))
+    q, k, v = (torch.randn(*shape) for _ in range(3))
     expected = F.scaled_dot_product_attention(q, k, v)
-    got = chunked_attention(q, k, v, 16 ** -0.5, budget=budget)
+    got = chunked_attention(q, k, v, 16 ** -0.5, budget)
+    assert got.shape == expected.shape
     assert float((got - expected).abs().max()) < 1e-5
 
 
-def test_query_chunk_bounds_the_score_matrix_at_model_resolution_2048():
-    # Hiera's first global stage at 2048: 8 heads over (2048 / 16)^2 = 16,384 tokens.
-    chunk = query_chunk(heads=8, queries=16384, keys=16384)
-    assert 8 * chunk * 16384 * 4 <= 256 * 1024 * 1024
-    assert chunk == 512
-    assert query_chunk(heads=8, queries=100, keys=100) == 100
-    assert query_chunk(heads=1 << 20, queries=10, keys=1 << 20) == 1
+def test_chunk_sizes_bound_the_score_matrix():
+    # Hiera's first global stage at 2048: 8 heads over (2048 / 16)^2 = 16,384 tokens; an 8 MB CPU budget.
+    budget = 8 * 1024 * 1024
+    assert chunk_sizes(8, 16384, 16384, budget) == [1, 128]
+    assert 1 * 128 * 16384 * 4 <= budget
+    # Mask units at 2048: 2 heads x 4096 units of 64 tokens: whole units, as many as fit.
+    assert chunk_sizes(8192, 64, 64, budget) == [512, 64]
+    assert chunk_sizes(8, 100, 100, budget) == [8, 100]
+    assert chunk_sizes(1, 10, 1 << 30, budget) == [1, 1]
 
 
-def test_portable_attention_matches_timms_fused_attention_in_every_block_kind():
+def test_the_portable_loop_is_kept_in_the_trace_not_unrolled():
+    """The saved file holds one loop over the chunks: its graph does not grow with the number of chunks."""
     torch.manual_seed(0)
     timm_encoder = timm.create_model(ENCODER_NAME, pretrained=False, features_only=True, img_size=128).eval()
-    portable = copy.deepcopy(timm_encoder)
-    swapped = make_attention_portable(portable)
-    blocks = list(portable.model.blocks)
+    block = next(b for b in timm_encoder.model.blocks if not b.attn.use_mask_unit_attn)
+    attention = HieraAttention(block.attn, torch_targets.PORTABLE).eval()
+    x = torch.randn(1, 64, attention.dim_out)
+    traced = torch.jit.trace(attention, (x,))
+    graph = traced.inlined_graph
+    assert graph.findAllNodes("prim::Loop") and len(graph.findAllNodes("aten::bmm")) == 2  # one body, any chunks
+    assert torch.equal(traced(x), attention(x))
+
+
+@pytest.mark.parametrize("operators", torch_targets.OPERATOR_SETS)
+def test_each_operator_set_matches_timms_attention_in_every_block_kind(operators):
+    torch.manual_seed(0)
+    timm_encoder = timm.create_model(ENCODER_NAME, pretrained=False, features_only=True, img_size=128).eval()
+    ours = copy.deepcopy(timm_encoder)
+    swapped = set_attention(ours, operators)
+    blocks = list(ours.model.blocks)
     assert swapped == len(blocks) == 24
     kinds = {(b.attn.use_mask_unit_attn, b.attn.q_stride > 1) for b in blocks}
     assert kinds == {(True, False), (True, True), (False, False), (False, True)}
-    assert all(isinstance(b.attn, PortableMaskUnitAttention) for b in blocks)
-    assert list(portable.state_dict()) == list(timm_encoder.state_dict())
+    assert all(isinstance(b.attn, HieraAttention) and b.attn.operators == operators for b in blocks)
+    assert list(ours.state_dict()) == list(timm_encoder.state_dict())
     x = torch.randn(1, 3, 128, 128)
     with torch.no_grad():
-        for ours, theirs in zip(portable(x), timm_encoder(x)):
-            assert float((ours - theirs).abs().max()) < 1e-4
+        for mine, theirs in zip(ours(x), timm_encoder(x)):
+            assert float((mine - theirs).abs().max()) < 1e-4
+
+
+def test_portable_attention_takes_the_budget_of_the_device_it_runs_on():
+    """The budget is chosen when the attention runs (a CPU-traced file still takes the GPU's on a GPU)."""
+    assert portable_attention.graph.findAllNodes("prim::is_cuda")
+    assert score_budget(True) > score_budget(False) == 8 * 1024 * 1024
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(1, 2, 40, 8) for _ in range(3))
+    assert torch.equal(portable_attention(q, k, v, 0.5), chunked_attention(q, k, v, 0.5, 8 * 1024 * 1024))
 
 
 class _RunsCode:
@@ -149,6 +207,18 @@ def test_probe_plates_are_arithmetic_and_cover_the_awkward_values():
 
 def test_missing_operators_names_what_this_torch_lacks():
     assert lane_check.missing_operators(["aten::add", "aten::no_such_operator"]) == ["aten::no_such_operator"]
+
+
+def test_a_lane_checks_the_sets_that_claim_its_torch_and_reports_the_others(capsys):
+    own = torch.__version__.split("+")[0]
+    claimed = {"fine": {"torch": [own], "ops": ["aten::add"]},
+               "elsewhere": {"torch": ["0.1"], "ops": ["aten::add", "aten::no_such_operator"]}}
+    assert lane_check.check_operator_sets(claimed) == 0
+    assert "elsewhere operators: not claimed for torch %s, which lacks aten::no_such_operator" % own in \
+        capsys.readouterr().out
+    claimed["fine"]["ops"].append("aten::no_such_operator")
+    assert lane_check.check_operator_sets(claimed) == 1
+    assert "lacks aten::no_such_operator, which its fine operators claim" in capsys.readouterr().out
 
 
 def test_knob_settings_move_every_knob_to_its_far_end_alone_and_together():

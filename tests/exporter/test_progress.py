@@ -1,5 +1,5 @@
 """Progress you can trust (time-based, with elapsed and remaining, alive inside long steps) and no forward pass
-done twice: the trace makes the validation reference, and validation runs each knob setting once."""
+done twice: the trace makes the validation reference, and validation runs the network once."""
 import io
 import json
 import time
@@ -15,6 +15,7 @@ from exporter.nuke_module import CorridorKeyNuke
 from exporter.progress import Reporter
 from exporter.validate import VALIDATION_PASSES, reference_probe, validate
 from nuke_plugin.contract import progress as protocol
+from nuke_plugin.contract.knob_spec import KNOBS
 from tests.conftest import SMALL_RESOLUTION
 
 
@@ -200,7 +201,8 @@ def test_trace_reports_each_encoder_block(network):
 
 
 class CountingModule:
-    """The loaded model with its forward calls counted; knob attributes pass through to it."""
+    """The loaded model with its forward calls counted (the only method that runs the network); its stages and
+    knob attributes pass through to it."""
 
     def __init__(self, module):
         object.__setattr__(self, "module", module)
@@ -223,15 +225,18 @@ class CountingModule:
         setattr(self.module, name, value)
 
 
-def test_validation_runs_each_setting_once_and_its_pass_count_is_the_plans(exported_model):
+def test_validation_runs_the_network_once_and_its_pass_count_is_the_plans(exported_model):
     loaded = CountingModule(torch.jit.load(str(exported_model.pt)).eval())
     with torch.no_grad():
         reference = loaded.module(reference_probe())
     fractions = []
-    figures = validate(loaded, reference, torch.device("cpu"), lambda message, fraction: fractions.append(fraction))
-    assert loaded.calls == VALIDATION_PASSES == 8
-    assert fractions == [step / VALIDATION_PASSES for step in range(VALIDATION_PASSES)] + [1.0]
-    assert figures["max_abs_error_vs_eager"] == 0.0 and all(v > 0 for v in figures["knob_effect"].values())
+    figures = validate(loaded, reference, torch.device("cpu"), lambda message, fraction: fractions.append(fraction),
+                       exported_model.resolution)
+    assert loaded.calls == VALIDATION_PASSES == 1
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert figures["max_abs_error_vs_eager"] == 0.0 and figures["max_abs_error_of_stages_vs_eager"] <= 1e-6
+    assert sorted(figures["knob_effect"]) == sorted(k.name for k in KNOBS)
+    assert all(v > 0 for v in figures["knob_effect"].values())
 
 
 @pytest.mark.parametrize("resolution, seconds", progress_module.TRACE_PASS_S)

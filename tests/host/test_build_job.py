@@ -58,11 +58,25 @@ def test_build_runs_in_the_background_and_finishes_on_the_main_thread(fake_nuke,
     assert task.progress == sorted(task.progress) and task.progress[-1] == 100
     assert any("Tracing the network" in m for m in task.messages)
     assert task.messages[-1].startswith("Building the .cat")
-    # A portable build's manifest lists Nuke 14's torch, so nothing is to be said.
+    # The chosen target reaches the exporter: Nuke 14's build is portable, and lists Nuke 14's torch.
     manifest = json.loads((tmp_path / "build" / contract.MANIFEST_NAME).read_text())
+    assert (manifest["target_nuke"], manifest["operator_set"]) == ("nuke14", "portable")
     assert TORCH_TARGETS_BY_KEY["nuke14"].torch in manifest["compatible_torch"]
     assert build_job.torch_compatibility_warning(str(tmp_path / "build" / contract.MANIFEST_NAME), "nuke14") is None
     assert result.warnings == [] and not fake_nuke.fake_dialogs_of("message")
+
+
+def test_a_target_whose_build_this_nuke_cannot_load_is_refused_before_the_export(fake_nuke, tmp_path,
+                                                                                    stand_in_exporter):
+    fake_nuke.fake_set_version(14, 0, 5)
+    missing = tmp_path / "never-read.pth"  # the export would fail on it: the refusal comes first
+    finish = MainThreadFinish(fake_nuke)
+    request = request_for(tmp_path, stand_in_exporter(), missing, target="nuke16")
+    result = run(build_job.BuildJob(request, fake_nuke, finish=finish), fake_nuke)
+    assert result.status == process.FAILED and result.export is None and not finish.calls
+    shown, = fake_nuke.fake_dialogs_of("message")
+    assert "loads in Nuke 15.1 / 15.2 and Nuke 16 / 17; this is Nuke 14.0v5" in shown
+    assert not (tmp_path / "build").exists()
 
 
 def test_export_failure_shows_the_exporters_message_and_builds_nothing(fake_nuke, tmp_path, stand_in_exporter):

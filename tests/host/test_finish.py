@@ -11,7 +11,7 @@ import pytest
 from nuke_plugin import contract
 from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS
 from nuke_plugin.core.cattery import default_install_dir, layout_for
-from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, ManifestError
+from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, InstallError, ManifestError
 from nuke_plugin.core.gizmo import gizmo_knob_names, gizmo_text
 from nuke_plugin.core.manifest import read_manifest
 from nuke_plugin.host.finish import finish_build, model_info
@@ -129,6 +129,19 @@ def test_plain_nuke_is_refused_before_anything_happens(plain_nuke, stand_in_expo
         finish_build(str(stand_in_export.directory))
     assert not os.path.exists(default_install_dir())
     assert plain_nuke.allNodes() == []
+
+
+def test_a_build_this_nuke_cannot_load_is_refused_naming_both_versions(fake_nuke, stand_in_export, tmp_path):
+    """A fused build (Nuke 15.1+) installed from Nuke 14 would fail at render time: nothing is installed."""
+    fused = clone_export(stand_in_export.manifest, tmp_path / "fused",
+                         lambda d: d.update(loads_in_nuke=["nuke15.1", "nuke16"], target_nuke="nuke16"))
+    fake_nuke.fake_set_version(14, 0, 5)
+    with pytest.raises(InstallError, match=r"loads in Nuke 15\.1 / 15\.2 and Nuke 16 / 17; this is Nuke 14\.0v5, "
+                                           r"whose torch 1\.12\.1 cannot load it\..*Nothing was installed"):
+        finish_build(str(fused))
+    assert not os.path.exists(default_install_dir()) and fake_nuke.allNodes() == []
+    fake_nuke.fake_set_version(16, 0, 2)
+    assert finish_build(str(fused), drop=False).files
 
 
 def test_missing_and_malformed_manifests_are_refused(fake_nuke, stand_in_export, tmp_path):

@@ -15,11 +15,12 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", reason="needs PySide6 or PySide2",
                                 exc_type=ImportError)
+from nuke_plugin.contract.costs import frame_cost  # noqa: E402
 from nuke_plugin.contract.knob_spec import KNOBS  # noqa: E402
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR  # noqa: E402
-from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY  # noqa: E402
+from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, TORCH_TARGETS_BY_KEY  # noqa: E402
 from nuke_plugin.core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
-from nuke_plugin.core.settings import RESOLUTIONS_BY_VALUE, Settings, load_settings  # noqa: E402
+from nuke_plugin.core.settings import Settings, cost_text, load_settings  # noqa: E402
 from nuke_plugin.runner import env_probe, env_setup, process  # noqa: E402
 from nuke_plugin.ui import build_dialog as dialogs  # noqa: E402
 from nuke_plugin.ui import help as help_window  # noqa: E402
@@ -87,21 +88,28 @@ def test_build_with_everything_chosen(app, tmp_path):
         str(checkpoint), 1536, "nuke15.1", str(tmp_path / "install"))
 
 
-def test_resolution_choice_shows_its_cost(app):
-    dialog = make_dialog(app)
+def test_resolution_choice_shows_the_cost_of_the_chosen_targets_build(app):
+    dialog = make_dialog(app, Settings(torch_target="nuke16"))
     labels = [dialog.fields.resolution_combo.itemText(i) for i in range(dialog.fields.resolution_combo.count())]
     assert labels[0].startswith("2048") and labels[1].startswith("1536") and labels[2].startswith("1024")
-    assert dialog.fields.resolution_cost.text() == RESOLUTIONS_BY_VALUE[2048].cost
+    assert dialog.fields.resolution_cost.text() == cost_text(2048, "nuke16")
     dialog.fields.resolution_combo.setCurrentIndex(2)
-    assert dialog.fields.resolution_cost.text() == RESOLUTIONS_BY_VALUE[1024].cost
-    assert "12 s per HD frame" in dialog.fields.resolution_cost.text()
+    assert dialog.fields.resolution_cost.text() == cost_text(1024, "nuke16")
+    seconds = frame_cost(FUSED, 1024).seconds
+    assert "%.0f s per HD frame" % seconds in dialog.fields.resolution_cost.text()
+    dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData("nuke14"))
+    assert dialog.fields.resolution_cost.text() == cost_text(1024, "nuke14")
+    assert "%.0f s per HD frame" % frame_cost(PORTABLE, 1024).seconds in dialog.fields.resolution_cost.text()
 
 
 def test_target_nuke_shows_the_environment_set_up_makes_and_nuke13_is_not_offered(app):
     dialog = make_dialog(app)
     dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData("nuke14"))
     note = dialog.fields.target_note.text()
-    assert "torch 1.12.1 environment on Python 3.9" in note and "load in every supported Nuke" in note
+    assert "torch 1.12.1 environment on Python 3.9" in note and "loads in every supported Nuke" in note
+    dialog.fields.target_combo.setCurrentIndex(dialog.fields.target_combo.findData("nuke16"))
+    note = dialog.fields.target_note.text()
+    assert "fused attention" in note and "loads in Nuke 15.1 / 15.2 and Nuke 16 / 17 only" in note
     index = dialog.fields.target_combo.findData("nuke13")
     assert not dialog.fields.target_combo.model().item(index).isEnabled()
 

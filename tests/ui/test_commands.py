@@ -59,3 +59,16 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
     assert export_call[export_call.index("--resolution") + 1] == "128"  # the size the artist picked
     saved = json.load(open(str(tmp_path / "home" / ".nuke" / "CorridorKey" / "settings.json")))
     assert saved["checkpoint"] == str(stand_in_export.checkpoint) and saved["python"] == ""  # env override not saved
+
+
+@pytest.mark.parametrize("remembered, version, expected", [
+    ("nuke16", (14, 0, 5), "nuke14"),      # its build would not load here: the running Nuke's target instead
+    ("nuke14", (16, 0, 2), "nuke14"),      # a portable build loads in Nuke 16 too: the artist's choice stays
+    ("nuke15.1", (16, 0, 2), "nuke15.1"),
+])
+def test_build_model_offers_a_target_whose_build_loads_in_this_nuke(fake_nuke, remembered, version, expected):
+    from nuke_plugin.core.settings import Settings, save_settings
+
+    save_settings(Settings(torch_target=remembered))
+    fake_nuke.fake_set_version(*version)
+    assert commands._initial_settings(fake_nuke).torch_target == expected
