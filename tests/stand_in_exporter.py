@@ -42,6 +42,7 @@ if ROOT not in sys.path:
 from nuke_plugin import contract  # noqa: E402  (the path above makes the plugin importable from any folder)
 from nuke_plugin.contract import exits, files, progress, selftest  # noqa: E402
 from nuke_plugin.contract.manifest import complete, path_for  # noqa: E402
+from nuke_plugin.contract.torch_targets import nukes_for_target, operators_for, version_tuple  # noqa: E402
 
 BEHAVIOURS = ("success", "user", "internal", "crash", "no-files", "hang", "stubborn")
 STAGES = (("check", "Reading the checkpoint (stand-in)"), ("build", "Building the network (stand-in)"),
@@ -68,6 +69,11 @@ def write_export(output_pt: str, target_nuke: str = "", checkpoint: Optional[str
                   model_sha256=files.sha256_of(output_pt), target_nuke=target_nuke,
                   checkpoint_name=os.path.basename(checkpoint) if checkpoint else record["checkpoint_name"],
                   checkpoint_sha256=files.sha256_of(checkpoint) if checkpoint and os.path.isfile(checkpoint) else "")
+    # What the exporter records for that target: its operator set and the Nukes (and so torches) it loads in.
+    loads_in = nukes_for_target(target_nuke)
+    record.update(operator_set=operators_for(target_nuke), loads_in_nuke=[t.key for t in loads_in],
+                  compatible_torch=sorted({t.torch for t in loads_in} | {record["torch_version"].split("+")[0]},
+                                          key=version_tuple))
     manifest = path_for(output_pt)
     files.atomic_write(manifest, json.dumps(complete(record), indent=2) + "\n")
     return output_pt, manifest

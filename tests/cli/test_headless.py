@@ -15,7 +15,7 @@ from nuke_plugin import contract
 from nuke_plugin.cli import headless
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host import nuke_build_script
-from nuke_plugin.runner import process
+from nuke_plugin.runner import nuke_launcher, process
 from tests import stand_in_exporter as stand_in
 
 ROOT = plugin_root()

@@ -39,9 +39,10 @@ def test_a_torch_without_cuda_is_refused_with_exit_2(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_forced_to_the_cpu_it_exports_runs_and_reports_each_target(tmp_path, export_venv):
+@pytest.mark.export
+def test_forced_to_the_cpu_it_exports_runs_and_reports_each_target(tmp_path, torch_venv):
     out = tmp_path / "out"
-    env = dict(os.environ, CK_VENV=str(export_venv), CK_PYTHON=sys.executable)
+    env = dict(os.environ, CK_VENV=str(torch_venv), CK_PYTHON=sys.executable)
     result = _gpu_check_sh(["--device", "cpu", "--resolution", "64", "--size", "48x32", "--runs", "1", "--out",
                             str(out)], env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
