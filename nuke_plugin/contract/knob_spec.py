@@ -8,8 +8,9 @@ Pure Python (3.9+): no Nuke, no torch.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, cast
 
 FLOAT = "float"
 INT = "int"
@@ -17,6 +18,26 @@ BOOL = "bool"
 ENUM = "enum"
 KINDS = (FLOAT, INT, BOOL, ENUM)
 RANGED = (FLOAT, INT)
+TEXT_FIELDS = ("name", "label", "tooltip", "type")
+
+
+def _finite(value: Any) -> bool:
+    """A finite number that a float can hold (not a bool, not 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def short(value: Any) -> str:
+    """A value for a message: its repr, cut short (a manifest field may hold a megabyte)."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = "a deeply nested value"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 @dataclass(frozen=True)
@@ -33,12 +54,36 @@ class KnobSpec:
     items: Tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        problem = self.problem()
+        if problem:
+            raise ValueError("knob %s: %s" % (self.name, problem))
+
+    def problem(self) -> Optional[str]:
+        """What makes this knob unusable, naming the field; None when it is sound.
+
+        The one set of rules for the table below and for every knob a manifest brings back: CatFileCreator and
+        the gizmo would take a NaN default, a string of letters as enumeration items or an upside-down range and
+        build a node that misbehaves."""
+        for key, value in (("name", self.name), ("label", self.label), ("tooltip", self.tooltip)):
+            if not isinstance(value, str):
+                return "%r should be text, found %s" % (key, short(value))
         if self.kind not in KINDS:
-            raise ValueError("knob %r: unknown kind %r" % (self.name, self.kind))
-        if self.kind in RANGED and (self.minimum is None or self.maximum is None):
-            raise ValueError("knob %r: a %s knob needs a range" % (self.name, self.kind))
-        if self.kind == ENUM and not self.items:
-            raise ValueError("knob %r: an enumeration knob needs items" % self.name)
+            return "'kind' should be one of %s, found %s" % (", ".join(KINDS), short(self.kind))
+        if self.kind == ENUM and (not self.items or not all(isinstance(i, str) and i for i in self.items)):
+            return "'items' should be a list of choice names, found %s" % short(list(self.items))
+        if self.kind in RANGED:
+            for key, bound in (("min", self.minimum), ("max", self.maximum)):
+                if not _finite(bound):
+                    return "%r should be a finite number, found %s" % (key, short(bound))
+            low, high = cast(float, self.minimum), cast(float, self.maximum)  # finite numbers, checked above
+            if low > high:
+                return "'min' (%g) is above 'max' (%g)" % (low, high)
+        if not _finite(self.default) or (self.kind != FLOAT and self.default != int(self.default)):
+            return "'default' should be a finite %s, found %s" % (
+                "number" if self.kind == FLOAT else "whole number", short(self.default))
+        if not self.low <= self.default <= self.high:
+            return "'default' %g is outside %g-%g" % (self.default, self.low, self.high)
+        return None
 
     @property
     def torch_type(self) -> str:
@@ -97,18 +142,36 @@ class KnobSpec:
         return entry
 
     @classmethod
-    def from_manifest(cls, entry: Dict[str, Any]) -> "KnobSpec":
-        """Read a knob back from a manifest; raises ValueError/KeyError on a malformed entry."""
-        return cls(
-            name=str(entry["name"]),
-            kind=str(entry["kind"]),
-            label=str(entry["label"]),
-            tooltip=str(entry.get("tooltip", "")),
+    def from_manifest(cls, entry: Any) -> "KnobSpec":
+        """A knob read back from a manifest (untrusted: any JSON value); ValueError names what is wrong."""
+        if not isinstance(entry, dict):
+            raise ValueError("a knob entry should be an object, found %s" % short(entry))
+        name = entry.get("name", "?")
+        if not isinstance(name, str):
+            raise ValueError("a knob's 'name' should be text, found %s" % short(name))
+        for key in TEXT_FIELDS:
+            if key in entry and not isinstance(entry[key], str):
+                raise ValueError("knob %s: %r should be text, found %s" % (name, key, short(entry[key])))
+        if "items" in entry and not isinstance(entry["items"], list):
+            what = "a list of choice names" if entry.get("kind") == ENUM else "a list"
+            raise ValueError("knob %s: 'items' should be %s, found %s" % (name, what, short(entry["items"])))
+        for key in ("name", "kind", "label", "default"):
+            if key not in entry:
+                raise ValueError("knob %s: no %r entry" % (name, key))
+        knob = cls(
+            name=name,
+            kind=entry["kind"],
+            label=entry["label"],
+            tooltip=entry.get("tooltip", ""),
             default=entry["default"],
             minimum=entry.get("min"),
             maximum=entry.get("max"),
             items=tuple(entry.get("items", ())),
         )
+        if entry.get("type", knob.torch_type) != knob.torch_type:
+            raise ValueError("knob %s says type %s but a %s knob drives a %s attribute"
+                             % (name, short(entry.get("type")), knob.kind, knob.torch_type))
+        return knob
 
 
 DESPILL_STRENGTH = KnobSpec(

@@ -82,7 +82,7 @@ def test_malformed_json(export_dir):
     (lambda d: d.update(output_scale="1"), "should be int"),
     (lambda d: d.update(resolution=True), "should be int"),
     (lambda d: d.update(model_id=" "), "model_id is empty"),
-    (lambda d: d["knobs"][0].pop("label"), "knob entry is malformed"),
+    (lambda d: d["knobs"][0].pop("label"), "knob despill_strength: no 'label' entry"),
     (lambda d: d["knobs"][1].update(kind="slider"), "knob gamma_input: 'kind' should be one of float"),
     (lambda d: d.update(knobs=[]), "'knobs' is empty"),
     (lambda d: d["knobs"][1].update(items="sRGB"), "knob gamma_input: 'items' should be a list of choice names"),
