@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Mapping
 import torch
 import torch.nn.functional as F
 
+from nuke_plugin.contract import WEIGHTS_FILE, WEIGHTS_URL
+
 from .errors import ExportCancelled, ExportError
 from .safe_load import load_tensors
 
@@ -21,8 +23,7 @@ _MAX_LISTED = 5
 # Keys under which training scripts commonly nest the state dict, tried in this order.
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "module")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_DOWNLOAD_HINT = ("Download CorridorKey_v1.0.pth from the Hugging Face repository nikopueringer/CorridorKey_v1.0 "
-                  "and point --checkpoint at it.")
+_DOWNLOAD_HINT = "Download %s from %s and point --checkpoint at it." % (WEIGHTS_FILE, WEIGHTS_URL)
 
 
 def _check_readable_file(path: str) -> None:
@@ -130,7 +131,7 @@ def resize_pos_embed(pos_embed: torch.Tensor, tokens: int) -> torch.Tensor:
     side_src, side_dst = math.isqrt(n_src), math.isqrt(tokens)
     if n_src == 0 or channels == 0:
         raise ExportError("pos_embed holds no tokens (shape %s): the checkpoint is damaged. Use another copy of "
-                          "CorridorKey_v1.0.pth." % (tuple(pos_embed.shape),))
+                          "%s." % (tuple(pos_embed.shape), WEIGHTS_FILE))
     if side_src * side_src != n_src or side_dst * side_dst != tokens:
         raise ExportError("pos_embed of %d tokens cannot be resized to %d: both must be square grids."
                           % (n_src, tokens))
@@ -166,6 +167,6 @@ def load_into(network: torch.nn.Module, state: Dict[str, torch.Tensor], source: 
     if problems:
         raise ExportError(
             "%s does not match the CorridorKey network:\n  %s\nUse the CorridorKey v1.0 checkpoint "
-            "(CorridorKey_v1.0.pth); other models cannot be exported by this tool." % (source, "\n  ".join(problems)))
+            "(%s); other models cannot be exported by this tool." % (source, "\n  ".join(problems), WEIGHTS_FILE))
     floats = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in state.items()}
     network.load_state_dict(floats, strict=True)

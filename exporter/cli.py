@@ -24,7 +24,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
         prog="python -m exporter",
         description="Export a CorridorKey checkpoint to TorchScript for Nuke's Inference node "
                     "(writes the .pt and a manifest .json beside it).")
-    parser.add_argument("--checkpoint", required=True, help="CorridorKey .pth checkpoint (CorridorKey_v1.0.pth)")
+    parser.add_argument("--checkpoint", required=True, help="CorridorKey .pth checkpoint (%s)" % contract.WEIGHTS_FILE)
     parser.add_argument("--output", required=True, help="the .pt to write, e.g. build/%s" % contract.PT_NAME)
     parser.add_argument("--resolution", type=int, default=contract.NATIVE_RESOLUTION,
                         help="model resolution, a multiple of %d from %d to %d (default %d, native; 1536 or 1024 "

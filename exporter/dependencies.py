@@ -8,8 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-# The packages of the export environment (pyproject.toml, extra "export").
-EXPORT_PACKAGES = ("torch", "torchvision", "timm", "numpy")
+from nuke_plugin.contract import EXPORT_PACKAGES
 
 
 def missing_package_message(exc: BaseException) -> Optional[str]:

@@ -19,7 +19,7 @@ from nuke_plugin import contract
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.files import remove_partials, sha256_of
 from nuke_plugin.contract.knob_spec import KNOBS
-from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, operators_for, parse_torch_target
+from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, operators_for, parse_torch_target, release
 
 from .checkpoint import load_into, read_state_dict
 from .errors import ExportError
@@ -207,7 +207,7 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
         figures = validate(loaded, reference, device,
                            lambda message, fraction: reporter.stage("validate", message, fraction), resolution)
         del loaded
-        verified = {torch.__version__.split("+")[0]: float(figures["max_abs_error_vs_eager"])}
+        verified = {release(torch.__version__): float(figures["max_abs_error_vs_eager"])}
         if verify_with:
             reporter.stage("verify", "Running the saved model in this torch for the other torches to match")
             expected = lane_outputs(pt_tmp, KNOBS)

@@ -24,7 +24,7 @@ import torch
 
 from nuke_plugin.contract.files import atomic_write, read_json
 from nuke_plugin.contract.knob_spec import KNOBS
-from nuke_plugin.contract.torch_targets import OPERATOR_SETS, PORTABLE, SUPPORTED_TARGETS, version_tuple
+from nuke_plugin.contract.torch_targets import OPERATOR_SETS, PORTABLE, SUPPORTED_TARGETS, release, version_tuple
 
 from . import lane_check
 from .errors import ExportError
@@ -65,7 +65,7 @@ def _by_version(versions: Iterable[str]) -> List[str]:
 
 
 def own_version() -> str:
-    return torch.__version__.split("+")[0]
+    return release(torch.__version__)
 
 
 def compatible_torch(module: torch.jit.ScriptModule, proven: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -111,7 +111,7 @@ def check_lane_python(python: str, timeout: float = PROBE_TIMEOUT_S) -> str:
         raise ExportError("%s cannot be run (%s)." % (where, exc.strerror or exc))
     for line in proc.stdout.splitlines():
         if line.startswith(_PROBE_MARK):
-            return line[len(_PROBE_MARK):].strip().split("+")[0]
+            return release(line[len(_PROBE_MARK):])
     said = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-3:])
     if "No module named" in said and "torch" in said:
         raise ExportError("%s has no torch: give the python of an environment holding the torch of a Nuke release "
@@ -168,7 +168,7 @@ def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any],
     for python in pythons:
         with tempfile.TemporaryDirectory(prefix="corridorkey-lane-") as folder:
             result = _run_lane(python, model_path, settings, folder)
-        version = str(result["torch"]).split("+")[0]
+        version = release(result["torch"])
         try:
             error = lane_check.max_difference(reference, result["outputs"])
         except Exception as exc:  # outputs of another shape or kind than this torch's

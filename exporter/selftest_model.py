@@ -24,7 +24,7 @@ import torch.nn as nn
 
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.files import commit_files, sha256_of, write_partial
-from nuke_plugin.contract.torch_targets import PORTABLE
+from nuke_plugin.contract.torch_targets import PORTABLE, release
 
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
@@ -98,7 +98,7 @@ def _expectations(scripted: torch.jit.ScriptModule, saved: str, pt: str) -> Tupl
     """The expectations of the saved file (its outputs at every setting) and its manifest, named for `pt`."""
     outputs = run(torch.jit.load(saved, map_location="cpu"))
     check_knob_effects(outputs)
-    version = torch.__version__.split("+")[0]
+    version = release(torch.__version__)
     manifest = build_manifest(pt, selftest.RESOLUTION, "none (tiny stand-in network, seed %d)" % SEED, "",
                               sha256_of(saved), torchscript_file_version(saved), {}, target_nuke="",
                               operator_set=PORTABLE, compatible_torch=compatible_torch(scripted)["torch"],

@@ -43,7 +43,9 @@ def test_console_scripts_run_what_python_m_runs(script, module):
 
 
 def test_the_export_extra_agrees_with_the_torch_table():
-    """pyproject.toml holds floors, never pins of its own: the pins are the one table."""
+    """pyproject.toml holds floors, never pins of its own: the pins are the one table; and it lists exactly the
+    packages that the probe asks a candidate Python for and the exporter names when one is missing."""
+    from nuke_plugin.contract import EXPORT_PACKAGES
     from nuke_plugin.contract.torch_targets import SUPPORTED_TARGETS, TIMM_PIN, version_tuple
 
     requirements = _pyproject()["project"]["optional-dependencies"]["export"]
@@ -52,6 +54,7 @@ def test_the_export_extra_agrees_with_the_torch_table():
     assert extra["torch"] == "torch>=" + oldest.torch
     assert extra["timm"] == "timm>=" + TIMM_PIN.split("==")[1]
     assert not any("==" in r for r in extra.values())
+    assert sorted(extra) == sorted(EXPORT_PACKAGES)
 
 
 def test_the_self_test_model_ships_in_the_package():

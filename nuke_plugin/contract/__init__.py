@@ -15,6 +15,9 @@ UPSTREAM_URL = "https://github.com/nikopueringer/CorridorKey"
 WEIGHTS_REPO = "nikopueringer/CorridorKey_v1.0"
 WEIGHTS_URL = "https://huggingface.co/" + WEIGHTS_REPO
 WEIGHTS_FILE = "CorridorKey_v1.0.pth"
+# The packages the export environment must import (pyproject.toml's extra "export" lists them: a test keeps them
+# together); the Nuke side asks a candidate Python for each, the exporter names the one that is missing.
+EXPORT_PACKAGES = ("torch", "torchvision", "timm", "numpy")
 
 MODEL_ID = "CorridorKey"
 PT_NAME = MODEL_ID + ".pt"

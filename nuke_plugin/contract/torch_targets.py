@@ -62,10 +62,15 @@ class TorchTarget:
         return "torch-" + self.torch
 
 
+def release(version: str) -> str:
+    """A torch version as the tables and manifests name it: '2.7.1+cu126' -> '2.7.1' (the build label dropped)."""
+    return str(version).split("+")[0].strip()
+
+
 def version_tuple(text: str) -> Tuple[int, ...]:
     """'2.7.1+cu126' -> (2, 7, 1); stops at the first part that is not a number ('2.1.0a0' -> (2, 1, 0))."""
     out = []
-    for part in str(text).split("+")[0].split("."):
+    for part in release(text).split("."):
         digits = ""
         for ch in part:
             if not ch.isdigit():

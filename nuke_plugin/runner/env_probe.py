@@ -12,25 +12,26 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from .. import contract
 from ..contract.files import parse_json
-from ..contract.torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, version_tuple
+from ..contract.torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, release, version_tuple
 from ..core.paths import path_key, plugin_root
 from ..core.settings import Settings, corridorkey_home
 from . import process
 
-REQUIRED_PACKAGES = ("torch", "torchvision", "timm", "numpy")
+REQUIRED_PACKAGES = contract.EXPORT_PACKAGES
 PROBE_MARK = "CORRIDORKEY_PROBE "
 DEFAULT_TIMEOUT = 90.0  # first torch import on a cold network disk can take a while
 
-# Runs inside the candidate interpreter: must stay valid for any Python 3 and import nothing of ours.
+# Runs inside the candidate interpreter: must stay valid for any Python 3 and import nothing of ours (the package
+# names are written into it).
 PROBE_SCRIPT = r"""
 import json, sys
 out = {"python": "%d.%d.%d" % tuple(sys.version_info[:3]), "executable": sys.executable, "packages": {}}
-for name in ("torch", "torchvision", "timm", "numpy"):
+for name in EXPORT_PACKAGES:
     try:
         module = __import__(name)
-        out["packages"][name] = {"version": str(getattr(module, "__version__", "unknown")).split("+")[0],
-                                 "full_version": str(getattr(module, "__version__", "unknown"))}
+        out["packages"][name] = {"version": str(getattr(module, "__version__", "unknown"))}
     except BaseException as exc:
         out["packages"][name] = {"error": "%s: %s" % (type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")}
 try:
@@ -41,7 +42,7 @@ try:
 except BaseException:
     out["cuda"] = None
 sys.stdout.write("CORRIDORKEY_PROBE " + json.dumps(out) + "\n")
-"""
+""".replace("EXPORT_PACKAGES", repr(REQUIRED_PACKAGES))
 
 
 # Written by env_setup.run_plan once every step of Set up succeeded: an environment with a python but without it was
@@ -165,7 +166,7 @@ def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> P
         if not isinstance(entry, dict):
             entry = {"error": "not reported"}
         if "version" in entry:
-            result.versions[name] = str(entry["version"])[:40]
+            result.versions[name] = release(str(entry["version"]))[:40]
         else:
             result.missing.append(name)
             result.errors[name] = str(entry.get("error", ""))[:300]
