@@ -218,9 +218,10 @@ def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, v
         figures["verified_torch"] = verified
 
         reporter.stage("manifest", "Writing the manifest")
-        info = build_manifest(output, resolution, checkpoint, checkpoint_sha, sha256_of(pt_tmp),
-                              torchscript_file_version(pt_tmp), figures, target_nuke=target_nuke,
-                              operator_set=operators, compatible_torch=compatibility["torch"],
+        info = build_manifest(pt_path=output, resolution=resolution, checkpoint_path=checkpoint,
+                              checkpoint_sha256=checkpoint_sha, pt_sha256=sha256_of(pt_tmp),
+                              file_version=torchscript_file_version(pt_tmp), validation=figures,
+                              target_nuke=target_nuke, operator_set=operators, compatible_torch=compatibility["torch"],
                               verified_torch=sorted(verified))
         text = json.dumps(info, indent=2) + "\n"
         manifest_tmp = write_partial(folder, os.path.basename(manifest_out), memoryview(text.encode("utf-8")))

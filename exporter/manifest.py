@@ -30,7 +30,7 @@ def torchscript_file_version(pt_path: str) -> int:
     return -1
 
 
-def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoint_sha256: str,
+def build_manifest(*, pt_path: str, resolution: int, checkpoint_path: str, checkpoint_sha256: str,
                    pt_sha256: str, file_version: int, validation: Optional[Dict[str, Any]] = None,
                    target_nuke: str = "", operator_set: str = "", compatible_torch: Sequence[str] = (),
                    verified_torch: Sequence[str] = ()) -> Dict[str, Any]:

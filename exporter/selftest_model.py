@@ -99,8 +99,9 @@ def _expectations(scripted: torch.jit.ScriptModule, saved: str, pt: str) -> Tupl
     outputs = run(torch.jit.load(saved, map_location="cpu"))
     check_knob_effects(outputs)
     version = release(torch.__version__)
-    manifest = build_manifest(pt, selftest.RESOLUTION, "none (tiny stand-in network, seed %d)" % SEED, "",
-                              sha256_of(saved), torchscript_file_version(saved), {}, target_nuke="",
+    manifest = build_manifest(pt_path=pt, resolution=selftest.RESOLUTION,
+                              checkpoint_path="none (tiny stand-in network, seed %d)" % SEED, checkpoint_sha256="",
+                              pt_sha256=sha256_of(saved), file_version=torchscript_file_version(saved),
                               operator_set=PORTABLE, compatible_torch=compatible_torch(scripted)["torch"],
                               verified_torch=[version])
     manifest["model_id"] = selftest.MODEL_ID

@@ -53,8 +53,10 @@ def test_the_exporter_writes_every_schema_key(tmp_path):
 
     pt = tmp_path / "CorridorKey.pt"
     pt.write_bytes(b"not a zip")
-    info = build_manifest(str(pt), 128, "/c/CorridorKey.pth", "0" * 64, "1" * 64, -1, {"max_error": 0.0}, "nuke16",
-                          "fused", ["2.1.1", "2.7.1", "2.14.1"])
+    info = build_manifest(pt_path=str(pt), resolution=128, checkpoint_path="/c/CorridorKey.pth",
+                          checkpoint_sha256="0" * 64, pt_sha256="1" * 64, file_version=-1,
+                          validation={"max_error": 0.0}, target_nuke="nuke16", operator_set="fused",
+                          compatible_torch=["2.1.1", "2.7.1", "2.14.1"])
     assert list(info) == list(schema.KEYS)
     assert (info["target_nuke"], info["operator_set"], info["loads_in_nuke"]) == ("nuke16", "fused",
                                                                                   ["nuke15.1", "nuke16"])
