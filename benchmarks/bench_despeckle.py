@@ -55,12 +55,12 @@ def main(argv=None):
     resized = steps["lanczos"]()
     steps["despeckle"] = lambda: clean(resized[0, 3], 400)
     if args.frame:
+        from exporter.lane_check import probe_plate
         from exporter.network import GreenFormer
         from exporter.nuke_module import CorridorKeyNuke
-        from exporter.validate import green_screen_probe
 
         model = CorridorKeyNuke(GreenFormer(args.resolution).eval(), args.resolution).eval().to(args.device)
-        plate = green_screen_probe(args.height, args.width).to(args.device)
+        plate = probe_plate(args.height, args.width).to(args.device)
         steps["frame"] = lambda: model(plate)
 
     times = {name: [] for name in steps}

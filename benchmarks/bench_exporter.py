@@ -61,10 +61,10 @@ FORWARD_CHILD = """
 import sys, time, torch
 sys.path.insert(0, sys.argv[2])
 from exporter.memory import limit_heap_retention
-from exporter.validate import green_screen_probe
+from exporter.lane_check import probe_plate
 limit_heap_retention()
 module = torch.jit.load(sys.argv[1]).eval()
-plate = green_screen_probe(1080, 1920)
+plate = probe_plate(1080, 1920)
 with torch.no_grad():
     module(plate)
     start = time.perf_counter()
@@ -93,15 +93,15 @@ def ratio_figure(pt, checkpoint, resolution, runs):
     import torch
 
     from exporter.checkpoint import load_into, read_state_dict
+    from exporter.lane_check import probe_plate
     from exporter.network import GreenFormer
     from exporter.nuke_module import CorridorKeyNuke
-    from exporter.validate import green_screen_probe
 
     loaded = torch.jit.load(pt).eval()
     network = GreenFormer(resolution).eval()
     load_into(network, read_state_dict(checkpoint))
     eager = CorridorKeyNuke(network, resolution).eval()
-    plate = green_screen_probe(resolution, resolution)
+    plate = probe_plate(resolution, resolution)
     timed(loaded, plate), timed(loaded, plate), timed(eager, plate)  # warm-up: the JIT profiles its first calls
     pt_times, eager_times = [], []
     for _ in range(runs):
@@ -161,12 +161,12 @@ def main():
     sys.path.insert(0, ROOT)
     import torch  # after the arguments: --help needs no torch
 
-    from exporter.validate import green_screen_probe
+    from exporter.lane_check import probe_plate
 
     print("torch %s, %d threads, %s, load average %.1f" % (torch.__version__, torch.get_num_threads(), sys.platform,
                                                            os.getloadavg()[0]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
-        plate = green_screen_probe(2160, 3840)
+        plate = probe_plate(2160, 3840)
         if not args.no_ratio:
             res = args.ratio_resolution
             pt, checkpoint, _ = export_random(tmp, res)

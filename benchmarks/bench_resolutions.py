@@ -29,15 +29,15 @@ def measure(variant, resolution, device, half, width, height):
     sys.path.insert(0, ROOT)
     import torch
 
+    from exporter.lane_check import probe_plate
     from exporter.memory import limit_heap_retention
     from exporter.network import GreenFormer
     from exporter.nuke_module import CorridorKeyNuke
-    from exporter.validate import green_screen_probe
 
     limit_heap_retention()
     network = _upstream_network(resolution) if variant == "upstream" else GreenFormer(resolution, variant)
     model = CorridorKeyNuke(network.eval(), resolution).eval().to(device)
-    plate = green_screen_probe(height, width).to(device)
+    plate = probe_plate(height, width).to(device)
     if half:
         model, plate = model.half(), plate.half()
     with torch.no_grad():

@@ -1,4 +1,6 @@
-"""Runs a saved .pt the way Nuke's libtorch would, under any torch from 1.12 on: the compatibility lanes' probe.
+"""Runs a saved .pt the way Nuke's libtorch would, under any torch from 1.12 on: the compatibility lanes' probe,
+and the one home of the probe plates, their sizes and the tensor comparison that the export's validation, the
+lanes, --verify-with and the C++ host's checks all use.
 
 This file is run as a script by another Python (a venv holding the torch of one Nuke release), so it imports
 only torch and the standard library and keeps to Python 3.9.
@@ -20,15 +22,16 @@ from typing import Any, Dict, List, Set
 import torch
 
 # Odd, non-square sizes: shape arithmetic that only works on even or square frames shows up here.
-PROBE_SIZES = ((37, 53), (6, 5))
+PROBE_SIZES = ((37, 53), (5, 3))
 
 
-def probe_plate(height: int, width: int) -> torch.Tensor:
+def probe_plate(height: int, width: int, seed: int = 0) -> torch.Tensor:
     """A deterministic [1, 4, H, W] plate from arithmetic only (no RNG, so every torch makes the same one):
-    a green backing, a warm subject in the middle, a gradient, a few over-range values and a rough hint."""
+    a green backing, a warm subject in the middle, a gradient, a few over-range values and a rough hint. `seed`
+    shifts the ripple (the plate's grain) for a different plate of the same kind."""
     rows = torch.arange(height, dtype=torch.float32).view(height, 1).expand(height, width)
     cols = torch.arange(width, dtype=torch.float32).view(1, width).expand(height, width)
-    ripple = 0.05 * torch.sin(rows * 0.7 + cols * 1.3)
+    ripple = 0.05 * torch.sin(rows * 0.7 + cols * 1.3 + 2.1 * seed)
     inside = ((rows - height / 2.0).abs() < height / 4.0 + 0.5) & ((cols - width / 2.0).abs() < width / 4.0 + 0.5)
     subject = inside.float()
     plate = torch.stack([

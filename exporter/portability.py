@@ -24,7 +24,14 @@ import torch
 
 from nuke_plugin.contract.files import atomic_write, read_json
 from nuke_plugin.contract.knob_spec import KNOBS
-from nuke_plugin.contract.torch_targets import OPERATOR_SETS, PORTABLE, SUPPORTED_TARGETS, release, version_tuple
+from nuke_plugin.contract.torch_targets import (
+    CROSS_TORCH_TOLERANCE,
+    OPERATOR_SETS,
+    PORTABLE,
+    SUPPORTED_TARGETS,
+    release,
+    version_tuple,
+)
 
 from . import lane_check
 from .errors import ExportError
@@ -32,8 +39,6 @@ from .safe_load import load_tensors
 
 OPS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "portable_ops.json")
 LANE_CHECK_SCRIPT = os.path.abspath(lane_check.__file__)
-# fp32 outputs of one file in two torches: the same kernels, so only summation order may differ.
-TOLERANCE = 1e-5
 LANE_TIMEOUT_S = 1800.0
 # Asked of every --verify-with Python before the export: importing torch on a cold disk takes seconds, never this.
 PROBE_TIMEOUT_S = 90.0
@@ -85,7 +90,7 @@ def compatible_torch(module: torch.jit.ScriptModule, proven: Optional[Dict[str, 
 
 def knob_settings(knobs: Iterable[Any]) -> List[Dict[str, Any]]:
     """Defaults, each knob alone at its far end, then all of them together: proves every knob is live there."""
-    changes = {knob.name: knob.clamp(knob.high if knob.default == knob.low else knob.low) for knob in knobs}
+    changes = {knob.name: knob.far_end() for knob in knobs}
     return [{}] + [{name: value} for name, value in changes.items()] + [dict(changes)]
 
 
@@ -160,7 +165,7 @@ def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any],
     """Loads the file in each Python's torch and compares its outputs with this torch's: {version: max diff}.
     `expected` is `lane_outputs` when the caller already has it.
 
-    Raises ExportError when a torch cannot load or run it, or disagrees by more than TOLERANCE.
+    Raises ExportError when a torch cannot load or run it, or disagrees by more than CROSS_TORCH_TOLERANCE.
     """
     settings = knob_settings(knobs)
     reference = lane_check.run(model_path, settings) if expected is None else expected
@@ -174,9 +179,9 @@ def verify_in(model_path: str, pythons: Sequence[str], knobs: Iterable[Any],
         except Exception as exc:  # outputs of another shape or kind than this torch's
             raise ExportError("torch %s (%s) runs the saved model but its outputs cannot be compared with torch %s's "
                               "(%s)." % (version, python, torch.__version__, exc))
-        if not error <= TOLERANCE:
+        if not error <= CROSS_TORCH_TOLERANCE:
             raise ExportError("torch %s (%s) runs the saved model but differs from torch %s by %.3g "
-                              "(tolerance %.0e)." % (version, python, torch.__version__, error, TOLERANCE))
+                              "(tolerance %.0e)." % (version, python, torch.__version__, error, CROSS_TORCH_TOLERANCE))
         figures[version] = error
     return figures
 

@@ -17,11 +17,11 @@ import torch
 
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.files import read_json
+from nuke_plugin.contract.selftest import max_difference
+from nuke_plugin.contract.torch_targets import CROSS_TORCH_TOLERANCE
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nuke_plugin",
                         selftest.DATA_FOLDER)
-# fp32 outputs of one file in two torches: the same kernels, so only summation order may differ.
-TOLERANCE = 1e-5
 
 
 def plate_tensor(plate: str) -> torch.Tensor:
@@ -47,19 +47,6 @@ def run(module: Any) -> Dict[str, Dict[str, List[List[float]]]]:
     return found
 
 
-def max_difference(stored: Dict[str, Any], fresh: Dict[str, Any]) -> float:
-    """The largest absolute difference between two `run` results; inf when one lacks a setting or plate."""
-    worst = 0.0
-    for name, plates in stored.items():
-        for plate, points in plates.items():
-            other = fresh.get(name, {}).get(plate)
-            if other is None or len(other) != len(points):
-                return float("inf")
-            for a, b in zip(points, other):
-                worst = max([worst] + [abs(p - q) for p, q in zip(a, b)])
-    return worst if set(stored) == set(fresh) else float("inf")
-
-
 def load_expected(path: str) -> Dict[str, Any]:
     """The stored expectations (a regular file of sane size: contract.files.read_json)."""
     data = read_json(path, 16 << 20)
@@ -77,9 +64,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     expected = args[1] if len(args) > 1 else os.path.join(DATA_DIR, selftest.EXPECTED_NAME)
     module = torch.jit.load(model, map_location="cpu").eval()
     error = max_difference(load_expected(expected)["outputs"], run(module))
-    ok = error <= TOLERANCE
+    ok = error <= CROSS_TORCH_TOLERANCE
     print("torch %s: self-test model %s, max abs difference %.2e (tolerance %.0e)"
-          % (torch.__version__, "matches" if ok else "DIFFERS", error, TOLERANCE))
+          % (torch.__version__, "matches" if ok else "DIFFERS", error, CROSS_TORCH_TOLERANCE))
     return 0 if ok else 1
 
 

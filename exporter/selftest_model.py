@@ -24,13 +24,14 @@ import torch.nn as nn
 
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.files import commit_files, sha256_of, write_partial
+from nuke_plugin.contract.selftest import max_difference
 from nuke_plugin.contract.torch_targets import PORTABLE, release
 
 from .errors import ExportError
 from .manifest import build_manifest, torchscript_file_version
 from .nuke_module import CorridorKeyNuke
 from .portability import compatible_torch
-from .selftest_check import DATA_DIR, max_difference, run
+from .selftest_check import DATA_DIR, run
 
 SEED = 13
 HINT_WEIGHT = 8.0  # the coarse alpha logit per unit of hint: the matte follows the hint

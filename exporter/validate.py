@@ -22,9 +22,10 @@ from nuke_plugin.contract.knob_spec import (
 )
 
 from .errors import ExportError
+from .lane_check import PROBE_SIZES, probe_plate
 
-# Odd sizes on purpose: they catch shape arithmetic that only works on even or square frames.
-PROBE_SIZES = ((37, 53), (5, 3))
+# The saved (traced) model against the eager one in the same torch: fused and reordered kernels, so more than
+# the same file in two torches (CROSS_TORCH_TOLERANCE) but far below what an artist could see.
 TOLERANCE = 1e-4
 # One non-default value per knob, each chosen to move the output where the knob acts.
 KNOB_CHANGES = (
@@ -48,22 +49,6 @@ KNOB_CONTEXT = {AUTO_DESPECKLE.name: {DESPECKLE_SIZE.name: DESPECKLE_SIZE.maximu
 FINISH_SIZE = (121, 173)
 # Full forward passes of the network a validation costs: the saved file's forward on the reference probe.
 VALIDATION_PASSES = 1
-
-
-def green_screen_probe(height: int, width: int, seed: int = 0) -> torch.Tensor:
-    """A deterministic [1, 4, H, W] plate: grainy green backing, a grey subject in the middle, a rough hint."""
-    gen = torch.Generator().manual_seed(seed)
-    plate = torch.empty(1, 4, height, width)
-    plate[0, 0].fill_(0.10)
-    plate[0, 1].fill_(0.75)
-    plate[0, 2].fill_(0.15)
-    plate[0, 3].zero_()
-    top, left = height // 4, width // 4
-    bottom, right = max(top + 1, 3 * height // 4), max(left + 1, 3 * width // 4)
-    plate[0, 0:3, top:bottom, left:right] = torch.tensor([0.55, 0.5, 0.45]).view(3, 1, 1)
-    plate[0, 3, top:bottom, left:right] = 1.0
-    plate[0, 0:3] += 0.05 * torch.rand(3, height, width, generator=gen)
-    return plate
 
 
 def network_output_probe(resolution: int) -> torch.Tensor:
@@ -90,7 +75,7 @@ def network_output_probe(resolution: int) -> torch.Tensor:
 
 def reference_probe() -> torch.Tensor:
     """The frame the eager reference and the saved model are compared on."""
-    return green_screen_probe(*PROBE_SIZES[0])
+    return probe_plate(*PROBE_SIZES[0])
 
 
 def eager_reference(eager: torch.nn.Module, device: torch.device) -> torch.Tensor:
@@ -222,7 +207,7 @@ def validate(loaded: torch.nn.Module, reference: torch.Tensor, device: torch.dev
         progress("Checking the saved model's stages and that every knob changes the result", 0.9)
         keyed = network_output_probe(resolution).to(device)
         for height, width in PROBE_SIZES:
-            plate = green_screen_probe(height, width).to(device)
+            plate = probe_plate(height, width).to(device)
             prepared = check.run(_prepare(plate), {}, "prepare on a %dx%d frame" % (width, height))
             _require_shape(prepared, (1, 4, resolution, resolution), "prepare on a %dx%d frame" % (width, height))
             finished = check.run(_finish(keyed, height, width), {}, "finish to %dx%d" % (width, height))

@@ -50,10 +50,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 
 def _plate(size: str) -> Any:
-    from exporter.validate import green_screen_probe
+    from exporter.lane_check import probe_plate
 
     width, height = (int(v) for v in size.lower().split("x"))
-    return green_screen_probe(height, width)
+    return probe_plate(height, width)
 
 
 def _upstream_model(checkpoint: str, resolution: int) -> Any:

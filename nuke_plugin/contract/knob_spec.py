@@ -119,6 +119,11 @@ class KnobSpec:
             return self.items[int(self.default)]
         return ("on" if self.default else "off") if self.kind == BOOL else "%g" % self.default
 
+    def far_end(self) -> Any:
+        """The end of the knob's range furthest from its default: where the lanes and the self-test move it to
+        show that it is live (the export's validation picks its own values: exporter/validate.py)."""
+        return self.clamp(self.high if self.default == self.low else self.low)
+
     def clamp(self, value: Any) -> Any:
         """Bring a value into the knob's range, with the knob's Python type."""
         if self.kind == FLOAT:

@@ -74,10 +74,23 @@ def expression(plate: str, channel: int) -> str:
     return "%r+%r*x+%r*y" % (c0, cx, cy)
 
 
-def changed_value(knob: KnobSpec) -> Any:
-    """The value the self-test moves a knob to: its far end from the default. The export's validation moves the
-    knobs to values of its own (exporter/validate.py KNOB_CHANGES): Despeckle Size goes to its maximum there."""
-    return knob.clamp(knob.high if knob.default == knob.low else knob.low)
+def max_difference(got: Any, want: Any) -> float:
+    """The largest absolute difference between two trees of numbers (lists and dicts of them: a self-test
+    report's samples, its stored expectations); a NaN, a missing key or a list of another length counts as
+    infinitely far."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict) or set(got) != set(want):
+            return float("inf")
+        return max([max_difference(got[k], want[k]) for k in want] or [0.0])
+    if isinstance(want, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(want):
+            return float("inf")
+        return max([max_difference(g, w) for g, w in zip(got, want)] or [0.0])
+    try:
+        diff = abs(float(got) - float(want))
+    except (TypeError, ValueError, OverflowError):
+        return float("inf")
+    return diff if diff == diff else float("inf")
 
 
 def settings(knobs: Sequence[KnobSpec] = KNOBS) -> List[Tuple[str, Dict[str, Any]]]:
@@ -86,6 +99,6 @@ def settings(knobs: Sequence[KnobSpec] = KNOBS) -> List[Tuple[str, Dict[str, Any
     found = [(DEFAULT_SETTING, dict(defaults))]
     for knob in knobs:
         values = dict(defaults)
-        values[knob.name] = changed_value(knob)
+        values[knob.name] = knob.far_end()
         found.append((knob.name, values))
     return found

@@ -275,19 +275,3 @@ def hint_pixels(rows: List[List[float]], points: Sequence[Tuple[int, int]] = sel
 def plate_pixels(plate: str) -> List[List[float]]:
     """The plate's own values at the sample points (what the Expression node should make)."""
     return [[selftest.plate_value(plate, c, x, y) for c in range(4)] for x, y in selftest.SAMPLE_POINTS]
-
-
-def max_difference(got: Sequence[Sequence[float]], want: Sequence[Sequence[float]]) -> float:
-    """Largest absolute difference; NaN or a missing value counts as infinitely far."""
-    if len(got) != len(want):
-        return float("inf")
-    worst = 0.0
-    for a, b in zip(got, want):
-        if len(a) != len(b):
-            return float("inf")
-        for p, q in zip(a, b):
-            diff = abs(float(p) - float(q))
-            if diff != diff:
-                return float("inf")
-            worst = max(worst, diff)
-    return worst

@@ -134,14 +134,14 @@ class Session(object):
         except RuntimeError as exc:  # Nuke's render errors (a missing model, a node error)
             self.report.add(name, st.FAIL, "render failed: %s" % exc, verifies)
             return
-        error = st.max_difference(got, want)
+        error = spec.max_difference(got, want)
         figures: Dict[str, Any] = {"max_abs_difference": error, "tolerance": tolerance}
         if error <= tolerance:
             self.report.add(name, st.PASS, "matches the stored pixels (max difference %.2g)" % error, verifies, figures)
             return
-        worst = max(range(len(got)), key=lambda i: st.max_difference([got[i]], [want[i]]))
+        worst = max(range(len(got)), key=lambda i: spec.max_difference([got[i]], [want[i]]))
         figures.update({"worst_point": list(points[worst]), "got": got[worst], "want": want[worst],
-                        "points_differing": sum(st.max_difference([g], [w]) > tolerance for g, w in zip(got, want))})
+                        "points_differing": sum(spec.max_difference([g], [w]) > tolerance for g, w in zip(got, want))})
         self.report.add(name, st.FAIL, "differs from the stored pixels by %.3g (tolerance %.0g)%s"
                         % (error, tolerance, hint), verifies, figures)
 
@@ -273,7 +273,7 @@ class Session(object):
         outputs = expected["outputs"]
         for index, knob in enumerate(manifest.knobs):
             self.step("knob %s" % knob.name, 40 + 40 * index // max(len(manifest.knobs), 1))
-            value = spec.changed_value(knob)
+            value = knob.far_end()
             _set(node[knob.name], knob.kind, value)
             verifies = [st.ENUM_LINK] if knob.kind == ENUM else []
             self.link("link_%s" % knob.name, inference, knob.name, value, verifies + [st.MODEL_FILE])

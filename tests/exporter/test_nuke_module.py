@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from exporter.checkpoint import load_into, read_state_dict
+from exporter.lane_check import probe_plate
 from exporter.network import GreenFormer
-from exporter.validate import green_screen_probe
 from nuke_plugin.contract.knob_spec import KNOBS, KNOBS_BY_NAME
 from tests.upstream_reference import clean_matte, run_upstream_cli_pipeline, run_upstream_pipeline
 
@@ -37,8 +37,9 @@ def knobs(loaded):
 
 
 def _plate(height, width, seed=0):
-    """A green-screen probe with a soft, non-binary hint so that resizing the hint matters too."""
-    plate = green_screen_probe(height, width, seed)
+    """A green-screen probe with a soft, non-binary hint so that resizing the hint matters too; in 0-1, where
+    upstream's own colour maths is defined (its linear-to-sRGB makes NaN of the probe's negative value)."""
+    plate = probe_plate(height, width, seed).clamp(0.0, 1.0)
     plate[:, 3] = torch.rand(height, width, generator=torch.Generator().manual_seed(seed + 1))
     return plate
 

@@ -8,6 +8,8 @@ import torch
 from exporter import selftest_check, selftest_model
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.selftest import max_difference
+from nuke_plugin.contract.torch_targets import CROSS_TORCH_TOLERANCE
 from nuke_plugin.core.manifest import read_manifest
 
 DATA = selftest_check.DATA_DIR
@@ -24,7 +26,7 @@ def _model():
 def test_stored_expectations_match_a_fresh_run():
     expected = _expected()
     fresh = selftest_check.run(_model())
-    assert selftest_check.max_difference(expected["outputs"], fresh) <= selftest_check.TOLERANCE
+    assert max_difference(expected["outputs"], fresh) <= CROSS_TORCH_TOLERANCE
     assert expected["settings"] == {name: values for name, values in selftest.settings()}
     assert [tuple(p) for p in expected["sample_points"]] == list(selftest.SAMPLE_POINTS)
     assert (expected["width"], expected["height"]) == (selftest.WIDTH, selftest.HEIGHT)
@@ -55,7 +57,7 @@ def test_every_knob_attribute_is_live_and_moves_the_stored_pixels():
     outputs = _expected()["outputs"]
     for knob in KNOBS:
         default = {"d": outputs[selftest.DEFAULT_SETTING]}
-        assert selftest_check.max_difference(default, {"d": outputs[knob.name]}) >= selftest.CHANGE_MINIMUM
+        assert max_difference(default, {"d": outputs[knob.name]}) >= selftest.CHANGE_MINIMUM
 
 
 def test_an_upside_down_plate_gives_other_pixels():
@@ -70,7 +72,7 @@ def test_an_upside_down_plate_gives_other_pixels():
 
 def test_regenerating_gives_the_shipped_expectations(tmp_path):
     fresh = selftest_model.generate(str(tmp_path))
-    assert selftest_check.max_difference(_expected()["outputs"], fresh["outputs"]) <= selftest_check.TOLERANCE, \
+    assert max_difference(_expected()["outputs"], fresh["outputs"]) <= CROSS_TORCH_TOLERANCE, \
         "the Nuke module changed: run python -m exporter.selftest_model and commit nuke_plugin/selftest_model"
     assert sorted(os.listdir(tmp_path)) == sorted([selftest.PT_NAME, selftest.MANIFEST_NAME, selftest.EXPECTED_NAME])
 
@@ -88,5 +90,5 @@ def test_half_precision_stays_within_the_self_tests_half_tolerance():
             for plate in selftest.PLATES:
                 out = module(selftest_check.plate_tensor(plate).half())[0].float()
                 got = [[float(out[c, selftest.HEIGHT - 1 - y, x]) for c in range(4)] for x, y in selftest.SAMPLE_POINTS]
-                worst = max(worst, selftest_check.max_difference({"s": {"p": outputs[name][plate]}}, {"s": {"p": got}}))
+                worst = max(worst, max_difference({"s": {"p": outputs[name][plate]}}, {"s": {"p": got}}))
     assert worst < selftest.PIXEL_TOLERANCE < selftest.HALF_TOLERANCE

@@ -16,9 +16,10 @@ import sys
 import torch
 
 from exporter import lane_check
-from exporter.portability import TOLERANCE, knob_settings
+from exporter.portability import knob_settings
 from exporter.validate import KNOB_CHANGES, KNOB_CONTEXT, reference_probe
 from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.torch_targets import CROSS_TORCH_TOLERANCE
 from tools.inference_host import build_host
 from tools.inference_host.client import run_host
 
@@ -37,7 +38,7 @@ def main(argv: list) -> int:
     for setting, expected in zip(settings, reference):
         got = torch.from_numpy(run_host(binary, model, plate, setting).output)
         error = float((got - expected[0]).abs().max())
-        ok = error <= TOLERANCE
+        ok = error <= CROSS_TORCH_TOLERANCE
         failures += not ok
         print("[host torch %s] %-60s max diff vs Python %.2e  %s" % (
             torch.__version__, setting or "defaults", error, "ok" if ok else "FAIL"))
