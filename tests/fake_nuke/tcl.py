@@ -2,7 +2,9 @@
 
 `plugins -all NAME` lists every file called NAME in the plugin path folders (in plugin-path order);
 `lsearch -inline LIST PATTERN` returns the first element matching the glob PATTERN, or "" when none does;
-`$nuke_version_major` is the running Nuke's major version (`RIFE_n$nuke_version_major.cat` in a public port).
+`$nuke_version_major` is the running Nuke's major version (`RIFE_n$nuke_version_major.cat` in a public port);
+`$nuke_version` is its version as a number ordered like MAJOR.MINOR (public Asserts compare it with 13.2,
+13.208, 14 and 14.1); the fake gives MAJOR.MINOR, since whether Nuke adds the release is not known.
 Any other command or variable raises FakeLimitation: the fake does not pretend to run Tcl.
 """
 from __future__ import annotations
@@ -57,7 +59,10 @@ def _variable(match: "re.Match[str]", fake: Any) -> str:
     name = match.group(1)
     if name == "nuke_version_major":
         return str(fake.NUKE_VERSION_MAJOR)
-    raise FakeLimitation("the fake knows only the Tcl variable $nuke_version_major, not $%s" % name)
+    if name == "nuke_version":
+        return "%d.%d" % (fake.NUKE_VERSION_MAJOR, fake.NUKE_VERSION_MINOR)
+    raise FakeLimitation("the fake knows only the Tcl variables $nuke_version_major and $nuke_version, not $%s"
+                         % name)
 
 
 def _word_value(word: str, fake: Any) -> Value:
@@ -110,6 +115,27 @@ def evaluate_tcl(text: str, fake: Any) -> str:
             value = _run(text[i + 1:j - 1], fake)
             out.append(" ".join(value) if isinstance(value, list) else value)
             i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def substitute(text: str, fake: Any) -> str:
+    """Tcl's substitution of a knob expression before Nuke evaluates it: `[command]`s and `$variables`."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] == "[":
+            j = _bracket_end(text, i)
+            value = _run(text[i + 1:j - 1], fake)
+            out.append(" ".join(value) if isinstance(value, list) else value)
+            i = j
+        elif text[i] == "$":
+            match = VARIABLE.match(text, i)
+            if not match:
+                raise FakeLimitation("a lone $ in the expression %r" % text)
+            out.append(_variable(match, fake))
+            i = match.end()
         else:
             out.append(text[i])
             i += 1

@@ -1,0 +1,82 @@
+"""A test renderer for graphs the plugin makes: it stands in for Nuke's renderer where the fake computes no pixels.
+
+It draws Constant and Expression plates, and a gizmo that holds an Inference node (CorridorKey, the self-test's
+CorridorKeySelfTest) the way Nuke's Inference node runs a .cat: the TorchScript file the fake .cat names, each
+custom knob's value (as the fake Inference node holds it after serialiseKnob) set as a module attribute, forward on
+[1, 4, H, W] (plate RGB, the hint's alpha), then sRGB -> linear and Premult as the gizmo's nodes do. Before
+drawing, every node is checked as Nuke checks it before a render, so a node error (a missing .cat, an Assert)
+stops the render with that error. Needs torch (imported here, never by the fake itself).
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+
+import torch
+
+from nuke_plugin import contract
+from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.core.gizmo import OUTPUT_MODE
+
+
+class Renderer(object):
+    """Replaces the fake's nuke.execute and nuke.sample: renders a Write's input into memory, samples it back.
+    `upside_down` hands the model the image bottom row first (to show the self-test catches it)."""
+
+    def __init__(self, fake: Any, upside_down: bool = False) -> None:
+        self.fake = fake
+        self.upside_down = upside_down
+        self.images: Dict[str, torch.Tensor] = {}
+
+    def execute(self, write: Any, start: int, end: int, incr: int = 1) -> None:
+        source = write.input(0)
+        source.forceValidate()
+        if source.hasError():
+            raise RuntimeError("%s: %s" % (source.name(), source.error_message()))
+        self.images[write["file"].value()] = self.image(source)
+
+    def sample(self, node: Any, channel: str, x: float, y: float, dx: float = 1.0, dy: float = 1.0,
+               frame: Any = None) -> float:
+        image = self.images[node["file"].value()]
+        return float(image[contract.CHANNELS_OUT.index(channel), image.shape[1] - 1 - int(y), int(x)])
+
+    def size(self, constant: Any) -> Tuple[int, int]:
+        """(width, height) of a Constant's format: 'W H ...' or a name given to nuke.addFormat."""
+        text = constant["format"].value()
+        for known in self.fake.fake_formats:
+            if known.split()[-1] == text:
+                text = known
+        width, height = text.split()[:2]
+        return int(width), int(height)
+
+    def image(self, node: Any) -> torch.Tensor:
+        if node.Class() == "Constant":
+            width, height = self.size(node)
+            colour = torch.tensor([float(v) for v in node["color"].value()], dtype=torch.float32)
+            return colour.view(4, 1, 1).expand(4, height, width).clone()
+        if node.Class() == "Expression":
+            width, height = self.size(node.input(0))
+            ys = torch.arange(height - 1, -1, -1, dtype=torch.float64).view(-1, 1).expand(height, width)
+            xs = torch.arange(width, dtype=torch.float64).view(1, -1).expand(height, width)
+            return torch.stack([eval(node["expr%d" % c].value(), {}, {"x": xs, "y": ys}) * torch.ones_like(xs)
+                                for c in range(4)]).float()
+        inference = [n for n in node.nodes() if n.Class() == "Inference"] if node.is_group() else []
+        if not inference:
+            raise RuntimeError("the test renderer draws plates and Inference gizmos only, not %s" % node.Class())
+        return self.gizmo(node, inference[0])
+
+    def gizmo(self, node: Any, inference: Any) -> torch.Tensor:
+        plate = self.image(node.input(0)).clone()
+        plate[3] = self.image(node.input(1))[3].clamp(0, 1)
+        module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")
+        for knob in KNOBS:
+            value = inference[knob.name].getValue()
+            setattr(module, knob.name, float(value) if knob.torch_type == "float" else int(value))
+        with torch.no_grad():
+            source = plate.flip(1) if self.upside_down else plate
+            out = module(source.unsqueeze(0))[0]
+            out = out.flip(1) if self.upside_down else out
+        rgb = out[:3].double()
+        linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()
+        alpha = out[3:4]
+        mode = OUTPUT_MODE.items.index(node[OUTPUT_MODE.name].value())
+        return [torch.cat([linear * alpha, alpha]), torch.cat([linear, alpha]), alpha.expand(4, -1, -1)][mode]
