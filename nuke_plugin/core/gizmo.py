@@ -334,5 +334,6 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
 
 
 def gizmo_knob_names(knobs: Sequence[KnobSpec] = KNOBS) -> List[str]:
-    """The knobs an artist sees on the node, in panel order."""
-    return [HINT_CHANNEL.name] + [k.name for k in knobs] + [OUTPUT_MODE.name] + [t.name for t in TOGGLES]
+    """The knobs an artist sees on the node, in panel order (the Info tab's build knobs last)."""
+    return ([HINT_CHANNEL.name] + [k.name for k in knobs] + [OUTPUT_MODE.name] + [t.name for t in TOGGLES]
+            + [INSTALLED_BUILD_KNOB, KEYED_BUILD.name, USE_INSTALLED])
