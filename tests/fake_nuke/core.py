@@ -531,10 +531,10 @@ class FakeNuke(types.ModuleType):
 
     # ------------------------------------------------------------------ scripts
     def scriptOpen(self, path: str) -> None:
-        """Loads a saved .nk into the session, as `Nuke -x script.nk` does before rendering. The script is read by
-        the gizmo reader (tests/gizmo_validator.py, with its Root block as the group header), its nodes created from
-        the catalogue, gizmos from the plugin path, each with the knob values the script saved."""
-        from tests.gizmo_validator import GizmoError, parse_gizmo
+        """Loads a saved .nk into the session, as `Nuke -x script.nk` does before rendering: its Root block's values
+        go on the root, its nodes are read by the gizmo reader (tests/gizmo_validator.py) as a group's are, each made
+        from the catalogue or, for a gizmo class, from the plugin path, with the knob values the script saved."""
+        from tests.gizmo_validator import GizmoError, _knob_block, _Problems, parse_gizmo, tokenize
 
         from .gizmo_loader import _build_children, apply_value
 
@@ -545,12 +545,19 @@ class FakeNuke(types.ModuleType):
         heads = [i for i, line in enumerate(lines) if line.startswith("Root {")]
         if len(heads) != 1:
             raise RuntimeError("%s: not a Nuke script (no Root { } block)" % path)
-        lines[heads[0]] = "Group {" + lines[heads[0]][len("Root {"):]
+        end = next((i for i in range(heads[0], len(lines)) if lines[i] == "}"), None)
+        if end is None:
+            raise RuntimeError("%s: its Root { } block is not closed" % path)
         try:
-            doc = parse_gizmo("\n".join(lines) + "\nend_group\n")
-        except GizmoError as exc:
+            (root_block,) = tokenize("\n".join(lines[heads[0]:end + 1]))
+            found = _Problems()
+            values, _user, _ordered = _knob_block(root_block[1], found)
+            doc = parse_gizmo("Group {\n}\n" + "\n".join(lines[end + 1:]) + "\nend_group\n")
+        except (GizmoError, ValueError) as exc:
             raise RuntimeError("%s: cannot load: %s" % (path, exc))
-        for key, value in doc.header_values.items():
+        if found.load:
+            raise RuntimeError("%s: cannot load its Root block: %s" % (path, "; ".join(found.load)))
+        for key, value in values.items():
             if key not in ("inputs", "name"):
                 apply_value(self._root, key, value, "%s Root" % path)
         self._root["name"].setValue(path.replace(os.sep, "/"))

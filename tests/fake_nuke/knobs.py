@@ -131,7 +131,9 @@ class Knob(object):
     def _evaluate(self, expr: str) -> Any:
         match = PARENT_EXPR.match(expr)
         if match:
-            return self._parent_value(expr, match.group(1), match.group(2))
+            value = self._parent_value(expr, match.group(1), match.group(2))
+            # a checkbox read by a number knob's expression is 1 or 0
+            return float(value) if isinstance(value, bool) and not isinstance(self, Boolean_Knob) else value
         try:
             return float(expr)
         except ValueError:

@@ -3,8 +3,9 @@
 `plugins -all NAME` lists every file called NAME in the plugin path folders (in plugin-path order);
 `lsearch -inline LIST PATTERN` returns the first element matching the glob PATTERN, or "" when none does;
 `$nuke_version_major` is the running Nuke's major version (`RIFE_n$nuke_version_major.cat` in a public port);
-`$nuke_version` is its version as a number ordered like MAJOR.MINOR (public Asserts compare it with 13.2,
-13.208, 14 and 14.1); the fake gives MAJOR.MINOR, since whether Nuke adds the release is not known.
+`$nuke_version` is its version as one number, MAJOR.MINOR with the release in the next two digits (15.103 for
+15.1v3): public Asserts test `\\$nuke_version > 13.2` for "Nuke13.2 or higher", `> 14.1` for "Nuke14.1 or higher"
+and `> 13.208` for "Nuke13.2v8 or higher", which a plain MAJOR.MINOR would make refuse the very release named.
 Any other command or variable raises FakeLimitation: the fake does not pretend to run Tcl.
 """
 from __future__ import annotations
@@ -60,7 +61,7 @@ def _variable(match: "re.Match[str]", fake: Any) -> str:
     if name == "nuke_version_major":
         return str(fake.NUKE_VERSION_MAJOR)
     if name == "nuke_version":
-        return "%d.%d" % (fake.NUKE_VERSION_MAJOR, fake.NUKE_VERSION_MINOR)
+        return "%d.%d%02d" % (fake.NUKE_VERSION_MAJOR, fake.NUKE_VERSION_MINOR, fake.NUKE_VERSION_RELEASE)
     raise FakeLimitation("the fake knows only the Tcl variables $nuke_version_major and $nuke_version, not $%s"
                          % name)
 

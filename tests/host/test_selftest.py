@@ -38,7 +38,7 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     assert found["installed_node"].status == st.SKIPPED and found["progress_cancel"].status == st.SKIPPED
     # the gizmo's version logic: Tcl variables read through expressions, each Assert stops a render with its message
     assert found["tcl_versions"].status == st.PASS
-    assert found["tcl_versions"].figures == {"nuke_version_major": 15.0, "nuke_version": 15.1}
+    assert found["tcl_versions"].figures == {"nuke_version_major": 15.0, "nuke_version": 15.103}
     for name, node in (("assert_same_build", "SameBuild"), ("assert_no_build", "BuildForThisNuke"),
                        ("assert_newer_release", "NukeNewEnough")):
         assert found[name].status == st.PASS and node in found[name].detail, found[name]
