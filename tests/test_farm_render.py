@@ -133,6 +133,55 @@ def test_without_its_install_on_nuke_path_the_node_is_unknown(tmp_path, farm):
     assert run.returncode == 1 and "CorridorKey: unknown command" in run.stderr
 
 
+CATTERY_PROBE = """
+import json, os, nuke
+# Foundry's Cattery menu (nukescripts/cattery.py, Nuke 15): every plugin-path folder with a child named `cattery`
+# (any case) is walked for cat.json; an entry is listed when this Nuke is no older than minimum_nuke_version_required
+# (a float against MAJOR.MINOR), and made with its folder on the plugin path and nuke.createNode(filepath).
+running = float("%d.%d" % (nuke.NUKE_VERSION_MAJOR, nuke.NUKE_VERSION_MINOR))
+listed = []
+for folder in nuke.pluginPath():
+    if not os.path.isdir(folder):
+        continue
+    for child in os.listdir(folder):
+        if child.lower() != "cattery":
+            continue
+        for root, _dirs, files in os.walk(os.path.join(folder, child)):
+            if "cat.json" in files:
+                data = json.load(open(os.path.join(root, "cat.json")))
+                if running >= float(data["minimum_nuke_version_required"]):
+                    listed += [(root, cat["name"], cat["filepath"], data["category"]) for cat in data["cats"]]
+made = []
+for root, name, filepath, category in listed:
+    nuke.pluginAddPath(root)
+    node = nuke.createNode(filepath)
+    made.append([name, category, node.Class(), int(node["keyed_build"].value())])
+print("PROBE " + json.dumps({"nodes_menu": nuke.menu("Nodes").walk(), "nuke_menu": nuke.menu("Nuke").walk(),
+                             "cattery": made}))
+"""
+
+
+@pytest.mark.parametrize("version, listed", [("16.0v2", True), ("14.0v5", True), ("13.2v8", False)])
+def test_a_workstation_with_only_nuke_path_lists_the_node_in_the_nodes_and_cattery_menus(tmp_path, farm, version,
+                                                                                           listed):
+    home, _out = farm
+    layout = make_studio(tmp_path / "studio")
+    probe = tmp_path / "probe.py"
+    probe.write_text(CATTERY_PROBE)
+    nuke = make_executable(str(tmp_path / ("Nuke" + version)), version, edition="nukex", gui=True)
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "NUKE_PATH": layout.root}
+    run = subprocess.run([str(nuke), "-t", str(probe)], env=env, cwd=str(home), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, universal_newlines=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    (line,) = [x for x in run.stdout.splitlines() if x.startswith("PROBE ")]
+    menus = json.loads(line[len("PROBE "):])
+    assert menus["nodes_menu"] == ["CorridorKey", "CorridorKey/CorridorKey"]
+    assert "CorridorKey/Build Model" in menus["nuke_menu"]
+    # the Cattery menu lists it from Nuke 14.0 on (its oldest build), made keyed with the installed build
+    assert menus["cattery"] == ([["CorridorKey", "Segmentation", "CorridorKey", BUILD]] if listed else [])
+    assert os.listdir(str(home)) == []
+
+
 # ---- the studio command end to end, then pixels --------------------------------------------------------------------
 
 

@@ -50,11 +50,11 @@ def parse_nuke_spec(spec: str) -> Tuple[Optional[NukeVersion], str]:
         match = _VERSION.match(head.strip())
         assert match is not None
         return NukeVersion(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)), tail
-    found = list(_NUKE_IN_PATH.finditer(spec))
+    found = [NukeVersion(int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)) for m in _NUKE_IN_PATH.finditer(spec)]
     if not found:
         return None, spec
-    match = found[-1]
-    return NukeVersion(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)), spec
+    last = found[-1]  # the executable's own name; its folder may add the release (Nuke16.0v2/Nuke16.0)
+    return max((v for v in found if (v.major, v.minor) == (last.major, last.minor)), key=lambda v: v.release), spec
 
 
 def plugin_files(root: str) -> List[str]:

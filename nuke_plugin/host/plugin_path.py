@@ -5,7 +5,8 @@ Both the install dir (Nuke's Cattery menu looks for its `Cattery` subfolder) and
 
 At start, a studio install (the plugin's own folder, on NUKE_PATH, holding the builds) goes on last, so it comes
 first: every machine with that NUKE_PATH, a render node with a fresh home included, finds the same node, with no
-~/.nuke edits and no CorridorKey variables. A per-user install is still added behind it.
+~/.nuke edits and no CorridorKey variables. An install folder the artist chose (Build Model's setting, or
+$CORRIDORKEY_INSTALL_DIR) is still added, behind it.
 """
 from __future__ import annotations
 

@@ -160,6 +160,57 @@ def test_startup_puts_an_installed_node_folder_on_the_path_too(fake_nuke):
     assert fake_nuke.pluginPath()[:2] == [layout.folder.replace(os.sep, "/"), layout.root.replace(os.sep, "/")]
 
 
+def _studio(folder):
+    """A folder as the studio command lays it out: the node's gizmo in its Cattery folder."""
+    layout = InstallLayout(str(folder))
+    os.makedirs(layout.folder)
+    with open(layout.gizmo, "w") as handle:
+        handle.write("gizmo")
+    return layout
+
+
+def test_a_plugin_run_from_a_studio_folder_installs_there_and_puts_it_first(fake_nuke, tmp_path, monkeypatch):
+    """With the studio folder on NUKE_PATH and nothing else, init.py puts its node folder first on the path, and
+    Build Model's default install folder is the studio folder (it adds this Nuke's build beside the others)."""
+    import nuke_plugin.core.cattery as cattery
+
+    studio = _studio(tmp_path / "studio")
+    monkeypatch.setattr(cattery, "plugin_root", lambda: studio.root)
+    assert cattery.studio_root() == studio.root and default_install_dir() == studio.root
+    os.makedirs(os.path.join(fake_nuke.fake_home, ".nuke", "CorridorKey"))  # an old personal build: not used
+    assert add_install_dir_at_startup() == studio.root
+    assert fake_nuke.pluginPath()[:2] == [studio.folder.replace(os.sep, "/"), studio.root.replace(os.sep, "/")]
+    assert not any("CorridorKey" in p and fake_nuke.fake_home in p for p in fake_nuke.pluginPath())
+
+
+def test_an_install_folder_the_artist_chose_stays_behind_the_studio_one(fake_nuke, tmp_path, monkeypatch):
+    import nuke_plugin.core.cattery as cattery
+
+    studio = _studio(tmp_path / "studio")
+    monkeypatch.setattr(cattery, "plugin_root", lambda: studio.root)
+    mine = _studio(tmp_path / "mine")
+    monkeypatch.setenv("CORRIDORKEY_INSTALL_DIR", mine.root)
+    assert add_install_dir_at_startup() == studio.root
+    path = fake_nuke.pluginPath()
+    assert path.index(studio.folder.replace(os.sep, "/")) < path.index(mine.folder.replace(os.sep, "/"))
+
+
+def test_a_studio_folder_the_artist_may_not_write_says_whom_to_ask(tmp_path, monkeypatch):
+    import nuke_plugin.core.staging as staging
+
+    studio = _studio(tmp_path / "studio")
+    real_access = os.access
+    # the folder is read-only for this user (checked through os.access, which root would pass anyway)
+    monkeypatch.setattr(staging.os, "access", lambda path, mode: False if path == studio.root else real_access(
+        path, mode))
+    problem = staging.install_folder_problem(studio.root, studio=studio.root)
+    assert "studio folder %s, which you may not write" % studio.root in problem
+    assert "python -m nuke_plugin.studio" in problem
+    assert "is not writable" in staging.install_folder_problem(os.path.join(studio.root, "new", "folder"))
+    monkeypatch.undo()
+    assert staging.install_folder_problem(studio.root) is None
+
+
 # ---- all or nothing ---------------------------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@
 
 `make_executable` writes a small shell script that runs this with a version and edition baked in, so a test hands
 it to the plugin like any Nuke (`--nuke /path/Nuke16.0`). It starts as Nuke starts (tests/fake_nuke/LIMITS.md:
-~/.nuke and the NUKE_PATH folders, every init.py; no menu.py, there is no GUI), then:
+~/.nuke and the NUKE_PATH folders, every init.py; menu.py too only with --fake-gui), then:
 
 - `-t` or `-i` with a .py FILE: runs it as Nuke runs a script (sys.argv = [FILE, ARGS...]);
 - `-x` with a .nk FILE: opens it and renders its Write nodes (`-X NAME` for one) for the frames `-F A` or `-F A-B`
@@ -28,10 +28,12 @@ from typing import List, Optional, Tuple
 GPU_INDEX = re.compile(r"^\d+(,\d+)*$")
 
 
-def make_executable(path: str, version: str = "16.0v2", edition: str = "nuke", render: bool = False) -> str:
-    """Writes the stand-in as an executable file at `path` (POSIX shell): the plugin cannot tell it from Nuke."""
+def make_executable(path: str, version: str = "16.0v2", edition: str = "nuke", render: bool = False,
+                    gui: bool = False) -> str:
+    """Writes the stand-in as an executable file at `path` (POSIX shell): the plugin cannot tell it from Nuke.
+    `gui`: it starts as Nuke with its interface does (menu.py too), to look at the menus from a script."""
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    extra = " --fake-render" if render else ""
+    extra = (" --fake-render" if render else "") + (" --fake-gui" if gui else "")
     with open(path, "w") as handle:
         handle.write('#!/bin/sh\nPYTHONPATH="%s" exec "%s" -m tests.fake_nuke.executable --fake-version %s '
                      '--fake-edition %s%s "$@"\n' % (root, sys.executable, version, edition, extra))
@@ -45,8 +47,8 @@ def _frames(text: str) -> Tuple[int, int]:
 
 
 def parse(argv: List[str]) -> dict:
-    options: dict = {"render": False, "mode": None, "frames": None, "write": None, "gpu": None, "nukex": False,
-                     "version": "16.0v2", "edition": "nuke", "file": None, "args": []}
+    options: dict = {"render": False, "gui": False, "mode": None, "frames": None, "write": None, "gpu": None,
+                     "nukex": False, "version": "16.0v2", "edition": "nuke", "file": None, "args": []}
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -54,6 +56,8 @@ def parse(argv: List[str]) -> dict:
             options["args"].append(arg)
         elif arg == "--fake-render":
             options["render"] = True
+        elif arg == "--fake-gui":
+            options["gui"] = True
         elif arg in ("--fake-version", "--fake-edition", "-F", "-X", "-V"):
             i += 1
             key = {"--fake-version": "version", "--fake-edition": "edition", "-F": "frames", "-X": "write",
@@ -85,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if options["nukex"] and options["edition"] != "nukex":
         print("ERROR: --nukex: no NukeX licence on this machine", file=sys.stderr)
         return 1
-    fake = FakeNuke(home=os.environ.get("HOME", ""), edition=edition, gui=False,
+    fake = FakeNuke(home=os.environ.get("HOME", ""), edition=edition, gui=options["gui"],
                     version=(int(major), int(minor), int(release)))
     fake.scriptClear = lambda: None
     fake.scriptExit = lambda: None
