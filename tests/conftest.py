@@ -1,10 +1,16 @@
-"""Shared fixtures: one small random-weight checkpoint and one real export of it, made once per session."""
+"""Shared fixtures: one small random-weight checkpoint and one real export of it, made once per session (the
+export tier); the stand-in export and exporter for the Nuke side's tests (the fast tier). tests/tiers.py assigns
+each test its tier."""
+import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Dict, List, Tuple
 
 import pytest
 
-pytest_plugins = ["tests.fake_nuke.plugin"]
+pytest_plugins = ["tests.fake_nuke.plugin", "tests.tiers"]
 
 SMALL_RESOLUTION = 128
 
@@ -16,6 +22,7 @@ class ExportedModel:
     checkpoint: Path
     directory: Path
     resolution: int
+    events: Tuple[Dict[str, Any], ...] = ()  # the exporter's progress events, as the Nuke side read them
 
 
 def make_checkpoint(path: Path, resolution: int, seed: int = 0, wrap: bool = False, compiled_prefix: bool = False):
@@ -32,12 +39,49 @@ def small_checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def exported_model(tmp_path_factory, small_checkpoint) -> ExportedModel:
-    """A real export at a small resolution. Read-only: copy it before changing anything."""
-    from exporter.export import export
+    """A real export at a small resolution, run as Build Model runs it: the exporter's command line in this
+    interpreter, through the Nuke side's runner, its events kept (tests/runner/test_process.py reads them). One
+    real export serves the whole session. Read-only: copy it before changing anything."""
+    from nuke_plugin.runner import exporter_client
 
     directory = tmp_path_factory.mktemp("export")
-    result = export(str(small_checkpoint), str(directory / "CorridorKey.pt"), SMALL_RESOLUTION)
-    return ExportedModel(Path(result.pt), Path(result.manifest), small_checkpoint, directory, SMALL_RESOLUTION)
+    events: List[Dict[str, Any]] = []
+    outcome = exporter_client.run_export(sys.executable, str(small_checkpoint), str(directory / "CorridorKey.pt"),
+                                         SMALL_RESOLUTION, events.append)
+    assert outcome.ok and outcome.pt and outcome.manifest, outcome.message + "\n" + outcome.stderr_tail
+    return ExportedModel(Path(outcome.pt), Path(outcome.manifest), small_checkpoint, directory, SMALL_RESOLUTION,
+                         tuple(events))
+
+
+@pytest.fixture(scope="session")
+def stand_in_export(tmp_path_factory) -> ExportedModel:
+    """An export as the exporter leaves it, made without torch: the shipped self-test model as CorridorKey.pt with
+    its exporter-written manifest (tests/stand_in_exporter.py), and a stand-in checkpoint beside it. For the Nuke
+    side's tests (the fast tier). Read-only: copy it before changing anything."""
+    from nuke_plugin import contract
+    from tests import stand_in_exporter
+
+    checkpoint = tmp_path_factory.mktemp("stand_in_checkpoint") / "CorridorKey.pth"
+    checkpoint.write_bytes(b"a stand-in checkpoint: nothing loads it")
+    directory = tmp_path_factory.mktemp("stand_in_export")
+    pt, manifest = stand_in_exporter.write_export(str(directory / contract.PT_NAME), checkpoint=str(checkpoint))
+    resolution = json.loads(Path(manifest).read_text(encoding="utf-8"))["resolution"]
+    return ExportedModel(Path(pt), Path(manifest), checkpoint, directory, resolution)
+
+
+@pytest.fixture
+def stand_in_exporter(tmp_path):
+    """Factory: stand_in_exporter(behaviour="success", message="") -> the path of an executable that stands in
+    for the export interpreter (tests/stand_in_exporter.py lists the behaviours); its calls are in
+    stand_in_exporter.calls(folder of that path)."""
+    if os.name == "nt":
+        pytest.skip("the stand-in exporter is a shell script")
+    from tests import stand_in_exporter as stand_in
+
+    def make(behaviour="success", message=""):
+        return stand_in.install(str(tmp_path / "stand-in"), behaviour, message)
+
+    return make
 
 
 def stale_partial(folder: Path, final_name: str, keep_suffix: bool = False) -> Path:

@@ -11,11 +11,12 @@ top of nuke_plugin/. The rule is written down in README.md ("Layout and dependen
 import ast
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
+
+from tests.stdlib import is_stdlib
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nuke_plugin"
@@ -91,7 +92,7 @@ def violations_in(source: str, module: str, is_package: bool = False) -> List[st
             continue
         if target_layer is None:
             top = target.split(".")[0]
-            if own == "contract" and top not in sys.stdlib_module_names:
+            if own == "contract" and not is_stdlib(top):
                 found.append(where + " (contract imports only the standard library)")
             elif top in THIRD_PARTY_RULES and own not in THIRD_PARTY_RULES[top]:
                 found.append(where + " (%s may not import %s)" % (own, top))

@@ -9,6 +9,7 @@ import pytest
 
 from nuke_plugin.cli.knob_docs import knob_table
 from tests.no_torch import env_without
+from tests.stdlib import is_stdlib
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -70,7 +71,7 @@ def _module_exists(name):
     """In this repository (as `python -m` runs it from the root), or in the standard library (`-m venv`)."""
     path = README.parent.joinpath(*name.split("."))
     in_repository = path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()
-    return in_repository or name.split(".")[0] in sys.stdlib_module_names
+    return in_repository or is_stdlib(name)
 
 
 DOCUMENTED = sorted({(page.name, " ".join(tokens[:3])): tokens

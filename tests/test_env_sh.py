@@ -18,7 +18,7 @@ def ready_venv(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     os.symlink(sys.executable, str(venv / "bin" / "python"))
-    (venv / _stamp_name("x", "")).touch()
+    (venv / stamp_name("x", "")).touch()
     return venv
 
 
@@ -35,11 +35,17 @@ def test_sourcing_env_sh_keeps_the_callers_shell_options(ready_venv, options):
     assert "CK_PY=%s" % (ready_venv / "bin" / "python") in out.stdout
 
 
-def _stamp_name(extras, torch_pair):
-    """The stamp env.sh writes: extras, torch pins and pyproject.toml's checksum, other characters as `_`."""
-    with open(ROOT / "pyproject.toml", "rb") as handle:
-        checksum = subprocess.run(["cksum"], stdin=handle, capture_output=True, text=True, check=True).stdout.strip()
-    return ".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", "%s %s %s\n" % (extras, torch_pair, checksum))
+def _checksum(path):
+    with open(path, "rb") as handle:
+        return subprocess.run(["cksum"], stdin=handle, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def stamp_name(extras, torch_pair):
+    """The stamp env.sh writes: extras, torch pins and the checksums of pyproject.toml and tools/constraints.txt,
+    other characters as `_` (tests/tools/test_export_sh.py makes a ready environment with it too)."""
+    text = "%s %s %s %s\n" % (extras, torch_pair, _checksum(ROOT / "pyproject.toml"),
+                              _checksum(ROOT / "tools" / "constraints.txt"))
+    return ".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", text)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="bash")
@@ -50,7 +56,7 @@ def test_default_pins_come_from_the_one_torch_table(tmp_path):
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     os.symlink(sys.executable, str(venv / "bin" / "python"))
-    (venv / _stamp_name("x", " ".join(PROJECT_ENVIRONMENT.requirements))).touch()
+    (venv / stamp_name("x", " ".join(PROJECT_ENVIRONMENT.requirements))).touch()
     env = dict(os.environ, CK_VENV=str(venv), CK_PYTHON=sys.executable)
     env.pop("CK_TORCH", None)
     out = subprocess.run(["bash", "-c", "source tools/env.sh x && echo CK_PY=$CK_PY"], cwd=str(ROOT), env=env,

@@ -6,7 +6,16 @@ import threading
 
 import pytest
 
-from tests.fake_nuke import NUKE_CHANNELS, CatFileError, FakeDialogUnanswered, FakeLimitation, read_fake_cat
+from nuke_plugin.contract import selftest
+from nuke_plugin.core.paths import plugin_root
+from tests.fake_nuke import (
+    NUKE_CHANNELS,
+    CatFileError,
+    FakeDialogUnanswered,
+    FakeLimitation,
+    read_fake_cat,
+    torchscript,
+)
 
 
 def _creator(nuke, pt, cat, channels="rgba.red,rgba.green,rgba.blue,rgba.alpha"):
@@ -314,6 +323,48 @@ def test_catfilecreator_rejects_missing_or_non_torchscript_files(fake_nuke, tmp_
     node = _creator(fake_nuke, junk, tmp_path / "j.cat")
     with pytest.raises(CatFileError, match="not a TorchScript model"):
         node["createCatFile"].execute()
+
+
+def _reader_agrees_with_torch(path):
+    """What the fake reads from the archive (no torch) is what torch.jit.load finds in the file."""
+    import torch
+
+    def kind(value):
+        return "Tensor" if isinstance(value, torch.Tensor) else type(value).__name__
+
+    read = torchscript.read_module(str(path))
+    module = torch.jit.load(str(path), map_location="cpu")
+    assert read.class_name == module._c.qualified_name
+    assert set(read.methods) == set(module._c._method_names())
+    for name, declared in read.attributes.items():
+        assert module._c.hasattr(name), name
+        if declared in ("bool", "int", "float", "Tensor"):
+            assert kind(getattr(module, name)) == declared, name
+    for name, declared in read.constants.items():
+        value = getattr(module, name)
+        assert kind(value) == declared, name
+        with pytest.raises(RuntimeError):
+            module._c.setattr(name, value)  # a constant cannot be set: the fake refuses such a knob
+
+
+@pytest.mark.parametrize("model", ["GoodModel", "MissingAttributeModel", "WrongTypeModel", "BoolAttributeModel",
+                                   "ConstantAttributeModel", "PointModel"])
+def test_the_torch_free_reader_agrees_with_torch_on_the_tiny_models(tiny_model, model):
+    _reader_agrees_with_torch(tiny_model(model))
+
+
+def test_the_torch_free_reader_agrees_with_torch_on_the_exported_and_shipped_models(exported_model):
+    _reader_agrees_with_torch(exported_model.pt)
+    _reader_agrees_with_torch(os.path.join(selftest.data_dir(plugin_root()), selftest.PT_NAME))
+
+
+def test_the_torch_free_reader_refuses_what_is_not_a_scripted_module(tmp_path):
+    damaged = tmp_path / "damaged.pt"
+    damaged.write_bytes(open(os.path.join(selftest.data_dir(plugin_root()), selftest.PT_NAME), "rb")
+                        .read()[:4000])
+    for path in (damaged, tmp_path / "missing.pt"):
+        with pytest.raises(torchscript.NotTorchScript):
+            torchscript.read_module(str(path))
 
 
 def test_catfilecreator_asks_before_overwriting_and_keeps_the_file_when_declined(fake_nuke, tiny_model, tmp_path):

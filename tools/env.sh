@@ -25,9 +25,10 @@ _ck_env() {
          index_options="$(echo $index_options)" ;;
     *) echo "[env] CK_TORCH_INDEX=$CK_TORCH_INDEX: the one choice is cpu (PyTorch's CPU-only torch)" >&2; return 2 ;;
   esac
-  # The stamp names the extras, the torch pins and a checksum of pyproject.toml: editing a dependency there
-  # reinstalls on the next run instead of leaving the environment behind.
-  stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml")" | tr -c 'A-Za-z0-9._=-' '_')"
+  # The stamp names the extras, the torch pins and checksums of pyproject.toml and of the tools' pins
+  # (tools/constraints.txt): editing either reinstalls on the next run instead of leaving the environment behind.
+  stamp="$venv/.ck-installed-$(echo "$extras $torch_pair $(cksum < "$here/pyproject.toml") $(cksum < \
+    "$here/tools/constraints.txt")" | tr -c 'A-Za-z0-9._=-' '_')"
   # `python -m venv` interrupted (Ctrl+C in the first seconds) leaves bin/python without pip: the ready stamp,
   # written once the environment is whole, tells such a half-made one from a finished one. An environment with an
   # install stamp was finished by an older env.sh, which wrote no ready stamp.
@@ -56,8 +57,8 @@ _ck_env() {
     fi
     # pip's own lines and progress bars show what it downloads (no -q: a first run takes minutes); on stderr, so
     # that stdout stays the exporter's (its --progress json lines).
-    "$venv/bin/python" -m pip install --disable-pip-version-check $index_options $torch_pair -e "$here[$extras]" \
-      >&2 || return 1
+    "$venv/bin/python" -m pip install --disable-pip-version-check -c "$here/tools/constraints.txt" $index_options \
+      $torch_pair -e "$here[$extras]" >&2 || return 1
     touch "$stamp" || return 1
   fi
   export CK_PY="$venv/bin/python"

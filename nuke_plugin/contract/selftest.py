@@ -76,7 +76,8 @@ def expression(plate: str, channel: int) -> str:
 
 
 def changed_value(knob: KnobSpec) -> Any:
-    """The value a knob is moved to: its far end from the default (what the export's validation uses too)."""
+    """The value the self-test moves a knob to: its far end from the default. The export's validation moves the
+    knobs to values of its own (exporter/validate.py KNOB_CHANGES): Despeckle Size goes to its maximum there."""
     return knob.clamp(knob.high if knob.default == knob.low else knob.low)
 
 

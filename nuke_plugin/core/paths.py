@@ -1,4 +1,5 @@
-"""Where things are: the plugin's own folder and Nuke's per-user folder, each found in one place.
+"""Where things are: the plugin's own folder and Nuke's per-user folder, each found in one place, and how two
+paths are compared.
 
 Pure Python 3.9+: no Nuke.
 """
@@ -11,6 +12,16 @@ from typing import Mapping, Optional
 def plugin_root() -> str:
     """The folder holding init.py, menu.py, nuke_plugin/ and exporter/ (the exporter's working directory)."""
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def path_key(path: str) -> str:
+    """A path as this OS compares paths: absolute, and case-folded where the file system ignores case (Windows)."""
+    return os.path.normcase(os.path.abspath(path))
+
+
+def same_path(a: str, b: str) -> bool:
+    """Whether two spellings name the same place (links are not followed: Nuke's plugin path is text)."""
+    return path_key(a) == path_key(b)
 
 
 def nuke_user_dir(environ: Optional[Mapping[str, str]] = None, platform: Optional[str] = None) -> str:

@@ -12,12 +12,13 @@ opens its own overwrite prompt); the caller moves it into place after asking the
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 from ..contract.knob_spec import BOOL, FLOAT, INT, KnobSpec
 from ..core.errors import CatBuildError, EditionError
 from ..core.manifest import ModelManifest
 from .edition import EDITION_MESSAGE, cat_files_supported
+from .session import delete_nodes_made_since, root_node_names
 
 
 def nuke_path(path: str) -> str:
@@ -45,10 +46,6 @@ def make_knob(nuke: Any, spec: KnobSpec) -> Any:
     return knob
 
 
-def _root_node_names(nuke: Any) -> List[str]:
-    return [n.name() for n in nuke.allNodes(group=nuke.root())]
-
-
 def build_cat(manifest: ModelManifest, cat_path: str) -> str:
     """Runs CatFileCreator for `manifest` into `cat_path` (which must not exist); returns cat_path."""
     import nuke
@@ -57,7 +54,7 @@ def build_cat(manifest: ModelManifest, cat_path: str) -> str:
         raise EditionError(EDITION_MESSAGE)
     if os.path.exists(cat_path):
         raise CatBuildError("Internal error: %s exists already; the .cat must be built under a fresh name." % cat_path)
-    before = set(_root_node_names(nuke))
+    before = root_node_names(nuke)
     settings: Dict[str, Any] = {
         "torchScriptFile": nuke_path(manifest.model_path),
         "catFile": nuke_path(cat_path),
@@ -82,10 +79,7 @@ def build_cat(manifest: ModelManifest, cat_path: str) -> str:
                             "loads in torch %s)." % (manifest.model_path, exc, manifest.torch_version,
                                                      ", ".join(manifest.compatible_torch) or "unknown"))
     finally:
-        with nuke.root():
-            for node in nuke.allNodes(group=nuke.root()):
-                if node.name() not in before:
-                    nuke.delete(node)
+        delete_nodes_made_since(nuke, before)
     if not os.path.isfile(cat_path) or os.path.getsize(cat_path) == 0:
         raise CatBuildError("CatFileCreator wrote no .cat at %s. Its reason is in Nuke's Script Editor or terminal; "
                             "a model exported with a newer torch than this Nuke's is the usual cause (the manifest "

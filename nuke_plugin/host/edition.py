@@ -1,7 +1,7 @@
 """The one edition rule: which Nukes can build a .cat (CatFileCreator), and what to tell the others."""
 from __future__ import annotations
 
-from typing import Any
+from .session import env_value
 
 # nuke.env flags of the editions that have CatFileCreator.
 CAT_EDITION_FLAGS = ("nukex", "studio", "indie")
@@ -10,15 +10,8 @@ EDITION_MESSAGE = ("Building the CorridorKey node needs NukeX, Nuke Studio or Nu
                    "has NukeX); any Nuke, plain Nuke included, can then use the installed node.")
 
 
-def _env_flag(nuke: Any, key: str) -> bool:
-    try:
-        return bool(nuke.env[key])
-    except (KeyError, TypeError):
-        return False
-
-
 def cat_files_supported() -> bool:
     """True in the editions that have CatFileCreator (NukeX, Studio, Indie)."""
     import nuke
 
-    return any(_env_flag(nuke, key) for key in CAT_EDITION_FLAGS)
+    return any(env_value(nuke, key, False) for key in CAT_EDITION_FLAGS)

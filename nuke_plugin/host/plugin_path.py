@@ -14,17 +14,14 @@ import os
 from typing import Optional
 
 from ..core.cattery import InstallLayout, resolve_install_dir, studio_root
+from ..core.paths import same_path
 from ..core.settings import load_settings
-
-
-def _same_path(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _add(folder: str) -> bool:
     import nuke
 
-    if any(_same_path(p, folder) for p in nuke.pluginPath()):
+    if any(same_path(p, folder) for p in nuke.pluginPath()):
         return False
     nuke.pluginAddPath(folder.replace(os.sep, "/"))
     return True
@@ -50,7 +47,7 @@ def add_install_dir_at_startup() -> Optional[str]:
     studio = studio_root()
     folder = resolve_install_dir(load_settings().install_dir)
     first = None
-    if os.path.isdir(folder) and not (studio and _same_path(folder, studio)):
+    if os.path.isdir(folder) and not (studio and same_path(folder, studio)):
         activate(folder)
         first = folder
     if studio:

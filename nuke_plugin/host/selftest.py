@@ -37,10 +37,11 @@ from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
 from ..core.gizmo import HALF_PRECISION, KEYED_BUILD, OUTPUT_MODE, USE_GPU, gizmo_text
 from ..core.manifest import ModelManifest
-from ..core.paths import plugin_root
+from ..core.paths import plugin_root, same_path
 from .cat_builder import build_cat, nuke_path
 from .edition import cat_files_supported
 from .plugin_path import activate
+from .session import delete_nodes_made_since, env_value, root_node_names
 
 INIT_MARKER = "CORRIDORKEY_SELFTEST_INIT"
 PIXEL_CHECKS = (st.RENDERING, st.LIBTORCH_LOADS)
@@ -57,29 +58,16 @@ class CannotRender(Exception):
 def edition(nuke: Any) -> str:
     """Which Nuke is running, from nuke.env (Indie and Studio set the NukeX flag too)."""
     for key, name in (("indie", "Nuke Indie"), ("studio", "Nuke Studio"), ("nukex", "NukeX"), ("ple", "Nuke PLE")):
-        try:
-            if nuke.env[key]:
-                return name
-        except (KeyError, TypeError):
-            continue
+        if env_value(nuke, key):
+            return name
     return "Nuke"
 
 
 def environment(nuke: Any) -> Dict[str, Any]:
-    def env(key: str) -> Any:
-        try:
-            return nuke.env[key]
-        except (KeyError, TypeError):
-            return None
-
     return {"nuke_version": getattr(nuke, "NUKE_VERSION_STRING", None), "edition": edition(nuke),
-            "gui": bool(env("gui")), "executable": env("ExecutablePath"), "python": sys.version,
+            "gui": bool(env_value(nuke, "gui")), "executable": env_value(nuke, "ExecutablePath"), "python": sys.version,
             "python_executable": sys.executable, "platform": platform.platform(), "plugin_version": contract.VERSION,
             "plugin_root": plugin_root(), "cat_files_supported": cat_files_supported()}
-
-
-def _same(a: str, b: str) -> bool:
-    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _set(knob: Any, spec_kind: str, value: Any) -> None:
@@ -165,7 +153,7 @@ class Session(object):
         os.environ.pop(INIT_MARKER, None)
         activate(self.workdir)
         ran = os.environ.pop(INIT_MARKER, None) == "ran"
-        on_sys_path = any(_same(p, self.workdir) for p in sys.path if p)
+        on_sys_path = any(same_path(p, self.workdir) for p in sys.path if p)
         self.report.add("plugin_add_path", st.PASS, "pluginAddPath %s the folder's init.py and %s the folder to "
                         "sys.path" % ("ran" if ran else "did not run", "added" if on_sys_path else "did not add"),
                         [st.PLUGIN_ADD_PATH], {"init_ran": ran, "on_sys_path": on_sys_path})
@@ -217,7 +205,7 @@ class Session(object):
                             % (_error_text(node) or "no Inference node inside"), verifies)
             return None
         found = inference["modelFile"].evaluate()
-        if not found or not _same(found, cat):
+        if not found or not same_path(found, cat):
             self.report.add("gizmo_create", st.FAIL, "modelFile %r evaluates to %r, not the .cat %s"
                             % (inference["modelFile"].value(), found, nuke_path(cat)), verifies)
             return None
@@ -484,10 +472,6 @@ def _error_text(node: Any, message: bool = False) -> str:
     return ""
 
 
-def _root_names(nuke: Any) -> Set[str]:
-    return {n.name() for n in nuke.allNodes(group=nuke.root())}
-
-
 def run_selftest(report_path: Optional[str] = None,
                  probes: Sequence[Callable[[st.Report], None]] = ()) -> Tuple[st.Report, str]:
     """Runs every check on Nuke's main thread, cleans up, writes the JSON report; returns it and its path.
@@ -498,7 +482,7 @@ def run_selftest(report_path: Optional[str] = None,
     report = st.Report(environment(nuke))
     path = report_path or st.default_report_path()
     workdir = tempfile.mkdtemp(prefix="corridorkey-selftest-")
-    before = _root_names(nuke)
+    before = root_node_names(nuke)
     progress = nuke.ProgressTask("CorridorKey self-test")
     session = Session(nuke, report, workdir, progress)
     try:
@@ -522,12 +506,7 @@ def run_selftest(report_path: Optional[str] = None,
 
 
 def _clean_up(nuke: Any, before: Set[str], workdir: str) -> Dict[str, Any]:
-    deleted = []
-    with nuke.root():
-        for node in nuke.allNodes(group=nuke.root()):
-            if node.name() not in before:
-                deleted.append(node.name())
-                nuke.delete(node)
+    deleted = delete_nodes_made_since(nuke, before)
     shutil.rmtree(workdir, ignore_errors=True)
     return {"deleted_nodes": deleted, "removed_folder": workdir, "folder_left": os.path.exists(workdir),
             "left_in_session": ["%s on the plugin path (Nuke cannot remove a plugin path)" % workdir,

@@ -14,7 +14,7 @@ from typing import Dict, List, Mapping, Optional, Tuple
 
 from ..contract.files import parse_json
 from ..contract.torch_targets import PROVEN_EXPORT_TORCHES, TorchTarget, version_tuple
-from ..core.paths import plugin_root
+from ..core.paths import path_key, plugin_root
 from ..core.settings import Settings, corridorkey_home
 from . import process
 
@@ -78,7 +78,7 @@ def candidate_interpreters(settings: Settings, root: Optional[str] = None,
     seen = set()
     unique = []
     for path, why in found:
-        key = os.path.normcase(os.path.abspath(path))
+        key = path_key(path)
         if key not in seen:
             seen.add(key)
             unique.append((path, why))

@@ -184,7 +184,8 @@ def run_streaming(argv: Sequence[str], on_event: Callable[[Event], None],
                   grace: float = 10.0, poll_interval: float = 0.1) -> CommandOutcome:
     """Runs a command speaking the JSON-lines protocol (or plain text), reporting each event as it comes.
 
-    Returns DONE only if the process exits 0 (and, if it spoke the protocol, its last word was "done").
+    Returns DONE when the process exits 0 without an "error" event, whether or not it said "done": a "done"
+    event's files land in `pt` and `manifest`, and a caller that needs them checks them (exporter_client does).
     """
     try:
         proc = RunningProcess(argv, cwd=cwd, env=env)

@@ -7,11 +7,11 @@ on the UI thread, so Nuke never freezes.
 """
 from __future__ import annotations
 
-import os
 import threading
 from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..contract.torch_targets import cpu_only_offered
+from ..core.paths import same_path
 from ..core.settings import Settings
 from ..runner import env_probe, env_setup, process
 from .qt_compat import QtCore, QtWidgets, Signal
@@ -171,8 +171,7 @@ class EnvironmentPanel(QtWidgets.QWidget):
         self.probe_result = result
         settings = self._settings_fn()
         own_env = env_probe.venv_python(settings.resolved_env_dir())
-        in_use = bool(result.python) and os.path.normcase(os.path.abspath(result.python)) == os.path.normcase(
-            os.path.abspath(own_env))
+        in_use = bool(result.python) and same_path(result.python, own_env)
         self._show_setup_button(recreate=in_use and result.ok and not result.warnings)
         self._set_status(result.report())
 

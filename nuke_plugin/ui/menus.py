@@ -16,6 +16,7 @@ from ..core.cattery import ICON_NAME
 from ..core.errors import CorridorKeyError
 from ..host.edition import EDITION_MESSAGE, cat_files_supported
 from ..host.keying import register_callbacks
+from ..host.session import env_value
 
 MENU_NAME = "CorridorKey"
 BUILD_MODEL = "Build Model"
@@ -153,7 +154,4 @@ def register() -> bool:
 
 
 def _gui(nuke: Any) -> bool:
-    try:
-        return bool(nuke.env["gui"])
-    except (KeyError, TypeError):
-        return False
+    return bool(env_value(nuke, "gui", False))

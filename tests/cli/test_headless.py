@@ -1,4 +1,4 @@
-"""Headless builds: the command line (real exporter, real subprocesses) and the script handed to NukeX, run
+"""Headless builds: the command line (real subprocesses, the stand-in exporter) and the script handed to NukeX, run
 against the strict fake Nuke - in-process, and end to end through a stand-in NukeX executable."""
 import json
 import os
@@ -17,6 +17,7 @@ from nuke_plugin.contract import builds
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host import nuke_build_script
 from nuke_plugin.runner import process
+from tests import stand_in_exporter as stand_in
 
 ROOT = plugin_root()
 
@@ -33,9 +34,9 @@ def headless_cli(args, home, timeout=600, temp=None):
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
 
 
-def export_copy(exported_model, folder):
+def export_copy(export, folder):
     folder.mkdir(parents=True, exist_ok=True)
-    for source in (exported_model.pt, exported_model.manifest):
+    for source in (export.pt, export.manifest):
         shutil.copy(str(source), str(folder / source.name))
     return folder
 
@@ -65,9 +66,9 @@ def build_of(export_folder):
 # ---- the script NukeX runs, against the strict fake -------------------------------------------------------------
 
 
-def test_build_script_builds_the_cat_and_installs_the_gizmo(fake_nuke, tmp_path, exported_model):
+def test_build_script_builds_the_cat_and_installs_the_gizmo(fake_nuke, tmp_path, stand_in_export):
     fake_nuke.fake_set_gui(False)  # `Nuke -i script.py` runs without the node graph UI
-    build = export_copy(exported_model, tmp_path / "build")
+    build = export_copy(stand_in_export, tmp_path / "build")
     install = tmp_path / "install"
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
     result = read_result(tmp_path)
@@ -79,17 +80,17 @@ def test_build_script_builds_the_cat_and_installs_the_gizmo(fake_nuke, tmp_path,
     assert not fake_nuke.dialogs, "a headless build must not pop up dialogs"
 
 
-def test_build_script_in_plain_nuke_says_nukex_is_needed(plain_nuke, tmp_path, exported_model):
-    build = export_copy(exported_model, tmp_path / "build")
+def test_build_script_in_plain_nuke_says_nukex_is_needed(plain_nuke, tmp_path, stand_in_export):
+    build = export_copy(stand_in_export, tmp_path / "build")
     assert nuke_build_script.main([str(write_job(tmp_path, build, tmp_path / "install"))]) == 1
     result = read_result(tmp_path)
     assert result["status"] == "failed" and result["kind"] == "user" and "NukeX" in result["message"]
     assert not (tmp_path / "install").exists()
 
 
-def test_build_script_keeps_an_existing_install_unless_forced(fake_nuke, tmp_path, exported_model):
+def test_build_script_keeps_an_existing_install_unless_forced(fake_nuke, tmp_path, stand_in_export):
     fake_nuke.fake_set_gui(False)
-    build = export_copy(exported_model, tmp_path / "build")
+    build = export_copy(stand_in_export, tmp_path / "build")
     install = tmp_path / "install"
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
     cat = install / "Cattery" / contract.MODEL_ID / installed_files(install, build_of(build), 15)[2]
@@ -126,25 +127,32 @@ def test_nuke_command_line():
 # ---- the command line ---------------------------------------------------------------------------------------------
 
 
-def test_headless_export_only(tmp_path, small_checkpoint):
+def test_headless_export_only(tmp_path, stand_in_export, stand_in_exporter):
     out = tmp_path / "out"
-    run = headless_cli(["--checkpoint", str(small_checkpoint), "--output-dir", str(out), "--resolution", "128",
-                        "--python", sys.executable, "--target", "16"], tmp_path)
+    python = stand_in_exporter()
+    run = headless_cli(["--checkpoint", str(stand_in_export.checkpoint), "--output-dir", str(out), "--resolution",
+                        "128", "--python", python, "--target", "16", "--skip-probe"], tmp_path)
     assert run.returncode == 0, run.stderr
     assert (out / contract.PT_NAME).is_file() and (out / contract.MANIFEST_NAME).is_file()
     assert "Tracing the network" in run.stdout and "No --nuke given" in run.stdout
+    argv, = [c["argv"] for c in stand_in.calls(os.path.dirname(python))]
+    assert argv == ["-m", "exporter", "--checkpoint", str(stand_in_export.checkpoint), "--output",
+                    str(out / contract.PT_NAME), "--resolution", "128", "--progress", "json", "--target-nuke", "nuke16"]
     manifest = json.loads((out / contract.MANIFEST_NAME).read_text())
-    assert manifest["resolution"] == 128
     assert manifest["target_nuke"] == "nuke16"  # the torch table's key, as Build Model records it, not "16"
     assert re.search(r"\(\d+ s elapsed, about [\d a-z]+ left\)", run.stdout)  # timing reaches the farm log
 
 
-def test_headless_reports_the_exporters_refusal(tmp_path):
+@pytest.mark.parametrize("behaviour, code", [("user", 2), ("internal", 1), ("crash", 1)])
+def test_headless_reports_the_exporters_refusal(tmp_path, stand_in_exporter, behaviour, code):
     lfs = tmp_path / "CorridorKey.pth"
     lfs.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n")
+    words = "The checkpoint is a Git LFS pointer, not weights: run `git lfs pull`."
     run = headless_cli(["--checkpoint", str(lfs), "--output-dir", str(tmp_path / "o"), "--resolution", "128",
-                        "--python", sys.executable, "--skip-probe"], tmp_path)
-    assert run.returncode == 2 and "LFS" in run.stderr
+                        "--python", stand_in_exporter(behaviour, words), "--skip-probe"], tmp_path)
+    assert run.returncode == code, run.stdout + run.stderr
+    shown = {"user": words, "internal": "Internal error", "crash": "RuntimeError: " + words}[behaviour]
+    assert shown in run.stderr and not (tmp_path / "o" / contract.PT_NAME).exists()
     assert not (tmp_path / "o" / contract.PT_NAME).exists()
 
 
@@ -239,15 +247,15 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shebang stand-in executable")
-def test_headless_with_nukex_builds_everything(tmp_path, small_checkpoint):
+def test_headless_with_nukex_builds_everything(tmp_path, stand_in_export, stand_in_exporter):
     nuke = tmp_path / "Nuke16.0"
     nuke.write_text(STAND_IN_NUKE.format(python=sys.executable, root=ROOT, home=str(tmp_path)))
     nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
     install = tmp_path / "install"
     temp = tmp_path / "temp"
     temp.mkdir()
-    run = headless_cli(["--checkpoint", str(small_checkpoint), "--output-dir", str(tmp_path / "out"),
-                        "--resolution", "128", "--python", sys.executable, "--nuke", str(nuke),
+    run = headless_cli(["--checkpoint", str(stand_in_export.checkpoint), "--output-dir", str(tmp_path / "out"),
+                        "--resolution", "128", "--python", stand_in_exporter(), "--skip-probe", "--nuke", str(nuke),
                         "--install-dir", str(install)], tmp_path, temp=temp)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert list(temp.glob("corridorkey-nuke-*")) == []  # the job folder went with the run
@@ -257,11 +265,11 @@ def test_headless_with_nukex_builds_everything(tmp_path, small_checkpoint):
 
 
 @pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in executable")
-def test_headless_when_nuke_does_not_run_the_script(tmp_path, exported_model, monkeypatch):
+def test_headless_when_nuke_does_not_run_the_script(tmp_path, stand_in_export, monkeypatch):
     nuke = tmp_path / "Nuke16.0"
     nuke.write_text("#!/bin/sh\necho 'Foundry licence: no NukeX licence available' >&2\nexit 100\n")
     nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
-    build = export_copy(exported_model, tmp_path / "build")
+    build = export_copy(stand_in_export, tmp_path / "build")
     temp = tmp_path / "temp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))

@@ -45,6 +45,7 @@ def test_the_reader_asks_only_for_schema_keys():
     assert required - {"format"} <= asked, required - asked  # "format" is checked against FORMAT itself
 
 
+@pytest.mark.export
 def test_the_exporter_writes_every_schema_key(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("timm")

@@ -1,5 +1,4 @@
 """Reading the exporter's manifest on the Nuke side: a sound pair is accepted, every broken one refused clearly."""
-import hashlib
 import json
 import os
 import shutil
@@ -17,18 +16,12 @@ from tests.fake_nuke import NUKE_CHANNELS
 
 
 @pytest.fixture
-def export_dir(tmp_path, tiny_model):
-    """A folder as the exporter leaves it, with the exporter's own manifest writer and a tiny scripted model."""
-    from exporter.manifest import build_manifest, torchscript_file_version
-
+def export_dir(tmp_path, stand_in_export):
+    """A folder as the exporter leaves it: the shipped self-test model and its exporter-written manifest."""
     folder = tmp_path / "export"
     folder.mkdir()
-    pt = tiny_model("GoodModel", filename=contract.PT_NAME)
-    (folder / contract.PT_NAME).write_bytes(open(pt, "rb").read())
-    sha = hashlib.sha256((folder / contract.PT_NAME).read_bytes()).hexdigest()
-    data = build_manifest(str(folder / contract.PT_NAME), 128, str(tmp_path / "CK.pth"), "0" * 64, sha,
-                          torchscript_file_version(str(folder / contract.PT_NAME)))
-    (folder / contract.MANIFEST_NAME).write_text(json.dumps(data), encoding="utf-8")
+    for source in (stand_in_export.pt, stand_in_export.manifest):
+        shutil.copy(str(source), str(folder / source.name))
     return folder
 
 
@@ -44,7 +37,7 @@ def test_a_sound_export_reads_back_with_the_spec_knobs(export_dir):
     assert manifest.knobs == KNOBS
     assert manifest.model_path == str(export_dir / contract.PT_NAME)
     assert manifest.channels_in == contract.CHANNELS_IN and manifest.output_scale == contract.OUTPUT_SCALE
-    assert manifest.resolution == 128
+    assert manifest.resolution == json.loads((export_dir / contract.MANIFEST_NAME).read_text())["resolution"]
     manifest.verify_model_file()
     assert read_manifest(str(export_dir / contract.MANIFEST_NAME)) == manifest
 

@@ -18,6 +18,7 @@ import os
 from typing import Any, Dict, List, Optional
 
 from . import knobs as K
+from . import torchscript
 
 # Foundry's list of channel names usable in CatFileCreator's Channels In / Channels Out (written out here
 # independently of the plugin's own copy, so a mistake in one does not hide in the other).
@@ -72,59 +73,51 @@ def _channels(node: Any, knob: str) -> List[str]:
     return names
 
 
-def _load_torchscript(path: str) -> Any:
-    import torch  # lazily: only tests that press createCatFile need it
-
+def _load_torchscript(path: str) -> torchscript.ScriptedModule:
+    """What the Inference node learns when it loads the file: read from the archive (no torch needed) and, where
+    torch is installed, also loaded with it, as the real node's libtorch would."""
     try:
-        return torch.jit.load(path, map_location="cpu")
+        module = torchscript.read_module(path)
+    except torchscript.NotTorchScript as exc:
+        raise CatFileError("CatFileCreator: %s is not a TorchScript model Nuke can load: %s" % (path, exc))
+    try:
+        import torch
+    except ImportError:
+        return module
+    try:
+        torch.jit.load(path, map_location="cpu")
     except Exception as exc:  # any load failure is what the user sees
         raise CatFileError("CatFileCreator: %s is not a TorchScript model Nuke can load: %s"
                            % (path, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
-
-
-def _attribute_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if type(value).__name__ == "Tensor":
-        return "Tensor"
-    return type(value).__name__
+    return module
 
 
 def _attribute_value(knob: K.Knob, kind: str) -> Any:
     """What the Inference node stores in the module's attribute for this knob's value."""
     if kind == "Tensor":
-        import torch
-
-        return torch.tensor(knob.value(), dtype=torch.float32)
+        return [float(v) for v in knob.value()]
     value = knob.index() if isinstance(knob, K.Enumeration_Knob) else knob.value()
     return float(value) if kind == "float" else int(value)
 
 
-def _check_custom_knob(module: Any, knob: K.Knob) -> Dict[str, Any]:
+def _check_custom_knob(module: torchscript.ScriptedModule, knob: K.Knob) -> Dict[str, Any]:
     cls = knob.Class()
     name = knob.name()
     if cls not in ATTRIBUTE_TYPES:
         raise CatFileError("CatFileCreator: custom knob %s is a %s, which the Inference node cannot pass to a "
                            "model (use Float, Int, Enumeration, Boolean, XY or XYZ knobs)" % (name, cls))
-    if not module._c.hasattr(name) or name in ("forward", "training"):
+    declared = dict(module.attributes, **module.constants)
+    if name not in declared or name == "training":
         raise CatFileError("CatFileCreator: parameter %s not found: the model has no attribute called %s "
                            "(knob names must equal attribute names of the scripted top-level module)" % (name, name))
-    current = getattr(module, name)
     wanted = ATTRIBUTE_TYPES[cls]
-    if _attribute_kind(current) != wanted:
+    if declared[name] != wanted:  # the declared TorchScript type: float, int, bool, Tensor, ...
         raise CatFileError("CatFileCreator: knob %s is a %s, which needs a %s attribute, but the model's %s is %s"
-                           % (name, cls, wanted, name, _attribute_kind(current)))
+                           % (name, cls, wanted, name, declared[name]))
+    if name in module.constants:  # what setting it at render time would meet
+        raise CatFileError("CatFileCreator: the model's %s cannot be set (it is a TorchScript constant, Final[%s])"
+                           % (name, module.constants[name]))
     value = _attribute_value(knob, wanted)
-    try:
-        module._c.setattr(name, value)  # what the Inference node does at render time
-    except RuntimeError as exc:
-        raise CatFileError("CatFileCreator: the model's %s cannot be set (%s)" % (name, str(exc).splitlines()[0]))
-    if wanted == "Tensor":
-        value = [float(v) for v in value.tolist()]
     record = {"name": name, "class": cls, "label": knob.label(), "tooltip": knob.tooltip(), "value": value}
     if isinstance(knob, (K.Double_Knob, K.Int_Knob)):
         record["range"] = [knob.min(), knob.max()]
@@ -157,7 +150,7 @@ def create_cat_file(fake: Any, node: Any) -> Optional[Any]:
     if scale < 1:
         raise CatFileError("CatFileCreator: Output Scale must be at least 1, got %d" % scale)
     module = _load_torchscript(pt)
-    if not hasattr(module, "forward"):
+    if "forward" not in module.methods:
         raise CatFileError("CatFileCreator: %s has no forward method" % pt)
     custom = [k for k in node.user_knobs() if k.Class() not in LAYOUT_KNOBS]
     records = [_check_custom_knob(module, k) for k in custom]

@@ -5,13 +5,11 @@ CorridorKeySelfTest) the way Nuke's Inference node runs a .cat: the TorchScript 
 custom knob's value (as the fake Inference node holds it after serialiseKnob) set as a module attribute, forward on
 [1, 4, H, W] (plate RGB, the hint's alpha), then sRGB -> linear and Premult as the gizmo's nodes do. Before
 drawing, every node is checked as Nuke checks it before a render, so a node error (a missing .cat, an Assert)
-stops the render with that error. Needs torch (imported here, never by the fake itself).
+stops the render with that error. Needs torch, imported when it draws (so the fast tier can import this module).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Tuple
-
-import torch
 
 from nuke_plugin import contract
 from nuke_plugin.contract.knob_spec import KNOBS
@@ -25,7 +23,7 @@ class Renderer(object):
     def __init__(self, fake: Any, upside_down: bool = False) -> None:
         self.fake = fake
         self.upside_down = upside_down
-        self.images: Dict[str, torch.Tensor] = {}
+        self.images: Dict[str, Any] = {}
 
     def execute(self, write: Any, start: int, end: int, incr: int = 1) -> None:
         source = write.input(0)
@@ -48,7 +46,9 @@ class Renderer(object):
         width, height = text.split()[:2]
         return int(width), int(height)
 
-    def image(self, node: Any) -> torch.Tensor:
+    def image(self, node: Any) -> Any:
+        import torch
+
         if node.Class() == "Constant":
             width, height = self.size(node)
             colour = torch.tensor([float(v) for v in node["color"].value()], dtype=torch.float32)
@@ -64,7 +64,9 @@ class Renderer(object):
             raise RuntimeError("the test renderer draws plates and Inference gizmos only, not %s" % node.Class())
         return self.gizmo(node, inference[0])
 
-    def gizmo(self, node: Any, inference: Any) -> torch.Tensor:
+    def gizmo(self, node: Any, inference: Any) -> Any:
+        import torch
+
         plate = self.image(node.input(0)).clone()
         plate[3] = self.image(node.input(1))[3].clamp(0, 1)
         module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")

@@ -1,4 +1,5 @@
-"""The .cat builder drives CatFileCreator with the real exported model, and cleans up after itself."""
+"""The .cat builder drives CatFileCreator with an exported model (the shipped self-test model), and cleans up after
+itself."""
 import json
 import os
 
@@ -14,8 +15,8 @@ from tests.fake_nuke import read_fake_cat
 from tests.fake_nuke.exports import clone_export, link_or_copy
 
 
-def test_builds_a_cat_with_the_manifest_knobs(fake_nuke, exported_model, tmp_path):
-    manifest = read_manifest(str(exported_model.directory))
+def test_builds_a_cat_with_the_manifest_knobs(fake_nuke, stand_in_export, tmp_path):
+    manifest = read_manifest(str(stand_in_export.directory))
     cat = tmp_path / "out.cat"
     assert build_cat(manifest, str(cat)) == str(cat)
     record = read_fake_cat(str(cat))
@@ -23,7 +24,7 @@ def test_builds_a_cat_with_the_manifest_knobs(fake_nuke, exported_model, tmp_pat
     assert record["channelsIn"] == list(contract.CHANNELS_IN)
     assert record["channelsOut"] == list(contract.CHANNELS_OUT)
     assert record["outputScale"] == contract.OUTPUT_SCALE
-    assert record["torchScriptFile"] == str(exported_model.pt).replace(os.sep, "/")
+    assert record["torchScriptFile"] == str(stand_in_export.pt).replace(os.sep, "/")
     assert [k["name"] for k in record["knobs"]] == [k.name for k in KNOBS]
     for spec, knob in zip(KNOBS, record["knobs"]):
         assert (knob["label"], knob["tooltip"]) == (spec.label, spec.tooltip)
@@ -39,8 +40,8 @@ def test_builds_a_cat_with_the_manifest_knobs(fake_nuke, exported_model, tmp_pat
     assert [e[0] for e in fake_nuke.events].count("inference-loaded") == 1
 
 
-def test_the_cat_never_meets_catfilecreators_own_overwrite_prompt(fake_nuke, exported_model, tmp_path):
-    manifest = read_manifest(str(exported_model.directory))
+def test_the_cat_never_meets_catfilecreators_own_overwrite_prompt(fake_nuke, stand_in_export, tmp_path):
+    manifest = read_manifest(str(stand_in_export.directory))
     cat = tmp_path / "exists.cat"
     cat.write_text("old")
     with pytest.raises(CatBuildError, match="fresh name"):
@@ -48,9 +49,9 @@ def test_the_cat_never_meets_catfilecreators_own_overwrite_prompt(fake_nuke, exp
     assert cat.read_text() == "old" and fake_nuke.dialogs == []
 
 
-def test_a_model_that_does_not_fit_its_manifest_is_refused_and_nothing_is_left(fake_nuke, exported_model, tmp_path,
+def test_a_model_that_does_not_fit_its_manifest_is_refused_and_nothing_is_left(fake_nuke, stand_in_export, tmp_path,
                                                                                  tiny_model):
-    folder = clone_export(exported_model.manifest, tmp_path / "wrong")
+    folder = clone_export(stand_in_export.manifest, tmp_path / "wrong")
     os.remove(str(folder / contract.PT_NAME))
     link_or_copy(tiny_model("WrongTypeModel"), folder / contract.PT_NAME)
     manifest = read_manifest(str(folder))
@@ -61,21 +62,21 @@ def test_a_model_that_does_not_fit_its_manifest_is_refused_and_nothing_is_left(f
     assert fake_nuke.allNodes() == []
 
 
-def test_user_nodes_and_the_group_context_are_left_alone(fake_nuke, exported_model, tmp_path):
+def test_user_nodes_and_the_group_context_are_left_alone(fake_nuke, stand_in_export, tmp_path):
     read = fake_nuke.nodes.Read()
     read.setSelected(True)
     group = fake_nuke.nodes.Group()
     with group:
-        build_cat(read_manifest(str(exported_model.directory)), str(tmp_path / "g.cat"))
+        build_cat(read_manifest(str(stand_in_export.directory)), str(tmp_path / "g.cat"))
         assert group.nodes() == []
     assert fake_nuke.allNodes() == [read, group]
     assert fake_nuke.selectedNodes() == [read]
 
 
-def test_plain_nuke_cannot_build(plain_nuke, exported_model, tmp_path):
+def test_plain_nuke_cannot_build(plain_nuke, stand_in_export, tmp_path):
     assert not cat_files_supported()
     with pytest.raises(EditionError, match="NukeX"):
-        build_cat(read_manifest(str(exported_model.directory)), str(tmp_path / "p.cat"))
+        build_cat(read_manifest(str(stand_in_export.directory)), str(tmp_path / "p.cat"))
 
 
 @pytest.mark.parametrize("edition", ["nukex", "studio", "indie"])
@@ -98,6 +99,6 @@ def test_custom_knobs_carry_range_items_default_and_tooltip(fake_nuke):
                                                                        spec.default)
 
 
-def test_the_exported_manifest_is_what_the_builder_reads(exported_model):
-    data = json.loads(exported_model.manifest.read_text())
-    assert [k["name"] for k in data["knobs"]] == [k.name for k in read_manifest(str(exported_model.manifest)).knobs]
+def test_the_exported_manifest_is_what_the_builder_reads(stand_in_export):
+    data = json.loads(stand_in_export.manifest.read_text())
+    assert [k["name"] for k in data["knobs"]] == [k.name for k in read_manifest(str(stand_in_export.manifest)).knobs]

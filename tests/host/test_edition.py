@@ -16,10 +16,10 @@ def test_every_entry_point_follows_the_same_rule(fake_nuke, monkeypatch, tmp_pat
     fake_nuke.fake_set_edition(edition)
     assert cat_files_supported() is supported
 
-    def past_the_check(nuke):
+    def past_the_check():  # the command's next step after the edition check
         raise _PastTheCheck()
 
-    monkeypatch.setattr(commands, "_initial_settings", past_the_check)
+    monkeypatch.setattr(commands.build_job, "build_running", past_the_check)
     if supported:
         with pytest.raises(_PastTheCheck):  # Indie and Studio get the dialog too, not only NukeX
             commands.open_build_dialog()

@@ -1,4 +1,5 @@
-"""The whole Build Model tail against the fake: real export -> .cat -> installed gizmo -> node in the script."""
+"""The whole Build Model tail against the fake: an export (the shipped self-test model as CorridorKey) -> .cat ->
+installed gizmo -> node in the script."""
 import hashlib
 import json
 import os
@@ -32,16 +33,16 @@ def _snapshot(folder):
     return found
 
 
-def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, exported_model):
+def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, stand_in_export):
     plate = fake_nuke.nodes.Read(file="/shots/plate.####.exr")
     plate.setSelected(True)
     installed_when_called = []
     folder = layout_for(None).folder
-    result = finish_build(str(exported_model.directory),
+    result = finish_build(str(stand_in_export.directory),
                           on_installed=lambda: installed_when_called.append(sorted(os.listdir(folder))))
 
     layout = layout_for(None)
-    manifest = read_manifest(str(exported_model.directory))
+    manifest = read_manifest(str(stand_in_export.directory))
     build = manifest.build_id
     assert builds.is_build_id(build) and (result.build_id, result.nuke_major) == (build, 15)
     assert result.install_dir == default_install_dir() == layout.root
@@ -53,7 +54,7 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
 
     # The .cat holds the export's model and the manifest's knobs; the installed manifest says who built the .cat.
     cat = read_fake_cat(layout.cat(build, 15))
-    assert cat["torchScript_sha256"] == json.loads(exported_model.manifest.read_text())["model_sha256"]
+    assert cat["torchScript_sha256"] == json.loads(stand_in_export.manifest.read_text())["model_sha256"]
     assert [k["name"] for k in cat["knobs"]] == [k.name for k in KNOBS]
     installed = read_manifest(layout.manifest(build, 15), require_model=False)
     assert (installed.build_id, installed.built_in_nuke, installed.model_sha256) == (build, "15.1v3",
@@ -65,7 +66,7 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     assert re.match(r"^\d{4}-\d{2}-\d{2}$", built) and built[:4] >= "2025"
     expected = BuildSet(contract.MODEL_ID, build, (Slot(15, "15.1v3", slot_summary(manifest)),))
     assert open(layout.gizmo, "rb").read() == gizmo_text(expected, manifest.knobs, built=built).encode("utf-8")
-    assert "%d px" % exported_model.resolution in doc.knob("builds").text
+    assert "%d px" % stand_in_export.resolution in doc.knob("builds").text
     assert doc.header_values["installed_build"].text == str(build)
     assert json.loads(open(layout.cat_json).read())["minimum_nuke_version_required"] == 15.1
 
@@ -97,13 +98,13 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, export
     assert fake_nuke.dialogs == []
 
 
-def test_a_second_build_asks_and_replaces_when_the_user_agrees(fake_nuke, exported_model, tmp_path):
-    first = finish_build(str(exported_model.directory), drop=False)
+def test_a_second_build_asks_and_replaces_when_the_user_agrees(fake_nuke, stand_in_export, tmp_path):
+    first = finish_build(str(stand_in_export.directory), drop=False)
     layout = layout_for(None)
     cat = layout.cat(first.build_id, 15)
     os.utime(cat, (1, 1))
     fake_nuke.fake_answer("ask", True)
-    result = finish_build(str(exported_model.directory), drop=False)
+    result = finish_build(str(stand_in_export.directory), drop=False)
     assert result.replaced and result.node is None
     assert os.path.getmtime(cat) > 1
     assert "build for Nuke 15 is already installed" in fake_nuke.fake_dialogs_of("ask")[0]
@@ -111,39 +112,39 @@ def test_a_second_build_asks_and_replaces_when_the_user_agrees(fake_nuke, export
     assert not [n for n in os.listdir(layout.folder) if ".partial-" in n]
 
 
-def test_declining_the_replacement_changes_nothing(fake_nuke, exported_model):
-    finish_build(str(exported_model.directory), drop=False)
+def test_declining_the_replacement_changes_nothing(fake_nuke, stand_in_export):
+    finish_build(str(stand_in_export.directory), drop=False)
     before = _snapshot(layout_for(None).root)
     events_before = len(fake_nuke.events)
     fake_nuke.fake_answer("ask", False)
     with pytest.raises(BuildDeclined, match="Nothing was changed"):
-        finish_build(str(exported_model.directory))
+        finish_build(str(stand_in_export.directory))
     assert _snapshot(layout_for(None).root) == before
     assert fake_nuke.allNodes() == []
     assert [e for e in fake_nuke.events[events_before:] if e[0] == "create"] == []
 
 
-def test_install_dir_from_argument_and_from_env(fake_nuke, exported_model, tmp_path, monkeypatch):
-    result = finish_build(str(exported_model.directory), install_dir=str(tmp_path / "shared"), drop=False)
+def test_install_dir_from_argument_and_from_env(fake_nuke, stand_in_export, tmp_path, monkeypatch):
+    result = finish_build(str(stand_in_export.directory), install_dir=str(tmp_path / "shared"), drop=False)
     assert result.install_dir == str(tmp_path / "shared")
     assert os.path.isfile(layout_for(str(tmp_path / "shared")).cat(result.build_id, 15))
     monkeypatch.setenv("CORRIDORKEY_INSTALL_DIR", str(tmp_path / "studio"))
-    result = finish_build(str(exported_model.directory), drop=False)
+    result = finish_build(str(stand_in_export.directory), drop=False)
     assert result.install_dir == str(tmp_path / "studio")
     assert not os.path.exists(os.path.join(fake_nuke.fake_home, ".nuke", contract.MODEL_ID))
 
 
-def test_plain_nuke_is_refused_before_anything_happens(plain_nuke, exported_model):
+def test_plain_nuke_is_refused_before_anything_happens(plain_nuke, stand_in_export):
     with pytest.raises(EditionError, match="NukeX"):
-        finish_build(str(exported_model.directory))
+        finish_build(str(stand_in_export.directory))
     assert not os.path.exists(default_install_dir())
     assert plain_nuke.allNodes() == []
 
 
-def test_missing_and_malformed_manifests_are_refused(fake_nuke, exported_model, tmp_path):
+def test_missing_and_malformed_manifests_are_refused(fake_nuke, stand_in_export, tmp_path):
     with pytest.raises(ManifestError, match="No CorridorKey.json"):
         finish_build(str(tmp_path))
-    folder = clone_export(exported_model.manifest, tmp_path / "bad", lambda d: d.update(channels_in=["rgba.r"]))
+    folder = clone_export(stand_in_export.manifest, tmp_path / "bad", lambda d: d.update(channels_in=["rgba.r"]))
     with pytest.raises(ManifestError, match="channel names"):
         finish_build(str(folder))
     (folder / contract.MANIFEST_NAME).write_text("{")
@@ -152,14 +153,14 @@ def test_missing_and_malformed_manifests_are_refused(fake_nuke, exported_model, 
     assert not os.path.exists(default_install_dir())
 
 
-def test_a_failing_catfilecreator_leaves_the_previous_install(fake_nuke, exported_model, tmp_path, tiny_model):
-    finish_build(str(exported_model.directory), drop=False)
+def test_a_failing_catfilecreator_leaves_the_previous_install(fake_nuke, stand_in_export, tmp_path, tiny_model):
+    finish_build(str(stand_in_export.directory), drop=False)
     layout = layout_for(None)
     before = _snapshot(layout.root)
 
     def no_checksum(data):
         data.pop("model_sha256")
-    folder = clone_export(exported_model.manifest, tmp_path / "broken", no_checksum)
+    folder = clone_export(stand_in_export.manifest, tmp_path / "broken", no_checksum)
     os.remove(str(folder / contract.PT_NAME))
     link_or_copy(tiny_model("MissingAttributeModel"), folder / contract.PT_NAME)
     fake_nuke.fake_answer("ask", True)
@@ -169,10 +170,10 @@ def test_a_failing_catfilecreator_leaves_the_previous_install(fake_nuke, exporte
     assert fake_nuke.allNodes() == []
 
 
-def test_a_failed_first_build_leaves_no_empty_install_folder(fake_nuke, exported_model, tmp_path, tiny_model):
+def test_a_failed_first_build_leaves_no_empty_install_folder(fake_nuke, stand_in_export, tmp_path, tiny_model):
     def no_checksum(data):
         data.pop("model_sha256")
-    folder = clone_export(exported_model.manifest, tmp_path / "broken", no_checksum)
+    folder = clone_export(stand_in_export.manifest, tmp_path / "broken", no_checksum)
     os.remove(str(folder / contract.PT_NAME))
     link_or_copy(tiny_model("MissingAttributeModel"), folder / contract.PT_NAME)
     install = tmp_path / "new" / "studio" / "CorridorKey"
@@ -185,16 +186,16 @@ def test_a_failed_first_build_leaves_no_empty_install_folder(fake_nuke, exported
     assert os.listdir(str(tmp_path / "kept")) == []  # the user's folder stays, only ours went
 
 
-def test_from_a_worker_thread_it_runs_through_execute_in_main_thread(fake_nuke, exported_model):
+def test_from_a_worker_thread_it_runs_through_execute_in_main_thread(fake_nuke, stand_in_export):
     outcome = {}
 
     def worker():
         try:
-            finish_build(str(exported_model.directory))
+            finish_build(str(stand_in_export.directory))
         except RuntimeError as exc:
             outcome["direct"] = str(exc)
         outcome["result"] = fake_nuke.executeInMainThreadWithResult(
-            finish_build, args=(str(exported_model.directory),), kwargs={"overwrite": True})
+            finish_build, args=(str(stand_in_export.directory),), kwargs={"overwrite": True})
 
     thread = threading.Thread(target=worker)
     thread.start()
@@ -203,14 +204,14 @@ def test_from_a_worker_thread_it_runs_through_execute_in_main_thread(fake_nuke, 
     assert outcome["result"].node.Class() == contract.MODEL_ID
 
 
-def test_each_nuke_major_version_adds_its_own_build_beside_the_others(fake_nuke, exported_model, tmp_path):
+def test_each_nuke_major_version_adds_its_own_build_beside_the_others(fake_nuke, stand_in_export, tmp_path):
     """Build Model in Nuke 14 then in Nuke 16 into one folder: two .cat files of one build, one gizmo for both,
     no question asked; each Nuke's node loads its own .cat, and a Nuke 15 node says it has no build."""
     studio = str(tmp_path / "studio")
     fake_nuke.fake_set_version(14, 0, 5)
-    first = finish_build(str(exported_model.directory), install_dir=studio, drop=False)
+    first = finish_build(str(stand_in_export.directory), install_dir=studio, drop=False)
     fake_nuke.fake_set_version(16, 0, 2)
-    second = finish_build(str(exported_model.directory), install_dir=studio, drop=False)
+    second = finish_build(str(stand_in_export.directory), install_dir=studio, drop=False)
     assert fake_nuke.fake_dialogs_of("ask") == [] and not second.replaced
     layout = layout_for(studio)
     build = first.build_id
@@ -230,12 +231,12 @@ def test_each_nuke_major_version_adds_its_own_build_beside_the_others(fake_nuke,
         fake_nuke.delete(node)
 
 
-def test_a_build_of_another_checkpoint_asks_then_takes_the_folder_over(fake_nuke, exported_model, tmp_path):
+def test_a_build_of_another_checkpoint_asks_then_takes_the_folder_over(fake_nuke, stand_in_export, tmp_path):
     studio = str(tmp_path / "studio")
     fake_nuke.fake_set_version(14, 0, 5)
-    old = finish_build(str(exported_model.directory), install_dir=studio, drop=False)
+    old = finish_build(str(stand_in_export.directory), install_dir=studio, drop=False)
     fake_nuke.fake_set_version(16, 0, 2)
-    other = clone_export(exported_model.manifest, tmp_path / "other",
+    other = clone_export(stand_in_export.manifest, tmp_path / "other",
                          lambda d: d.update(checkpoint_sha256="0" * 64, build_id=None) or d.pop("build_id"))
     before = _snapshot(studio)
     fake_nuke.fake_answer("ask", False)
@@ -253,14 +254,14 @@ def test_a_build_of_another_checkpoint_asks_then_takes_the_folder_over(fake_nuke
     assert new.left == []
 
 
-def test_a_build_in_the_single_cat_layout_is_replaced_after_asking(fake_nuke, exported_model, tmp_path):
+def test_a_build_in_the_single_cat_layout_is_replaced_after_asking(fake_nuke, stand_in_export, tmp_path):
     layout = layout_for(None)
     os.makedirs(layout.folder)
     for name in (contract.CAT_NAME, contract.MANIFEST_NAME, contract.GIZMO_NAME):
         with open(os.path.join(layout.folder, name), "w") as handle:
             handle.write("old")
     fake_nuke.fake_answer("ask", True)
-    result = finish_build(str(exported_model.directory), drop=False)
+    result = finish_build(str(stand_in_export.directory), drop=False)
     assert "earlier version of the plugin" in fake_nuke.fake_dialogs_of("ask")[0] and result.replaced
     assert not os.path.exists(os.path.join(layout.folder, contract.CAT_NAME))
     assert not os.path.exists(os.path.join(layout.folder, contract.MANIFEST_NAME))

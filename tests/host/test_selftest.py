@@ -102,6 +102,7 @@ def test_the_gpu_verdict(name, requested, status, words):
     assert verdict[0] == status and words in verdict[1]
 
 
+@pytest.mark.export
 def test_an_assert_that_does_not_stop_the_render_fails(fake_nuke, tmp_path, monkeypatch):
     renderer = Renderer(fake_nuke)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
@@ -150,6 +151,7 @@ def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
     assert after == before and fake_nuke.allNodes() == []
 
 
+@pytest.mark.export
 @pytest.mark.parametrize("upside_down", [False, True])
 def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke, tmp_path, monkeypatch,
                                                                        upside_down):

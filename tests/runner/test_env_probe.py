@@ -30,6 +30,7 @@ def executable(path, text):
     return str(path)
 
 
+@pytest.mark.export
 def test_probe_of_the_project_interpreter_finds_torch():
     import timm
     import torch

@@ -1,5 +1,6 @@
 """The export runner: JSON-lines progress, failures reported in the exporter's words, cancel that ends the
-process tree and leaves nothing partial. Real subprocesses throughout (stand-in scripts and the real exporter)."""
+process tree and leaves nothing partial. Real subprocesses throughout: stand-in scripts, the stand-in exporter
+(tests/stand_in_exporter.py) and, in the export tier, the real exporter."""
 import json
 import os
 import sys
@@ -190,48 +191,51 @@ def test_partials_of_a_killed_export_are_removed(tmp_path):
     assert pt.read_text() == "previous build"
 
 
-# ---- the real exporter ----------------------------------------------------------------------------------------
-
-
 def _snapshot(folder):
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
 
-def test_real_export_end_to_end(tmp_path, small_checkpoint):
+@pytest.mark.parametrize("behaviour", ["hang", "stubborn"])
+def test_cancel_midway_keeps_the_previous_build(tmp_path, stand_in_export, stand_in_exporter, behaviour):
+    """Cancel while the new .pt is half written, to an exporter that cleans up on SIGTERM and to one that has to
+    be killed (whose partial file the runner then removes)."""
+    build = tmp_path / "build"
+    build.mkdir()
+    for source in (stand_in_export.pt, stand_in_export.manifest):
+        (build / source.name).write_bytes(source.read_bytes())
+    before = _snapshot(build)
     events, on_event = collect()
-    pt = tmp_path / "build" / "CorridorKey.pt"
-    outcome = exporter_client.run_export(PY, str(small_checkpoint), str(pt), 128, on_event)
-    assert outcome.ok, outcome.message + outcome.stderr_tail
-    assert outcome.pt == str(pt) and os.path.isfile(outcome.manifest)
-    manifest = json.loads(open(outcome.manifest).read())
-    assert manifest["resolution"] == 128
+    cancel_at = lambda: any(e.get("stage") == "save" for e in events)  # noqa: E731
+    outcome = exporter_client.run_export(stand_in_exporter(behaviour), str(stand_in_export.checkpoint),
+                                         str(build / "CorridorKey.pt"), 128, on_event, is_cancelled=cancel_at,
+                                         grace=1.0)
+    assert outcome.status == CANCELLED, outcome.message
+    assert not any(e["event"] == "done" for e in events)
+    assert _snapshot(build) == before, "the previous build changed or partial files were left"
+
+
+# ---- the real exporter (the export tier) ----------------------------------------------------------------------
+
+
+def test_real_export_end_to_end(exported_model):
+    """The session's real export ran through run_export (tests/conftest.py): the runner read its events."""
+    events = exported_model.events
+    assert events[-1]["event"] == "done" and events[-1]["pt"] == str(exported_model.pt)
+    manifest = json.loads(exported_model.manifest.read_text())
+    assert manifest["resolution"] == exported_model.resolution == 128
     progress = [e["progress"] for e in events if e["event"] == "stage"]
-    assert progress == sorted(progress) and progress[-1] < 1.0
-    assert sorted(os.listdir(pt.parent)) == ["CorridorKey.json", "CorridorKey.pt"]
+    assert len(progress) > 3 and progress == sorted(progress) and progress[-1] < 1.0
+    assert not [e for e in events if e["event"] == "error"]
+    assert sorted(os.listdir(str(exported_model.directory))) == ["CorridorKey.json", "CorridorKey.pt"]
 
 
+@pytest.mark.export
 def test_real_export_refusal_shows_the_exporters_message(tmp_path):
     lfs = tmp_path / "CorridorKey.pth"
     lfs.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 300000000\n")
     outcome = exporter_client.run_export(PY, str(lfs), str(tmp_path / "out" / "CorridorKey.pt"), 128, lambda e: None)
     assert outcome.status == FAILED and outcome.kind == "user" and outcome.returncode == 2
     assert "LFS" in outcome.message
-
-
-def test_cancel_a_real_export_midway_keeps_the_previous_build(tmp_path, exported_model):
-    build = tmp_path / "build"
-    build.mkdir()
-    for source in (exported_model.pt, exported_model.manifest):
-        (build / source.name).write_bytes(source.read_bytes())
-    before = _snapshot(build)
-    events, on_event = collect()
-    # Cancel once the new .pt is being written under its temporary name (the riskiest moment).
-    cancel_at = lambda: any(e.get("stage") in ("save", "validate") for e in events)  # noqa: E731
-    outcome = exporter_client.run_export(PY, str(exported_model.checkpoint), str(build / "CorridorKey.pt"),
-                                       exported_model.resolution, on_event, is_cancelled=cancel_at, grace=30.0)
-    assert outcome.status == CANCELLED, outcome.message
-    assert not any(e["event"] == "done" for e in events)
-    assert _snapshot(build) == before, "the previous build changed or partial files were left"
 
 
 def test_target_nuke_travels_to_the_exporter_command():

@@ -1,6 +1,5 @@
 """tools/export.sh, run as a user runs it: from their own folder, on a fresh machine or with --demo."""
 import os
-import re
 import subprocess
 import sys
 
@@ -9,7 +8,9 @@ import pytest
 from nuke_plugin import contract
 from nuke_plugin.contract.exits import EXIT_USER
 from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT
+from tests import stand_in_exporter as stand_in
 from tests.no_torch import ROOT, env_without
+from tests.test_env_sh import stamp_name
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="bash")
 
@@ -59,18 +60,14 @@ def test_help_works_before_any_environment_with_a_python_without_torch(tmp_path)
 
 
 @pytest.fixture
-def export_venv(tmp_path):
-    """The export environment as env.sh leaves it, standing in for .venv: its python is the one running the tests
-    (which has torch), and its stamp says the project's pins are installed, so nothing is downloaded."""
+def export_venv(tmp_path, stand_in_exporter):
+    """The export environment as env.sh leaves it, standing in for .venv: its python is the stand-in exporter (the
+    script's plumbing is under test, not the export), and its stamp says the project's pins are installed, so
+    nothing is downloaded."""
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
-    python = venv / "bin" / "python"
-    python.write_text('#!/bin/sh\nexec "%s" "$@"\n' % sys.executable)
-    python.chmod(0o755)
-    with open(ROOT / "pyproject.toml", "rb") as handle:
-        checksum = subprocess.run(["cksum"], stdin=handle, capture_output=True, text=True, check=True).stdout
-    stamp = "export %s %s" % (" ".join(PROJECT_ENVIRONMENT.requirements), checksum)
-    (venv / (".ck-installed-" + re.sub(r"[^A-Za-z0-9._=-]", "_", stamp))).touch()
+    os.symlink(stand_in_exporter(), str(venv / "bin" / "python"))
+    (venv / stamp_name("export", " ".join(PROJECT_ENVIRONMENT.requirements))).touch()
     return venv
 
 
@@ -86,3 +83,9 @@ def test_demo_exports_random_weights_into_the_users_build_demo_folder(tmp_path, 
     built = user / "build" / "demo"
     assert sorted(p.name for p in built.iterdir()) == [contract.MANIFEST_NAME, contract.PT_NAME]
     assert _untracked_in_repo() == before
+    made, exported = stand_in.calls(os.path.dirname(os.path.realpath(export_venv / "bin" / "python")))
+    assert made["argv"] == ["-m", "exporter.demo_checkpoint", str(cache / "corridorkey-nuke" / "demo" /
+                                                                  "random_weights.pth")]
+    assert exported["argv"] == ["-m", "exporter", "--checkpoint", made["argv"][2], "--resolution", "64",
+                                "--validate-device", "cpu", "--output", "build/demo/CorridorKey.pt"]
+    assert os.path.samefile(exported["cwd"], str(user))

@@ -9,10 +9,12 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.ui  # a Qt binding's tier, though the binding is another interpreter's
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+@pytest.mark.timeout(900)  # the whole dialog suite, in one test
 @pytest.mark.skipif(not os.environ.get("CK_QT5_PYTHON"),
                     reason="CK_QT5_PYTHON is unset: no PySide2 interpreter to run the dialogs under "
                            "(tools/test.sh sets it up)")

@@ -1,8 +1,7 @@
 """The menu commands that open windows: Build Model in plain Nuke, and the whole artist path from the dialog to
-the background build (the real exporter, the fake Nuke, a real Qt dialog offscreen)."""
+the background build (the stand-in exporter, the fake Nuke, a real Qt dialog offscreen)."""
 import json
 import os
-import sys
 
 import pytest
 
@@ -10,6 +9,7 @@ from nuke_plugin.host import build_job
 from nuke_plugin.host.edition import EDITION_MESSAGE
 from nuke_plugin.runner import process
 from nuke_plugin.ui import commands
+from tests import stand_in_exporter as stand_in
 from tests.host.test_build_job import MainThreadFinish
 
 
@@ -19,7 +19,9 @@ def test_build_model_in_plain_nuke_explains_why_not(plain_nuke):
     assert shown == EDITION_MESSAGE
 
 
-def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypatch, small_checkpoint):
+@pytest.mark.ui
+def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypatch, stand_in_export,
+                                                  stand_in_exporter):
     """The whole artist path: menu -> dialog (filled in and Build clicked) -> background build -> main thread."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", exc_type=ImportError)
@@ -27,7 +29,8 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
 
     QtCore, QtWidgets = qt_compat.QtCore, qt_compat.QtWidgets
     qt_compat.application()
-    monkeypatch.setenv("CORRIDORKEY_PYTHON", sys.executable)
+    python = stand_in_exporter()
+    monkeypatch.setenv("CORRIDORKEY_PYTHON", python)
     monkeypatch.setenv("CORRIDORKEY_BUILD_DIR", str(tmp_path / "build"))
     finish = MainThreadFinish(fake_nuke)
     monkeypatch.setattr(build_job, "default_finish", finish)
@@ -39,7 +42,7 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
             QtCore.QTimer.singleShot(50, artist)
             return
         seen["target"] = dialog.settings().torch_target
-        dialog.fields.checkpoint_edit.setText(str(small_checkpoint))
+        dialog.fields.checkpoint_edit.setText(str(stand_in_export.checkpoint))
         dialog.fields.resolution_combo.addItem("128 (test)", 128)
         dialog.fields.resolution_combo.setCurrentIndex(dialog.fields.resolution_combo.count() - 1)
         dialog.build_button.click()
@@ -52,8 +55,10 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
     fake_nuke.fake_run_event_loop(job.thread, timeout=300)
     assert job.result.status == process.DONE, job.result.message
     assert finish.calls and finish.calls[0][3] is True
+    export_call, = [c["argv"] for c in stand_in.calls(os.path.dirname(python)) if c["argv"][:2] == ["-m", "exporter"]]
+    assert export_call[export_call.index("--resolution") + 1] == "128"  # the size the artist picked
     saved = json.load(open(str(tmp_path / "home" / ".nuke" / "CorridorKey" / "settings.json")))
-    assert saved["checkpoint"] == str(small_checkpoint) and saved["python"] == ""  # env override not saved
+    assert saved["checkpoint"] == str(stand_in_export.checkpoint) and saved["python"] == ""  # env override not saved
 
 
 def test_an_install_folder_that_cannot_take_the_build_is_told_before_the_export(fake_nuke, tmp_path):
