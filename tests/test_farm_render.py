@@ -186,27 +186,27 @@ def test_a_workstation_with_only_nuke_path_lists_the_node_in_the_nodes_and_catte
 
 
 @pytest.fixture(scope="module")
-def studio_built(tmp_path_factory, exported_model):
+def studio_built(tmp_path_factory, stand_in_export):
     """`python -m nuke_plugin.studio` with two stand-in NukeX (14.0v5, 16.0v2); the exports it needs are found in
-    --export-dir (copies of the session's export), so the test pays for no export."""
+    --export-dir (copies of the stand-in export: the shipped self-test model, no torch), so no export runs."""
     base = tmp_path_factory.mktemp("studio_cli")
     home = base / "td"
     home.mkdir()
     exports = base / "exports"
     for key in ("nuke14", "nuke16"):
         (exports / key).mkdir(parents=True)
-        for source in (exported_model.pt, exported_model.manifest):
+        for source in (stand_in_export.pt, stand_in_export.manifest):
             shutil.copy(str(source), str(exports / key / source.name))
     nukes = [make_executable(str(base / name), version, edition="nukex")
              for name, version in (("Nuke14.0", "14.0v5"), ("Nuke16.0", "16.0v2"))]
     studio = base / "shared" / "CorridorKey"
     env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "PYTHONPATH": plugin_root()}
-    args = [sys.executable, "-m", "nuke_plugin.studio", str(studio), "--checkpoint", str(exported_model.checkpoint),
-            "--resolution", str(exported_model.resolution), "--export-dir", str(exports), "--skip-probe",
+    args = [sys.executable, "-m", "nuke_plugin.studio", str(studio), "--checkpoint", str(stand_in_export.checkpoint),
+            "--resolution", str(stand_in_export.resolution), "--export-dir", str(exports), "--skip-probe",
             "--windows-path", "S:\\CorridorKey"] + sum((["--nuke", n] for n in nukes), [])
     run = subprocess.run(args, env=env, cwd=str(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          universal_newlines=True, timeout=900)
-    return studio, run, exported_model, base
+    return studio, run, stand_in_export, base
 
 
 def test_the_studio_command_lays_out_the_plugin_and_a_build_per_major(studio_built):
@@ -242,6 +242,7 @@ def test_running_it_again_skips_the_builds_that_are_there(studio_built):
     assert "Plugin %s in %s (0 files written" % (contract.VERSION, studio) in run.stdout
 
 
+@pytest.mark.export  # the test renderer runs the model with torch
 @pytest.mark.parametrize("version, major", [("16.0v2", 16), ("14.0v5", 14)])
 def test_a_render_node_renders_a_frame_with_its_own_build(studio_built, tmp_path, version, major):
     """Pixels through the stand-in renderer: the alpha the node writes is the model's, run with the knob value the
