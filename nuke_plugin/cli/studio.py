@@ -45,8 +45,8 @@ from ..runner import env_probe, exporter_client, nuke_launcher, process
 from . import headless
 
 FARM_NOTE = ("Render nodes: Nuke renders Inference on the GPU from the command line only when started with --gpu "
-             "(Deadline: Use GPU For Rendering; see docs/artist_guide.md, Render farms). Plain Nuke (a render "
-             "licence) renders the node; only Build Model needs NukeX.")
+             "(Deadline: plugin info UseGpu=True; the others in docs/artist_guide.md, section 5, The GPU on the farm). "
+             "Plain Nuke (a render licence) renders the node; only Build Model needs NukeX.")
 
 
 @dataclass(frozen=True)

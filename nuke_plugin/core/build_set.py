@@ -66,7 +66,9 @@ class BuildSet:
 
 
 def summary(manifest: ModelManifest) -> str:
-    return "%d px, torch %s" % (manifest.resolution, manifest.torch_version)
+    """What the Info tab says of a build: "2048 px, torch 2.1.1, exported 2026-12-01"."""
+    text = "%d px, torch %s" % (manifest.resolution, manifest.torch_version)
+    return text + (", exported %s" % manifest.created_utc[:10] if manifest.created_utc else "")
 
 
 def slot_from_manifest(manifest: ModelManifest, major: int) -> Slot:

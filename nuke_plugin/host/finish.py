@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .. import contract
 from ..contract.files import read_json
-from ..core.build_set import BuildSet, Slot, SlotFiles
+from ..core.build_set import BuildSet, Slot, SlotFiles, summary
 from ..core.cattery import InstallLayout, cat_json_text, layout_for
 from ..core.errors import BuildDeclined, EditionError, ManifestError
 from ..core.gizmo import gizmo_text
@@ -65,12 +65,6 @@ def _running_nuke(nuke: Any) -> Tuple[int, int, str]:
     """(major, minor, version text such as '15.1v3') of the running Nuke."""
     major, minor = int(nuke.NUKE_VERSION_MAJOR), int(nuke.NUKE_VERSION_MINOR)
     return major, minor, str(getattr(nuke, "NUKE_VERSION_STRING", "%d.%d" % (major, minor)))
-
-
-def slot_summary(manifest: ModelManifest) -> str:
-    """What the Info tab says of a build: "2048 px, torch 2.1.1, exported 2026-12-01"."""
-    text = "%d px, torch %s" % (manifest.resolution, manifest.torch_version)
-    return text + (", exported %s" % manifest.created_utc[:10] if manifest.created_utc else "")
 
 
 def build_date() -> str:
@@ -136,7 +130,7 @@ def finish_build(export_dir: str, install_dir: Optional[str] = None, drop: bool 
     sets = layout.build_sets()
     replaced = _confirm(nuke, layout, sets, manifest.build_id, major, overwrite)
     build_set = sets.get(manifest.build_id, BuildSet(contract.MODEL_ID, manifest.build_id))
-    build_set = build_set.with_slot(Slot(major, version, slot_summary(manifest)))
+    build_set = build_set.with_slot(Slot(major, version, summary(manifest)))
     stale = _files_of(sets, layout, manifest.build_id)
     manifest_text = installed_manifest_text(manifest, version)
     created = ensure_folder(layout.folder)

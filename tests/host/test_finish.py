@@ -11,12 +11,12 @@ import pytest
 from nuke_plugin import contract
 from nuke_plugin.contract import builds
 from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS
-from nuke_plugin.core.build_set import BuildSet, Slot
+from nuke_plugin.core.build_set import BuildSet, Slot, summary
 from nuke_plugin.core.cattery import default_install_dir, layout_for
 from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, ManifestError
 from nuke_plugin.core.gizmo import gizmo_knob_names, gizmo_text
 from nuke_plugin.core.manifest import read_manifest
-from nuke_plugin.host.finish import finish_build, slot_summary
+from nuke_plugin.host.finish import finish_build
 from tests.fake_nuke import read_fake_cat
 from tests.fake_nuke.exports import clone_export, link_or_copy
 from tests.gizmo_validator import validate_gizmo
@@ -64,7 +64,7 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, stand_
     # byte for byte what the generator writes (tests/golden/CorridorKey.gizmo pins the generator itself)
     built = doc.knob("build_date").text
     assert re.match(r"^\d{4}-\d{2}-\d{2}$", built) and built[:4] >= "2025"
-    expected = BuildSet(contract.MODEL_ID, build, (Slot(15, "15.1v3", slot_summary(manifest)),))
+    expected = BuildSet(contract.MODEL_ID, build, (Slot(15, "15.1v3", summary(manifest)),))
     assert open(layout.gizmo, "rb").read() == gizmo_text(expected, manifest.knobs, built=built).encode("utf-8")
     assert "%d px" % stand_in_export.resolution in doc.knob("builds").text
     assert doc.header_values["installed_build"].text == str(build)
