@@ -22,8 +22,10 @@ from ..contract import progress
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from ..contract.files import atomic_write, read_json
 from ..contract.torch_targets import parse_torch_target
+from ..core.cattery import resolve_install_dir, studio_root
 from ..core.paths import plugin_root
 from ..core.settings import DEFAULT_RESOLUTION, load_settings
+from ..core.staging import install_folder_problem
 from ..runner import env_probe, exporter_client, nuke_launcher, process
 
 DEFAULT_NUKE_FLAGS = nuke_launcher.DEFAULT_NUKE_FLAGS
@@ -94,7 +96,8 @@ def setup_problem(args: argparse.Namespace) -> Optional[str]:
             args.nuke = nuke_launcher.find_nuke(args.nuke)
         except ValueError as exc:
             return str(exc)
-        return nuke_launcher.flags_problem(args.nuke_flags)
+        return nuke_launcher.flags_problem(args.nuke_flags) or install_folder_problem(
+            resolve_install_dir(args.install_dir), studio=studio_root())
     return None
 
 

@@ -221,6 +221,19 @@ def test_headless_checks_its_folders_before_the_export(tmp_path, option):
     assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Exporting" not in run.stdout
 
 
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in Nuke")
+def test_headless_checks_the_install_folder_before_the_export(tmp_path):
+    from tests.fake_nuke.executable import make_executable
+
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"never read")
+    (tmp_path / "a-file").write_text("not a folder")
+    nuke = make_executable(str(tmp_path / "Nuke16.0"), "16.0v2", "nukex")
+    run = headless_cli(["--checkpoint", str(checkpoint), "--install-dir", str(tmp_path / "a-file" / "CorridorKey"),
+                        "--nuke", nuke, "--python", sys.executable], tmp_path)
+    assert run.returncode == 2 and "cannot be used" in run.stderr and "Exporting" not in run.stdout
+
+
 def test_headless_checks_the_checkpoint_before_the_probe(tmp_path):
     run = headless_cli(["--checkpoint", str(tmp_path / "missing.pth"), "--python", sys.executable], tmp_path)
     assert run.returncode == 2 and "no such file" in run.stderr and "Exporting" not in run.stdout
