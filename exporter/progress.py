@@ -90,6 +90,8 @@ class Reporter:
         self._last_stage_event = self.started
         self._stop = threading.Event()
         self._heartbeat: Optional[threading.Thread] = None
+        # Human lines into a log (a farm, CI, `> file`): one per stage or per 5 % (contract's LineThrottle).
+        self._lines = protocol.LineThrottle() if mode == "human" and not protocol.is_terminal(self.stream) else None
 
     def plan(self, resolution: int, validate_passes: float, verify_passes: float = 0.0,
              gpu_reference: bool = False) -> None:
@@ -169,6 +171,8 @@ class Reporter:
             if self.mode == "json":
                 self.stream.write(protocol.encode(event) + "\n")
             elif self.mode == "human":
+                if self._lines is not None and not self._lines.admit(event):
+                    return
                 self.stream.write(protocol.describe(event) + "\n")
             elif event["event"] == protocol.ERROR:
                 sys.stderr.write(protocol.describe(event) + "\n")

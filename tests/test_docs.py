@@ -118,3 +118,15 @@ def test_download_sizes_in_the_pages_are_the_torch_tables():
     for key in ("nuke16", "nuke15.1", "nuke14"):
         assert "%.1f GB" % TORCH_TARGETS_BY_KEY[key].linux_download_gb in guide, key
     assert "about %.1f GB" % PROJECT_ENVIRONMENT.linux_download_gb in guide
+
+
+def test_the_knob_table_command_answers_help_and_refuses_unknown_options():
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "nuke_plugin.cli.knob_docs"] + list(args), cwd=str(README.parent),
+                              capture_output=True, text=True, timeout=60)
+
+    helped = run("--help")
+    assert helped.returncode == 0 and "usage: python -m nuke_plugin.cli.knob_docs" in helped.stdout
+    assert "knob-table:begin" not in helped.stdout
+    assert run("--bogus").returncode == 2
+    assert run().stdout.strip() == knob_table()

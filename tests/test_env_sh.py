@@ -66,27 +66,43 @@ def test_default_pins_come_from_the_one_torch_table(tmp_path):
     assert "CK_PY=" in out.stdout
 
 
+# The environment's python of logging_venv: records its arguments; `-c` (env.sh asking which torch is installed)
+# answers with the file torch_report (a version and torch.version.cuda) and fails without one; pip fails, as an
+# unreachable index makes it, when the file pip_fails exists.
+FAKE_VENV_PYTHON = """#!/bin/sh
+echo "$@" >> "{dir}/pip.log"
+if [ "$1" = "-c" ]; then cat "{dir}/torch_report" || exit 1; fi
+if [ "$1" = "-m" ] && [ -f "{dir}/pip_fails" ]; then
+  echo "ERROR: No matching distribution found for torch" >&2
+  exit 1
+fi
+exit 0
+"""
+
+
 @pytest.fixture
 def logging_venv(tmp_path):
     """An environment whose python only records its arguments: env.sh's pip command, run for real, installs
-    nothing."""
+    nothing (download.pytorch.org cannot be reached from here: these stand in for pip and the torch it installs)."""
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     python = venv / "bin" / "python"
-    python.write_text('#!/bin/sh\necho "$@" >> "%s"\n' % (tmp_path / "pip.log"))
+    python.write_text(FAKE_VENV_PYTHON.format(dir=tmp_path))
     python.chmod(0o755)
     (venv / ".ck-venv-ready").touch()  # a finished environment, its packages not yet installed
     return venv
 
 
-def _first_install(venv, **env_vars):
+def _first_install(venv, extras="x", **env_vars):
     env = dict(os.environ, CK_VENV=str(venv), CK_PYTHON=sys.executable, **env_vars)
     for name in ("CK_TORCH", "CK_TORCH_INDEX"):
         if name not in env_vars:
             env.pop(name, None)
-    out = subprocess.run(["bash", "-c", "source tools/env.sh x"], cwd=str(ROOT), env=env, capture_output=True,
-                         text=True, timeout=60)
     log = venv.parent / "pip.log"
+    if log.exists():
+        log.unlink()
+    out = subprocess.run(["bash", "-c", "source tools/env.sh %s" % extras], cwd=str(ROOT), env=env,
+                         capture_output=True, text=True, timeout=60)
     return out, log.read_text() if log.exists() else ""
 
 
@@ -97,6 +113,7 @@ def test_first_install_says_what_it_downloads_and_lets_pip_show_its_progress(log
     out, pip = _first_install(logging_venv)
     assert out.returncode == 0, out.stderr
     assert pip.startswith("-m pip install ") and " -q " not in " %s " % pip, pip
+    assert "-c import torch" not in pip  # PyPI's torch: nothing to check
     assert " ".join(PROJECT_ENVIRONMENT.requirements) in pip and "--index-url" not in pip
     assert "[env] installing %s" % " ".join(PROJECT_ENVIRONMENT.requirements) in out.stderr
     if sys.platform.startswith("linux"):
@@ -105,11 +122,73 @@ def test_first_install_says_what_it_downloads_and_lets_pip_show_its_progress(log
 
 
 @pytest.mark.skipif(os.name == "nt", reason="bash")
-def test_cpu_index_takes_torch_from_pytorchs_cpu_wheels(logging_venv):
+def test_adding_the_tests_packages_to_an_environment_with_torch_says_it_is_a_small_download(logging_venv):
+    """tools/test.sh after tools/export.sh: other extras, the same torch; the gigabytes were fetched already."""
+    from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT
+
+    version = PROJECT_ENVIRONMENT.torch
+    site = logging_venv / "lib" / "python3.11" / "site-packages"
+    (site / ("torch-%s.dist-info" % version)).mkdir(parents=True)
+    out, pip = _first_install(logging_venv, extras="export,test")
+    assert out.returncode == 0, out.stderr
+    assert "torch %s is installed already: a small download" % version in out.stderr
+    assert "downloads about" not in out.stderr and "CK_TORCH_INDEX" not in out.stderr
+    assert pip.startswith("-m pip install ")  # pip still runs: it adds the test packages
+    # A torch of another version (or a CPU build asked for over a CUDA one) is a download again.
+    (site / ("torch-%s.dist-info" % version)).rename(site / "torch-2.7.1.dist-info")
+    out, _ = _first_install(logging_venv, extras="export,test,more")
+    assert "installed already" not in out.stderr and "[env] installing" in out.stderr
+
+
+def _cpu_pins():
+    from nuke_plugin.contract.torch_targets import PROJECT_ENVIRONMENT, cpu_requirements
+
+    return " ".join(cpu_requirements(PROJECT_ENVIRONMENT.requirements))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_cpu_index_takes_torch_from_pytorchs_cpu_wheels_and_checks_it_got_one(logging_venv):
+    (logging_venv.parent / "torch_report").write_text("2.14.1+cpu\nNone\n")
     out, pip = _first_install(logging_venv, CK_TORCH_INDEX="cpu")
     assert out.returncode == 0, out.stderr
-    assert " ".join(cpu_index_options("pip")) in pip
+    assert " ".join(cpu_index_options("pip")) in pip and _cpu_pins() in pip
+    assert "-c import torch" in pip  # the installed torch was asked what it is
     assert "CPU-only" in out.stderr and "downloads about" not in out.stderr
+    assert "torch 2.14.1+cpu is a CPU-only build" in out.stderr
+    assert list(logging_venv.glob(".ck-installed-*"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_a_cuda_torch_installed_for_cpu_index_stops_and_says_why(logging_venv):
+    """PyTorch's CPU index unreachable, pip took PyPI's CUDA torch: exit 2, the reason, no stamp (so the next run
+    checks again)."""
+    (logging_venv.parent / "torch_report").write_text("2.14.1+cu130\n13.0\n")
+    out, _ = _first_install(logging_venv, CK_TORCH_INDEX="cpu")
+    assert out.returncode == 2
+    assert "holds torch 2.14.1+cu130 built for CUDA 13.0" in out.stderr and "download.pytorch.org" in out.stderr
+    assert "Remove %s" % logging_venv in out.stderr and "unset CK_TORCH_INDEX" in out.stderr
+    assert not list(logging_venv.glob(".ck-installed-*"))
+
+
+@pytest.mark.skipif(os.name == "nt", reason="bash")
+def test_an_unreachable_cpu_index_stops_pip_and_says_why(logging_venv):
+    (logging_venv.parent / "pip_fails").touch()
+    out, pip = _first_install(logging_venv, CK_TORCH_INDEX="cpu")
+    assert out.returncode == 2
+    assert "could not install PyTorch's CPU-only torch" in out.stderr and "https://download.pytorch.org/whl/cpu" \
+        in out.stderr and "unset CK_TORCH_INDEX" in out.stderr
+    assert "-c import torch" not in pip and not list(logging_venv.glob(".ck-installed-*"))
+
+
+def test_cpu_pins_are_the_cpu_index_builds_on_x86_64_only():
+    from nuke_plugin.contract.torch_targets import cpu_requirements
+
+    pins = ("torch==2.7.1", "torchvision==0.22.1", "timm==1.0.30", "numpy<2")
+    assert cpu_requirements(pins, "x86_64") == ("torch==2.7.1+cpu", "torchvision==0.22.1+cpu", "timm==1.0.30",
+                                                "numpy<2")
+    assert cpu_requirements(pins, "AMD64")[0] == "torch==2.7.1+cpu"  # Windows' name for it
+    assert cpu_requirements(pins, "aarch64") == pins  # arm64 builds carry no +cpu label
+    assert cpu_requirements(("torch==2.7.1+cu126",), "x86_64") == ("torch==2.7.1+cu126",)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="bash")

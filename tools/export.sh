@@ -2,15 +2,16 @@
 # Exports a CorridorKey checkpoint to Nuke-ready TorchScript, creating the export environment on first use.
 # Usage: bash tools/export.sh --checkpoint CorridorKey_v1.0.pth [--output build/CorridorKey.pt] [exporter options]
 #        bash tools/export.sh --demo [--output build/demo/CorridorKey.pt] [--resolution 512]
-# --demo needs no download: it exports random weights (a meaningless matte through the real plumbing), at 512 unless
-# --resolution says otherwise, into build/demo/ so that it never replaces a real build. Other options go to
-# `python -m exporter` (--help lists them). Relative paths are taken from the folder you run this in.
+# --demo needs no checkpoint: it exports random weights (a meaningless matte through the real plumbing), at 512 unless
+# --resolution says otherwise, into build/demo/ so that it never replaces a real build; a first run still creates the
+# export environment (tools/env.sh says what it downloads). Other options go to `python -m exporter` (--help lists
+# them). Relative paths are taken from the folder you run this in.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"  # this clone's exporter, from wherever it is run
 py="${CK_PYTHON:-python3}"
-# Measured (README, Performance): export at 512 takes 22 s and 1.6 GB on two CPU cores, at 2048 about ten minutes
-# and 7 GB. The demo proves the plumbing, which is the same at every resolution.
+# The demo proves the plumbing, which is the same at every resolution, so it runs at a small one (README,
+# Performance: what an export costs at 512 and at the native 2048).
 demo_resolution=512
 
 demo=0 help=0 has_output=0 has_resolution=0 checkpoint=""
@@ -37,7 +38,7 @@ weights_hint() {  # where the real weights come from, read from the contract (it
 }
 
 if [ "$help" = 1 ]; then
-  sed -n '2,7s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+  sed -n '2,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
   echo
   exec "$py" -m exporter --help  # needs no torch: it works before the environment exists
 fi

@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import contract
 from ..contract import progress
@@ -125,9 +125,17 @@ def write_job(folder: str, pt: str, manifest: str, install_dir: Optional[str], o
     return atomic_write(path, json.dumps(job, indent=2))
 
 
-def _print_event(event: Dict[str, Any]) -> None:
-    if event.get("event") in (progress.STAGE, progress.LOG):
-        print(progress.describe(event), flush=True)
+def event_printer(stream: Any = None) -> Callable[[Dict[str, Any]], None]:
+    """Prints the exporter's stage and log events; into a log (no terminal: a farm's, CI's) one line per stage or
+    per 5 % (progress.LineThrottle), not one per heartbeat."""
+    out = stream or sys.stdout
+    lines = None if progress.is_terminal(out) else progress.LineThrottle()
+
+    def show(event: Dict[str, Any]) -> None:
+        if event.get("event") in (progress.STAGE, progress.LOG) and (lines is None or lines.admit(event)):
+            out.write(progress.describe(event) + "\n")
+            out.flush()
+    return show
 
 
 def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
@@ -189,7 +197,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     output_pt = os.path.join(os.path.abspath(args.output_dir), contract.PT_NAME)
     print("Exporting %s -> %s at %d with %s" % (args.checkpoint, output_pt, args.resolution, python), flush=True)
     with nuke_launcher.CancelOnSignals() as ctrl_c:
-        outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, _print_event,
+        outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, event_printer(),
                                            ctrl_c.flag.is_set, extra=exporter_client.target_args(target.key))
         if outcome.status == process.CANCELLED:
             print(outcome.message, file=sys.stderr)

@@ -5,6 +5,10 @@ drift from the model.
 """
 from __future__ import annotations
 
+import argparse
+import sys
+from typing import Optional, Sequence
+
 from ..contract.knob_spec import KNOBS
 from ..core.gizmo import node_knob
 
@@ -23,5 +27,13 @@ def knob_table() -> str:
     return "\n".join([BEGIN] + rows + [END])
 
 
-if __name__ == "__main__":
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argparse.ArgumentParser(prog="python -m nuke_plugin.cli.knob_docs",
+                            description="Prints the knob table of README.md and docs/artist_guide.md (Markdown, "
+                                        "between its marker comments), generated from the knob spec.").parse_args(argv)
     print(knob_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

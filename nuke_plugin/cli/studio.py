@@ -182,7 +182,7 @@ def export_for(target: TorchTarget, args: argparse.Namespace, python: str, build
     output_pt = os.path.join(folder, contract.PT_NAME)
     print("Exporting %s -> %s at %d for %s with %s" % (args.checkpoint, output_pt, args.resolution, target.nuke,
                                                         python), flush=True)
-    outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, headless._print_event,
+    outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, headless.event_printer(),
                                        cancelled.flag.is_set, extra=exporter_client.target_args(target.key))
     if outcome.status == process.CANCELLED:
         print(outcome.message, file=sys.stderr)

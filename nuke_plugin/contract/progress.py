@@ -98,6 +98,39 @@ def stage_text(event: Event) -> str:
     return "%s (%s)" % (message, when) if when else message
 
 
+def is_terminal(stream: Any) -> bool:
+    """Whether a person watches `stream` live (a TTY), as opposed to a log file or a farm's capture."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed stream
+        return False
+
+
+class LineThrottle(object):
+    """What a log without a terminal keeps of the stage events: the first of each stage, then one per STEP of
+    progress. Log, done and error events always pass. A 35-minute export then writes a few dozen lines, not one
+    per heartbeat (every 2 s in JSON mode) or per traced block."""
+
+    STEP = 0.05
+
+    def __init__(self) -> None:
+        self._stage: Optional[str] = None
+        self._progress = 0.0
+
+    def admit(self, event: Event) -> bool:
+        if event.get("event") != STAGE:
+            return True
+        try:
+            progress = float(event.get("progress", 0.0))
+        except (TypeError, ValueError):
+            progress = 0.0
+        stage = str(event.get("stage", ""))
+        if stage != self._stage or progress >= self._progress + self.STEP - 1e-9:
+            self._stage, self._progress = stage, progress
+            return True
+        return False
+
+
 def describe(event: Event) -> str:
     """One event as a line for a person: the exporter's human mode and the headless build print these."""
     kind = event.get("event")
@@ -110,11 +143,11 @@ def describe(event: Event) -> str:
         return "[%3d%%] %s" % (percent, stage_text(event))
     if kind == DONE:
         stages = event.get("stages") or {}
-        line = "[100%%] Done in %s: %s" % (duration(float(event.get("seconds", 0.0))), event.get("pt", ""))
+        line = "[100%%] Done in %s." % duration(float(event.get("seconds", 0.0)))
         if isinstance(stages, dict) and stages:
-            line += "\n       Stage times: " + ", ".join("%s %.1f s" % (name, float(value))
-                                                    for name, value in stages.items())
-        return line
+            line += " Stage times: " + ", ".join("%s %.1f s" % (name, float(value)) for name, value in stages.items())
+        # Last, so that the end of a log names both files the export wrote.
+        return line + "\n       Wrote %s and its manifest %s" % (event.get("pt", ""), event.get("manifest", ""))
     if kind == ERROR:
         return "ERROR: " + message
     return "       " + message

@@ -44,6 +44,8 @@ PLATES: Dict[str, Tuple[Formula, Formula, Formula, Formula]] = {
 SAMPLE_X = (0, 7, 17, 26, 35)
 SAMPLE_Y = (0, 6, 13, 19)
 SAMPLE_POINTS: Tuple[Tuple[int, int], ...] = tuple((x, y) for y in SAMPLE_Y for x in SAMPLE_X)
+# The built-in hint is sampled everywhere: its eroded edge is where a kernel of another shape would show.
+HINT_SAMPLE_POINTS: Tuple[Tuple[int, int], ...] = tuple((x, y) for y in range(HEIGHT) for x in range(WIDTH))
 
 DEFAULT_SETTING = "default"
 # fp32 on CPU or GPU plus Nuke's own colour maths and a 32-bit float EXR round trip.

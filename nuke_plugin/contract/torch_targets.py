@@ -10,6 +10,7 @@ Part of the contract: pure Python 3.9+, standard library only.
 from __future__ import annotations
 
 import argparse
+import platform
 import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -29,7 +30,9 @@ class TorchTarget:
     supported: bool = True
     note: str = ""
     # What installing requirements downloads on Linux, where PyPI's torch bundles CUDA libraries (and, from
-    # torch 2.x, triton) even on a machine without a GPU; measured by tools/compat.sh and tools/env.sh.
+    # torch 2.x, triton) even on a machine without a GPU: the sizes of the wheels pip fetched (x86-64, 2026-12-03:
+    # the lanes' wheels in ~/.cache/corridorkey-nuke/wheels, 0.83, 2.74 and 3.04 GB; the project's, resolved by
+    # `pip install --dry-run --report`, 3.06 GB), not the installed size (about twice that).
     linux_download_gb: float = 0.0
 
     @property
@@ -91,7 +94,7 @@ DEFAULT_TORCH_TARGET = "nuke16"
 # with. Its exports load in every supported Nuke (proven by the lanes above), so it is the default.
 PROJECT_ENVIRONMENT = TorchTarget(
     "project", "this project's environment", "2.14.1", (3, 11),
-    ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here", linux_download_gb=5.5)
+    ("torch==2.14.1", "torchvision==0.29.1", TIMM_PIN, "numpy"), "tested here", linux_download_gb=3.1)
 
 
 # PyTorch's CPU-only wheels: on Linux and Windows PyPI's torch carries CUDA libraries (and from 2.x triton), most
@@ -114,6 +117,27 @@ def cpu_index_options(installer: str = "pip") -> Tuple[str, ...]:
     if installer == "uv":
         return ("--extra-index-url", CPU_INDEX_URL)
     return ("--index-url", CPU_INDEX_URL, "--extra-index-url", PYPI_INDEX_URL)
+
+
+CPU_ONLY_PACKAGES = ("torch", "torchvision")
+CPU_LOCAL_VERSION = "+cpu"  # how PyTorch's CPU-only index names its x86-64 builds: torch-2.7.1+cpu
+CPU_LABELLED_MACHINES = ("x86_64", "amd64")
+
+
+def cpu_requirements(requirements: Sequence[str], machine: Optional[str] = None) -> Tuple[str, ...]:
+    """The requirements with torch and torchvision pinned to the CPU-only index's own builds ('torch==2.7.1+cpu')
+    on x86-64, where that index labels them so: only that index has them, so when it cannot be reached pip stops
+    with "no matching distribution" instead of taking PyPI's CUDA build (gigabytes) in silence. Elsewhere (arm64
+    builds carry no label) the pins stay as they are, and the installed torch is checked afterwards."""
+    if (machine if machine is not None else platform.machine()).lower() not in CPU_LABELLED_MACHINES:
+        return tuple(requirements)
+    pinned = []
+    for requirement in requirements:
+        name, separator, version = requirement.partition("==")
+        if separator and name in CPU_ONLY_PACKAGES and "+" not in version:
+            requirement = "%s==%s%s" % (name, version, CPU_LOCAL_VERSION)
+        pinned.append(requirement)
+    return tuple(pinned)
 
 
 # Torches whose exports the compatibility lanes prove to load in every supported Nuke (tools/compat.sh).
@@ -154,7 +178,8 @@ def _lookup(key: str) -> TorchTarget:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Prints the table for shell scripts: `lanes` (one line per supported Nuke: lane python torch key),
-    `requirements KEY` (its pip requirements, one per line; KEY `project` is this project's environment),
+    `requirements KEY [--cpu]` (its pip requirements, one per line; KEY `project` is this project's environment;
+    --cpu pins the CPU-only index's torch builds),
     `download-gb KEY` (what installing them downloads on Linux, in GB), or `cpu-index-options` (pip's options for
     the CPU-only torch, one per line)."""
     parser = argparse.ArgumentParser(prog="python -m nuke_plugin.contract.torch_targets", description=main.__doc__)
@@ -162,6 +187,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sub.add_parser("lanes", help="one line per supported Nuke: LANE PYTHON TORCH KEY")
     req = sub.add_parser("requirements", help="the pip requirements of one environment")
     req.add_argument("key", help="project, a target key (nuke16) or a Nuke version (15.1)")
+    req.add_argument("--cpu", action="store_true", help="torch and torchvision as the CPU-only index's builds")
     size = sub.add_parser("download-gb", help="what installing one environment downloads on Linux, in GB")
     size.add_argument("key", help="as for requirements")
     sub.add_parser("cpu-index-options", help="pip options that take torch from PyTorch's CPU-only index")
@@ -177,7 +203,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except ValueError as exc:
             sys.stderr.write("%s\n" % exc)
             return 2
-        lines = list(target.requirements) if args.command == "requirements" else ["%g" % target.linux_download_gb]
+        if args.command == "requirements":
+            lines = list(cpu_requirements(target.requirements) if args.cpu else target.requirements)
+        else:
+            lines = ["%g" % target.linux_download_gb]
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 

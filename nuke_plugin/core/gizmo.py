@@ -2,12 +2,13 @@
 
 The node graph inside the gizmo:
 
-    Hint --> HintToAlpha (alpha | red | luminance -> alpha)
-    Plate ----------------> CopyHint (hint into the 4th channel) --> CropToFormat
+    Hint --> HintToAlpha (alpha | red | luminance -> alpha) ------------------> HintSelect
+    Plate --> HintCrop --> HintKey --> HintErode (the built-in hint) ----------> HintSelect
+    Plate + HintSelect --> CopyHint (hint into the 4th channel) --> CropToFormat (the Hint output taps here)
         --> BuildForThisNuke --> NukeNewEnough --> SameBuild (Asserts) --> Inference (the .cat)
         --> ToLinear (sRGB -> linear on RGB) --+--> Premult ------------> \
                                                +--> (straight) ---------> OutputSelect --> Output
-                                               +--> MatteOnly (alpha in RGBA) --> /
+                                               +--> MatteOnly, previews --> /
 
 CropToFormat clips the image to the plate's format before Inference, as the public RIFE port does
 (tests/data/gizmos/RIFE.gizmo): overscan (pixels outside the format) never reaches the model, which sees exactly the
@@ -30,7 +31,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
 from ..contract import builds
+from ..contract import node_graph as graph
 from ..contract.knob_spec import BOOL, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
+from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR, ColourSpec
 from .build_set import BuildSet
 
 # Where the node's default differs from the model's own. Input Gamma: a Read node in a Nuke script delivers
@@ -59,10 +62,15 @@ OUTPUT_MODE = KnobSpec(
     kind=ENUM,
     label="Output",
     tooltip="Premultiplied: linear foreground premultiplied by the matte, ready to merge over a background. "
-    "Straight: linear foreground and matte, not premultiplied. Matte only: the matte in all four channels.",
+    "Straight: linear foreground and matte, not premultiplied. Matte only: the matte in all four channels. "
+    "Hint: the coarse hint the model gets, in all four channels (the model does not run). "
+    "Over checkerboard / Over colour: the keyed foreground merged over a checkerboard or the Preview Colour, to "
+    "judge edges without building a Merge (not for comping: its alpha is 1).",
     default=0,
-    items=("Premultiplied (linear)", "Straight foreground (linear)", "Matte only"),
+    items=("Premultiplied (linear)", "Straight foreground (linear)", "Matte only", "Hint (what the model gets)",
+           "Over checkerboard (preview)", "Over colour (preview)"),
 )
+OUTPUT_HINT, OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR = 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,9 @@ HINT_EXPRESSIONS = {
 
 HELP = ("CorridorKey neural green-screen keyer (Corridor Digital), run by Nuke's Inference node.\n"
         "Plate: the green-screen plate (Input Gamma: Linear, the default, for a Read into a linear script; sRGB "
-        "for a display-referred plate). Hint: a coarse, slightly eroded "
-        "matte of the subject (pick its channel with Hint Channel).\n"
+        "for a display-referred plate). Hint (optional): a coarse, slightly eroded "
+        "matte of the subject (pick its channel with Hint Channel); with nothing connected the node makes a coarse "
+        "built-in hint from the plate (Backing Colour, Hint Erode; see it with Output: Hint).\n"
         "Output: linear RGBA, premultiplied by default, ready to merge over a background.\n"
         "Model: CorridorKey by Corridor Digital, CC BY-NC-SA 4.0 licence variant.")
 # The Info tab: which plugin built the node and whose model it runs (the licence asks for the credit).
@@ -240,13 +249,108 @@ def crop_to_format(name: str, x: int, y: int) -> List[str]:
     return _node("Crop", ["box {0 0 {width} {height}}", "crop false", "name %s" % name], x, y)
 
 
-def _output_branches() -> Dict[str, Callable[[int], List[str]]]:
-    """How each Output choice is made from the straight linear result (node text; `y` is the row)."""
+def expression_knob(name: str, expression: str) -> str:
+    """A knob driven by an expression, as Nuke writes one: `which {{"..."}}` (a `[` escaped, as public files do)."""
+    return "%s {{%s}}" % (name, word(expression))
+
+
+def colour_knob_lines(spec: ColourSpec) -> List[str]:
+    """`addUserKnob {18 ...}` (Nuke's Color_Knob, r g b) plus the value line with its default."""
+    return [" addUserKnob {18 %s l %s t %s}" % (spec.name, quote(spec.label), quote(spec.tooltip)),
+            " %s {%s}" % (spec.name, " ".join(number(v) for v in spec.default))]
+
+
+# -- The built-in hint (contract/node_graph.py): a coarse key of the plate for when the Hint input is not connected.
+def builtin_hint_knob_lines() -> List[str]:
+    return user_knob_lines(HINT_SOURCE) + colour_knob_lines(HINT_BACKING) + user_knob_lines(HINT_ERODE)
+
+
+def hint_key_knobs() -> Dict[str, str]:
+    """HintKey's Expression knobs. key_dom: the pixel's value in the backing's dominant channel; key_rest: the larger
+    of its other two; key_limit: the threshold, the backing's own rest / dom to the power KEY_EXPONENT. Alpha 1 where
+    key_rest > key_limit * key_dom. (Not `t`, `x` or `y`: those are the frame and the pixel in Nuke expressions.)"""
+    backing = "parent.%s" % HINT_BACKING.name
+    r, g, b = ("%s.%s" % (backing, c) for c in "rgb")
+    green = "%s >= max(%s, %s)" % (g, r, b)
+    blue = "%s >= %s" % (b, r)
+
+    def pick(if_green: str, if_blue: str, if_red: str) -> str:
+        return "%s ? %s : (%s ? %s : %s)" % (green, if_green, blue, if_blue, if_red)
+
+    def ratio(other_1: str, other_2: str, dominant: str) -> str:
+        return "max(%s, %s) / max(%s, %s)" % (other_1, other_2, dominant, number(graph.BACKING_FLOOR))
+
     return {
-        OUTPUT_MODE.items[0]: lambda y: _node("Premult", ["name Premult1"], 0, y),
-        OUTPUT_MODE.items[1]: lambda y: [],
-        OUTPUT_MODE.items[2]: lambda y: _node("Expression", ["expr0 a", "expr1 a", "expr2 a", "expr3 a",
-                                                             "name MatteOnly"], 220, y),
+        "temp_name0": "key_dom", "temp_expr0": pick("g", "b", "r"),
+        "temp_name1": "key_rest", "temp_expr1": pick("max(r, b)", "max(r, g)", "max(g, b)"),
+        "temp_name2": "key_limit",
+        "temp_expr2": "pow(%s, %s)" % (pick(ratio(r, b, g), ratio(r, g, b), ratio(g, b, r)),
+                                       number(graph.KEY_EXPONENT)),
+        "expr3": "key_rest > key_limit * key_dom ? 1 : 0",
+    }
+
+
+def hint_erode_expression() -> str:
+    """HintErode's size: Nuke's Dilate erodes for a negative size."""
+    return "-parent.%s" % HINT_ERODE.name
+
+
+def hint_select_expression() -> str:
+    """HintSelect's `which`: the Hint input (1) when Hint Source says so, or on Automatic when input 1 is connected
+    (`[exists parent.input1]`, as public gizmos test an input); the built-in hint (0) otherwise."""
+    auto, forced_input = HINT_SOURCE.items.index("Automatic"), HINT_SOURCE.items.index("Hint input")
+    return "parent.%s == %d ? [exists parent.input1] : parent.%s == %d" % (
+        HINT_SOURCE.name, auto, HINT_SOURCE.name, forced_input)
+
+
+def builtin_hint_lines() -> List[str]:
+    """The built-in hint's nodes, written after the Plate input with HintToAlpha below it on the stack. Leaves
+    HintSelect (0: built-in, 1: the Hint input) under the plate, which CopyHint takes as A and B."""
+    key = hint_key_knobs()
+    lines = ["set NPlate [stack 0]"]
+    lines += crop_to_format(graph.HINT_CROP_NODE, -220, -260)
+    lines += _node("Expression", ["%s %s" % (k, quote(v) if k.startswith(("temp_expr", "expr")) else word(v))
+                                  for k, v in key.items()] + ["name %s" % graph.HINT_KEY_NODE], -220, -230)
+    lines += _node("Dilate", ["channels alpha", expression_knob("size", hint_erode_expression()),
+                              "name %s" % graph.HINT_ERODE_NODE], -220, -200)
+    lines += _node("Switch", ["inputs 2", expression_knob("which", hint_select_expression()),
+                              "name %s" % graph.HINT_SELECT_NODE], 220, -180)
+    return lines + ["push $NPlate"]
+
+
+# -- The preview outputs (contract/node_graph.py): the keyed foreground over a checkerboard or a colour.
+def preview_background_expressions() -> List[str]:
+    """PreviewBackground's expr0-2: the Preview Colour for Over colour, else the checkerboard (x, y: pixel indices
+    from the bottom left, squares of CHECKER_SIZE, the light one at the origin)."""
+    checker = "fmod(floor(x / %d) + floor(y / %d), 2) < 1 ? %s : %s" % (
+        graph.CHECKER_SIZE, graph.CHECKER_SIZE, number(graph.CHECKER_LIGHT), number(graph.CHECKER_DARK))
+    return ["parent.%s == %d ? parent.%s.%s : (%s)" % (OUTPUT_MODE.name, OUTPUT_OVER_COLOUR, PREVIEW_COLOUR.name, c,
+                                                       checker) for c in "rgb"]
+
+
+def _preview_lines(y: int) -> List[str]:
+    """Premult (A) merged over PreviewBackground (B), both from the straight result on the stack."""
+    background = preview_background_expressions()
+    lines = _node("Premult", ["name PreviewPremult"], 440, y)
+    lines += ["push $NStraight"]
+    lines += _node("Expression", ["expr%d %s" % (c, quote(background[c])) for c in range(3)] + [
+        "expr3 1", "name %s" % graph.PREVIEW_BACKGROUND_NODE], 660, y)
+    lines += _node("Merge2", ["inputs 2", "operation over", "name %s" % graph.PREVIEW_OVER_NODE], 440, y + 40)
+    return lines + ["set NPreview [stack 0]"]
+
+
+def _output_branches() -> Dict[str, Tuple[str, Callable[[int], List[str]]]]:
+    """How each Output choice is made (node text; `y` is the row): the stack variable it starts from (the straight
+    linear result, the model's input, or the preview made for the other preview choice) and its nodes."""
+    matte = ["expr0 a", "expr1 a", "expr2 a", "expr3 a"]
+    return {
+        OUTPUT_MODE.items[0]: ("NStraight", lambda y: _node("Premult", ["name Premult1"], 0, y)),
+        OUTPUT_MODE.items[1]: ("NStraight", lambda y: []),
+        OUTPUT_MODE.items[2]: ("NStraight", lambda y: _node("Expression", matte + ["name MatteOnly"], 220, y)),
+        OUTPUT_MODE.items[OUTPUT_HINT]: ("NModelIn", lambda y: _node("Expression", matte + ["name HintView"], -220,
+                                                                     y)),
+        OUTPUT_MODE.items[OUTPUT_OVER_CHECKERBOARD]: ("NPreview", lambda y: []),
+        OUTPUT_MODE.items[OUTPUT_OVER_COLOUR]: ("NStraight", _preview_lines),
     }
 
 
@@ -292,9 +396,11 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
     lines = ["version 14.0 v1", "Gizmo {", " inputs 2", " help %s" % quote(HELP), " tile_color 0x%08x" % TILE_COLOR,
              " addUserKnob {20 %s l %s}" % (contract.MODEL_ID, word(contract.MODEL_ID))]
     lines += user_knob_lines(HINT_CHANNEL)
+    lines += builtin_hint_knob_lines()
     for spec in knobs:
         lines += user_knob_lines(node_knob(spec))
     lines += user_knob_lines(OUTPUT_MODE)
+    lines += colour_knob_lines(PREVIEW_COLOUR)
     lines.append(' addUserKnob {26 "" +STARTLINE}')
     for toggle in TOGGLES:
         lines += toggle_lines(toggle)
@@ -304,8 +410,12 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
     lines += _node("Input", ["inputs 0", "name Hint", "number 1"], 220, -300)
     lines += _node("Expression", ["expr3 %s" % quote(_hint_expression()), "name HintToAlpha"], 220, -220)
     lines += _node("Input", ["inputs 0", "name Plate", "number 0"], 0, -300)
+    lines += builtin_hint_lines()
     lines += _node("Copy", ["inputs 2", "from0 rgba.alpha", "to0 rgba.alpha", "bbox B", "name CopyHint"], 0, -220)
     lines += crop_to_format("CropToFormat", 0, -180)
+    # The model's input: the Hint output shows its alpha. Taken before the Asserts, which only check the build:
+    # the hint can be judged in a Nuke with no build of its own.
+    lines.append("set NModelIn [stack 0]")
     lines += assert_node("BuildForThisNuke", assert_build_for_this_nuke(build_set), 0, -160)
     late = assert_nuke_new_enough(build_set)
     if late:
@@ -320,12 +430,16 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
     ], 0, -100)
     lines += _node("Colorspace", ["colorspace_in sRGB", "colorspace_out linear", "name ToLinear"], 0, -60)
     lines.append("set NStraight [stack 0]")
-    # Switch input 0 is the top of the stack, so the branches are stacked from the last choice to the first.
+    # Switch input 0 is the top of the stack, so the branches are stacked from the last choice to the first; the
+    # straight result is on the stack already for the first.
     branches = _output_branches()
-    for order, item in enumerate(reversed(OUTPUT_MODE.items)):
-        if order:
-            lines.append("push $NStraight")
-        lines += branches[item](20)
+    on_stack: Optional[str] = "NStraight"
+    for item in reversed(OUTPUT_MODE.items):
+        source, branch = branches[item]
+        if source != on_stack:
+            lines.append("push $%s" % source)
+        on_stack = None
+        lines += branch(20)
     lines += _node("Switch", ["inputs %d" % len(OUTPUT_MODE.items), "which {{parent.%s}}" % OUTPUT_MODE.name,
                               "name OutputSelect"], 0, 100)
     lines += _node("Output", ["name Output1"], 0, 180)
@@ -335,5 +449,6 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
 
 def gizmo_knob_names(knobs: Sequence[KnobSpec] = KNOBS) -> List[str]:
     """The knobs an artist sees on the node, in panel order (the Info tab's build knobs last)."""
-    return ([HINT_CHANNEL.name] + [k.name for k in knobs] + [OUTPUT_MODE.name] + [t.name for t in TOGGLES]
+    return ([HINT_CHANNEL.name, HINT_SOURCE.name, HINT_BACKING.name, HINT_ERODE.name] + [k.name for k in knobs]
+            + [OUTPUT_MODE.name, PREVIEW_COLOUR.name] + [t.name for t in TOGGLES]
             + [INSTALLED_BUILD_KNOB, KEYED_BUILD.name, USE_INSTALLED])

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
+import struct
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
+from ..contract import node_graph as graph
 from ..contract import selftest
 from ..contract.files import atomic_write, read_json
 from .errors import CorridorKeyError, ManifestError
+from .gizmo import OUTPUT_HINT, OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR
 from .manifest import ModelManifest, read_manifest
 
 PASS, FAIL, SKIPPED = "pass", "fail", "skipped"
@@ -46,9 +50,11 @@ ADD_COMMAND = "Real `addCommand` may replace an item of the same name"
 ASSERT_ERRORS = "Whether an Assert node whose expression is 0 stops a render"
 TCL_VERSION = "What Nuke's Tcl variables `$nuke_version_major` and `$nuke_version` hold"
 GPU_NAME = "What the Inference node's `gpuName` knob shows"
+DILATE = "What Nuke's Dilate (\"Erode (fast)\") computes"
+INPUT_EXISTS = "Whether `[exists parent.input1]` in an expression"
 ASSUMPTIONS = (LIBTORCH_LOADS, CREATE_CAT_FAILURE, RENDERING, CATALOGUE, EXPRESSIONS, GIZMO_REREAD, PLUGIN_ADD_PATH,
                ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION, ASSERT_ERRORS,
-               TCL_VERSION, GPU_NAME)
+               TCL_VERSION, GPU_NAME, DILATE, INPUT_EXISTS)
 # What an Inference node's gpuName says when it found no GPU (lower case); an empty text says the same.
 NO_GPU_WORDS = ("not available", "none", "no gpu", "cpu")
 
@@ -218,15 +224,76 @@ def srgb_to_linear(value: float) -> float:
     return ((value + 0.055) / 1.055) ** 2.4
 
 
-def gizmo_pixel(model_rgba: Sequence[float], output_mode: int = 0) -> List[float]:
-    """What the gizmo outputs for one pixel of the model: 0 premultiplied linear, 1 straight linear, 2 matte."""
+def preview_background(x: int, y: int, output_mode: int,
+                       colour: Sequence[float] = graph.PREVIEW_COLOUR.default) -> List[float]:
+    """PreviewBackground at pixel (x, y): the Preview Colour, or the checkerboard (light square at the origin)."""
+    if output_mode == OUTPUT_OVER_COLOUR:
+        return list(colour)
+    square = graph.CHECKER_SIZE
+    light = (math.floor(x / square) + math.floor(y / square)) % 2 < 1
+    return [graph.CHECKER_LIGHT if light else graph.CHECKER_DARK] * 3
+
+
+def gizmo_pixel(model_rgba: Sequence[float], output_mode: int = 0, x: int = 0, y: int = 0,
+                preview_colour: Sequence[float] = graph.PREVIEW_COLOUR.default) -> List[float]:
+    """What the gizmo outputs at pixel (x, y) for the model's pixel there: 0 premultiplied linear, 1 straight
+    linear, 2 matte, 4 and 5 the preview over the checkerboard or the Preview Colour (Merge over: A + B (1 - a)).
+    Output 3 (the hint) does not come from the model: see builtin_hint_rows."""
     r, g, b, a = model_rgba
     linear = [srgb_to_linear(c) for c in (r, g, b)]
     if output_mode == 0:
         return [c * a for c in linear] + [a]
     if output_mode == 1:
         return linear + [a]
+    if output_mode in (OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR):
+        background = preview_background(x, y, output_mode, preview_colour)
+        return [c * a + bg * (1.0 - a) for c, bg in zip(linear, background)] + [a + (1.0 - a)]
+    if output_mode == OUTPUT_HINT:
+        raise ValueError("the hint output does not come from the model's pixels")
     return [a, a, a, a]
+
+
+def _float32(value: float) -> float:
+    """The value as a 32-bit float image holds it (the plates reach the key as Nuke's float pixels)."""
+    return float(struct.unpack("f", struct.pack("f", value))[0])
+
+
+def hint_key(rgb: Sequence[float], backing: Sequence[float] = graph.HINT_BACKING.default) -> float:
+    """HintKey on one pixel (contract/node_graph.py): 1 where the larger of the pixel's two other channels reaches
+    the backing's own such ratio ** KEY_EXPONENT of its value in the backing's dominant channel."""
+    r, g, b = backing
+    dominant = 1 if g >= max(r, b) else (2 if b >= r else 0)
+    others = [i for i in range(3) if i != dominant]
+    limit = (max(backing[others[0]], backing[others[1]]) / max(backing[dominant], graph.BACKING_FLOOR)
+             ) ** graph.KEY_EXPONENT
+    return 1.0 if max(rgb[others[0]], rgb[others[1]]) > limit * rgb[dominant] else 0.0
+
+
+def dilate_rows(rows: List[List[float]], size: float) -> List[List[float]]:
+    """Nuke's Dilate on [row][column]: min (size < 0) or max over a square of 2 * int(|size| + 0.5) + 1 pixels, the
+    image's edge repeated beyond it."""
+    radius = int(abs(size) + 0.5)
+    pick = min if size < 0 else max
+    height, width = len(rows), len(rows[0])
+    across = [[pick(row[min(max(c + d, 0), width - 1)] for d in range(-radius, radius + 1)) for c in range(width)]
+              for row in rows]
+    return [[pick(across[min(max(r + d, 0), height - 1)][c] for d in range(-radius, radius + 1))
+             for c in range(width)] for r in range(height)]
+
+
+def builtin_hint_rows(plate: str, backing: Sequence[float] = graph.HINT_BACKING.default,
+                      erode: int = graph.HINT_ERODE.default) -> List[List[float]]:
+    """The built-in hint of a self-test plate, [row][column] with row 0 the top: HintKey, then HintErode."""
+    channels = selftest.plate_rows(plate)
+    keyed = [[hint_key([_float32(channels[c][row][col]) for c in range(3)], backing)
+              for col in range(selftest.WIDTH)] for row in range(selftest.HEIGHT)]
+    return dilate_rows(keyed, -erode)
+
+
+def hint_pixels(rows: List[List[float]], points: Sequence[Tuple[int, int]] = selftest.HINT_SAMPLE_POINTS
+                ) -> List[List[float]]:
+    """Output: Hint's alpha at Nuke's (x, y) points, one value per point."""
+    return [[rows[selftest.HEIGHT - 1 - y][x]] for x, y in points]
 
 
 def plate_pixels(plate: str) -> List[List[float]]:

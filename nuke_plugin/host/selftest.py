@@ -31,11 +31,12 @@ from ..contract import builds
 from ..contract import selftest as spec
 from ..contract.files import atomic_write
 from ..contract.knob_spec import BOOL, ENUM, FLOAT
+from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE
 from ..core import selftest as st
 from ..core.build_set import BuildSet, Slot
 from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
-from ..core.gizmo import HALF_PRECISION, KEYED_BUILD, OUTPUT_MODE, USE_GPU, gizmo_text
+from ..core.gizmo import HALF_PRECISION, KEYED_BUILD, OUTPUT_HINT, OUTPUT_MODE, USE_GPU, gizmo_text
 from ..core.manifest import ModelManifest
 from ..core.paths import plugin_root, same_path
 from .cat_builder import build_cat, nuke_path
@@ -44,6 +45,8 @@ from .plugin_path import activate
 from .session import delete_nodes_made_since, env_value, root_node_names
 
 INIT_MARKER = "CORRIDORKEY_SELFTEST_INIT"
+# The built-in hint's knobs moved once: a red-dominant backing (its `.r` and its branch of HintKey) and 2 pixels.
+HINT_SELFTEST_BACKING, HINT_SELFTEST_ERODE = (0.6, 0.2, 0.25), 2
 PIXEL_CHECKS = (st.RENDERING, st.LIBTORCH_LOADS)
 
 
@@ -96,8 +99,9 @@ class Session(object):
         self.progress.setMessage(name)
         self.progress.setProgress(int(percent))
 
-    def render(self, source: Any) -> List[List[float]]:
-        """The source's RGBA at the sample points, rendered to an EXR by nuke.execute and read back."""
+    def render(self, source: Any, points: Sequence[Tuple[int, int]] = spec.SAMPLE_POINTS,
+               channels: Sequence[str] = contract.CHANNELS_OUT) -> List[List[float]]:
+        """The source's channels at the sample points, rendered to an EXR by nuke.execute and read back."""
         nuke = self.nuke
         if self.cannot_render:
             raise CannotRender(self.cannot_render)
@@ -120,16 +124,17 @@ class Session(object):
                 nuke.delete(write)
             read = nuke.nodes.Read(file=path, raw=True)  # created with its file, so Nuke reads the EXR's format
             try:
-                return [[float(nuke.sample(read, channel, x + 0.5, y + 0.5)) for channel in contract.CHANNELS_OUT]
-                        for x, y in spec.SAMPLE_POINTS]
+                return [[float(nuke.sample(read, channel, x + 0.5, y + 0.5)) for channel in channels]
+                        for x, y in points]
             finally:
                 nuke.delete(read)
 
     def compare(self, name: str, source: Any, want: List[List[float]], tolerance: float, verifies: Sequence[str],
-                hint: str = "") -> None:
+                hint: str = "", points: Sequence[Tuple[int, int]] = spec.SAMPLE_POINTS,
+                channels: Sequence[str] = contract.CHANNELS_OUT) -> None:
         """One pixel check: rendered vs wanted at every sample point."""
         try:
-            got = self.render(source)
+            got = self.render(source, points, channels)
         except CannotRender as exc:
             self.report.add(name, st.SKIPPED, str(exc), verifies)
             return
@@ -142,7 +147,8 @@ class Session(object):
             self.report.add(name, st.PASS, "matches the stored pixels (max difference %.2g)" % error, verifies, figures)
             return
         worst = max(range(len(got)), key=lambda i: st.max_difference([got[i]], [want[i]]))
-        figures.update({"worst_point": list(spec.SAMPLE_POINTS[worst]), "got": got[worst], "want": want[worst]})
+        figures.update({"worst_point": list(points[worst]), "got": got[worst], "want": want[worst],
+                        "points_differing": sum(st.max_difference([g], [w]) > tolerance for g, w in zip(got, want))})
         self.report.add(name, st.FAIL, "differs from the stored pixels by %.3g (tolerance %.0g)%s"
                         % (error, tolerance, hint), verifies, figures)
 
@@ -344,7 +350,7 @@ class Session(object):
         for plate, source in plates.items():
             node.setInput(0, source)
             node.setInput(1, source)
-            want = [st.gizmo_pixel(p, output_mode) for p in outputs[plate]]
+            want = [st.gizmo_pixel(p, output_mode, x, y) for p, (x, y) in zip(outputs[plate], spec.SAMPLE_POINTS)]
             self.compare("%s_%s" % (name, plate), node, want, tolerance, list(verifies) + [st.ORIENTATION],
                          "; when the plate checks pass, a difference here can also mean the image reaches the model "
                          "upside down (its 3x3 convolution is not symmetric)")
@@ -377,11 +383,47 @@ class Session(object):
             self.pixels("toggle_%s" % toggle.name, node, plates, outputs[spec.DEFAULT_SETTING], tolerance)
             node[toggle.name].setValue(toggle.default)
         for mode in range(1, len(OUTPUT_MODE.items)):
+            if mode == OUTPUT_HINT:
+                continue  # no model pixels: the built-in hint's checks (hint) render it
             self.step("output %s" % OUTPUT_MODE.items[mode], 88)
             node[OUTPUT_MODE.name].setValue(mode)
             self.pixels("output_mode_%d" % mode, node, plates, outputs[spec.DEFAULT_SETTING], spec.PIXEL_TOLERANCE,
                         mode, [st.RENDERING])
         node[OUTPUT_MODE.name].setValue(0)
+
+    def hint_view(self, name: str, node: Any, plate: Any, connected: bool, rows: List[List[float]],
+                  verifies: Sequence[str]) -> None:
+        """Output: Hint (the model's input alpha, no model run) against the hint expected for these knobs."""
+        node.setInput(0, plate)
+        node.setInput(1, plate if connected else None)
+        self.compare(name, node, st.hint_pixels(rows), spec.PIXEL_TOLERANCE, list(verifies) + [st.RENDERING],
+                     points=spec.HINT_SAMPLE_POINTS, channels=("rgba.alpha",))
+
+    def hint(self, node: Any, plates: Dict[str, Any]) -> None:
+        """The built-in hint: keyed and eroded as the replica says on every plate with Hint unconnected, its knobs
+        (Backing Colour, Hint Erode) live, and Hint Source choosing between it and the Hint input."""
+        node[OUTPUT_MODE.name].setValue(OUTPUT_HINT)
+        builtin = [st.DILATE, st.INPUT_EXISTS, st.EXPRESSIONS]
+        for plate, source in plates.items():
+            self.step("built-in hint %s" % plate, 90)
+            self.hint_view("builtin_hint_%s" % plate, node, source, False, st.builtin_hint_rows(plate), builtin)
+        other_backing, other_erode = HINT_SELFTEST_BACKING, HINT_SELFTEST_ERODE
+        node[HINT_BACKING.name].setValue(list(other_backing))
+        node[HINT_ERODE.name].setValue(other_erode)
+        self.hint_view("builtin_hint_knobs", node, plates["gradient"], False,
+                       st.builtin_hint_rows("gradient", other_backing, other_erode), builtin)
+        node[HINT_BACKING.name].setValue(list(HINT_BACKING.default))
+        node[HINT_ERODE.name].setValue(HINT_ERODE.default)
+        alpha = [[min(max(v, 0.0), 1.0) for v in row] for row in spec.plate_rows("gradient")[3]]
+        choices = (("Automatic", True, alpha), ("Built-in", True, st.builtin_hint_rows("gradient")),
+                   ("Hint input", False, [[0.0] * spec.WIDTH for _ in range(spec.HEIGHT)]))
+        for source, connected, rows in choices:
+            node[HINT_SOURCE.name].setValue(source)
+            name = "hint_source_%s_%s" % (source.split()[0].lower(), "connected" if connected else "unconnected")
+            self.hint_view(name, node, plates["gradient"], connected, rows, [st.INPUT_EXISTS])
+        node[HINT_SOURCE.name].setValue(HINT_SOURCE.default)
+        node[OUTPUT_MODE.name].setValue(0)
+        node.setInput(1, plates["gradient"])
 
     def installed_node(self, plate: Any) -> None:
         """The artist's own CorridorKey, if installed: one small frame must come out finite."""
@@ -448,7 +490,8 @@ class Session(object):
                         spec.PIXEL_TOLERANCE)
             self.gpu(node)
             self.knobs(node, manifest, plates, expected)
-            self.step("the gizmo's Asserts", 90)
+            self.hint(node, plates)
+            self.step("the gizmo's Asserts", 91)
             self.asserts(manifest, node)
         self.step("the installed CorridorKey", 92)
         self.installed_node(plates["constant"])

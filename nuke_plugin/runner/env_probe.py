@@ -127,9 +127,16 @@ class ProbeResult:
         return " | ".join(parts)
 
     def report(self) -> str:
-        """Several lines: what is wrong and what to run."""
-        lines = [("Ready: " if self.ok else "Not ready: ") + self.python, self.summary()]
-        lines += ["Problem: " + p for p in self.problems]
+        """Several lines, each problem once with the fix under it: the interpreter (or, when none was found, the
+        one problem that says so), what it holds, problems, warnings, the fix."""
+        problems = list(self.problems)
+        if self.python:
+            lines = [("Ready: " if self.ok else "Not ready: ") + self.python]
+        else:
+            lines = ["Not ready: " + (problems.pop(0) if problems else "no export interpreter")]
+        if self.python_version:
+            lines.append(self.summary())  # without a version, the summary is only the first problem again
+        lines += ["Problem: " + p for p in problems]
         lines += ["Warning: " + w for w in self.warnings]
         if self.fix:
             lines.append("Fix: " + self.fix)
@@ -174,8 +181,9 @@ def interpret(python: str, data: Mapping[str, object], target: TorchTarget) -> P
     torch_version = result.versions.get("torch")
     if torch_version and version_tuple(torch_version)[:3] not in PROVEN_EXPORT_TORCHES:
         result.warnings.append(
-            "torch %s is not one this plugin was proven with (%s). The manifest will still say which Nuke "
-            "releases can load the build, but only a proven torch is tested end to end: Set up creates one."
+            "torch %s is not one this plugin was proven with (%s). The manifest will still say which torch "
+            "releases (and so which Nukes) can load the build, but only a proven torch is tested end to end: Set "
+            "up creates one."
             % (torch_version, ", ".join(sorted(".".join(map(str, v)) for v in PROVEN_EXPORT_TORCHES))))
     if not target.supported:
         result.problems.append(target.note)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
 
 from ..contract.files import atomic_write
-from ..contract.torch_targets import TorchTarget, cpu_index_options, cpu_only_offered
+from ..contract.torch_targets import CPU_INDEX_URL, TorchTarget, cpu_index_options, cpu_only_offered, cpu_requirements
 from . import process
 from .env_probe import READY_STAMP, venv_python
 
@@ -38,6 +38,17 @@ def download_note(target: TorchTarget, platform: str = sys.platform, cpu_only: b
         return ("about %.1f GB to download: PyPI's Linux torch includes its CUDA libraries even without a GPU"
                 % target.linux_download_gb)
     return "a few hundred MB to download"
+
+
+# Run by the new environment's Python after a CPU-only install: the CPU pins (torch_targets.cpu_requirements) keep
+# pip from falling back to PyPI's CUDA torch on x86-64; elsewhere this says so if it did.
+CPU_TORCH_CHECK = (
+    "import sys, torch\n"
+    "if torch.version.cuda is not None:\n"
+    "    sys.exit('torch %%s here is built for CUDA %%s, not the CPU-only build asked for: PyTorch\\'s CPU-only index "
+    "(%s) was probably unreachable. Remove this environment and Set up again when it answers, or untick the "
+    "CPU-only torch.' %% (torch.__version__, torch.version.cuda))\n"
+    "print('torch %%s: a CPU-only build' %% torch.__version__)\n" % CPU_INDEX_URL)
 
 
 def find_uv(environ: Optional[Mapping[str, str]] = None) -> Optional[str]:
@@ -79,9 +90,10 @@ def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None
     if not target.supported:
         raise ValueError(target.note)
     python = venv_python(env_dir)
-    requirements = list(target.requirements)
     cpu = cpu_only and cpu_only_offered()
+    requirements = list(cpu_requirements(target.requirements) if cpu else target.requirements)
     what = "Installing %s%s" % (", ".join(requirements), " (CPU-only torch)" if cpu else "")
+    check = [Step("Checking that torch is a CPU-only build", (python, "-c", CPU_TORCH_CHECK))] if cpu else []
     if uv:
         version = target.python_text
         return [
@@ -89,7 +101,7 @@ def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None
                  (uv, "venv", "--python", version, env_dir)),
             Step(what, (uv, "pip", "install", "--python", python)
                  + (cpu_index_options("uv") if cpu else ()) + tuple(requirements)),
-        ]
+        ] + check
     if not base_python:
         raise ValueError("No Python %s found to create the environment for torch %s. Install uv "
                          "(https://docs.astral.sh/uv/) or that Python, or set CORRIDORKEY_PYTHON."
@@ -98,7 +110,7 @@ def plan_environment(env_dir: str, target: TorchTarget, uv: Optional[str] = None
         Step("Creating the environment with %s" % base_python, (base_python, "-m", "venv", env_dir)),
         Step("Updating pip", (python, "-m", "pip", "install", "--upgrade", "pip")),
         Step(what, (python, "-m", "pip", "install") + (cpu_index_options("pip") if cpu else ()) + tuple(requirements)),
-    ]
+    ] + check
 
 
 def describe_plan(steps: Sequence[Step]) -> str:

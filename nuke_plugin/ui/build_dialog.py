@@ -89,7 +89,8 @@ class BuildModelDialog(QtWidgets.QDialog):
         elif env.probing:
             found.append("Still checking the export Python; try again in a moment.")
         elif env.probe_result is not None and not env.probe_result.ok:
-            found.append("The export Python is not ready: %s." % "; ".join(env.probe_result.problems))
+            # Its problems and their fix are in the status above: named once, there, not repeated here.
+            found.append("The export Python is not ready: see its status above for why and what fixes it.")
         return found
 
     def accept(self) -> None:

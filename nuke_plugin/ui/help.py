@@ -6,6 +6,7 @@ from typing import Optional
 
 from .. import contract
 from ..contract.knob_spec import GAMMA_INPUT, KNOBS
+from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from ..core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES, node_knob
 from .qt_compat import QtWidgets
 
@@ -13,9 +14,12 @@ from .qt_compat import QtWidgets
 def _knob_rows() -> str:
     """Every knob on the node, from the specs that build it (the model's knobs and the gizmo's own)."""
     rows = []
-    for knob in (HINT_CHANNEL,) + tuple(node_knob(k) for k in KNOBS) + (OUTPUT_MODE,):
+    for knob in (HINT_CHANNEL, HINT_SOURCE, HINT_ERODE) + tuple(node_knob(k) for k in KNOBS) + (OUTPUT_MODE,):
         span = "%s; default %s" % (knob.span_text(" to "), knob.default_text())
         rows.append("<li><b>%s</b> (%s): %s</li>" % (knob.label, span, knob.tooltip))
+    for colour in (HINT_BACKING, PREVIEW_COLOUR):
+        rows.append("<li><b>%s</b> (colour; default %s): %s</li>" % (
+            colour.label, " ".join("%g" % v for v in colour.default), colour.tooltip))
     for toggle in TOGGLES:
         rows.append("<li><b>%s</b> (default %s): %s</li>" % (toggle.label, "on" if toggle.default else "off",
                                                              toggle.tooltip))
@@ -31,8 +35,11 @@ def help_html() -> str:
         "<p>The network is <a href=\"%(upstream)s\">CorridorKey</a>; its weights come from Hugging Face, "
         "<a href=\"%(weights_url)s\">%(weights_repo)s</a>.</p>"
         "<h4>Comp tree</h4>"
-        "<p><tt>Plate</tt> &rarr; CorridorKey input <b>Plate</b>; a rough key of the same plate (Keylight, IBK, "
-        "a roto) &rarr; input <b>Hint</b>; CorridorKey &rarr; <b>Merge (over)</b> onto the background.</p>"
+        "<p><tt>Plate</tt> &rarr; CorridorKey input <b>Plate</b>; CorridorKey &rarr; <b>Merge (over)</b> onto the "
+        "background. That is all a first key needs: with the <b>Hint</b> input left unconnected the node makes a "
+        "coarse, eroded <b>built-in hint</b> from the plate (set <b>%(backing)s</b> to the screen's colour if it "
+        "is not a usual green; <b>%(output)s</b>: <i>%(hint_view)s</i> shows it). For a better hint, connect a "
+        "rough key of the same plate (Keylight, IBK, a roto) to <b>Hint</b>.</p>"
         "<h4>The hint</h4>"
         "<p>Keep it <b>coarse and slightly eroded</b> (an Erode or FilterErode of a few pixels): the model fills "
         "edge detail in well but is weaker at removing an over-expanded hint. Hair and motion blur come from the "
@@ -46,7 +53,9 @@ def help_html() -> str:
         "<li>Working in ACEScg or another wide gamut: convert to linear sRGB/Rec.709 primaries before the node "
         "and back after it.</li>"
         "<li><b>%(output)s</b>: <i>%(premult)s</i> (default) is linear RGBA premultiplied by the matte, ready to "
-        "Merge over; the other choices give the linear foreground un-premultiplied, or the matte alone.</li></ul>"
+        "Merge over; the other choices give the linear foreground un-premultiplied, the matte alone, the hint "
+        "the model gets, or a preview of the key over a checkerboard or a colour (to judge edges; not for "
+        "comping).</li></ul>"
         "<h4>Knobs</h4>%(knobs)s"
         "<h4>Speed</h4>"
         "<p>Each frame is processed at the model resolution whatever the plate size; a GPU makes it practical.</p>"
@@ -56,6 +65,7 @@ def help_html() -> str:
          "weights_repo": contract.WEIGHTS_REPO, "gamma": GAMMA_INPUT.label, "linear": GAMMA_INPUT.items[1],
          "srgb": GAMMA_INPUT.items[0],
          "native": contract.NATIVE_RESOLUTION, "output": OUTPUT_MODE.label, "premult": OUTPUT_MODE.items[0],
+         "backing": HINT_BACKING.label, "hint_view": OUTPUT_MODE.items[3],
          "knobs": _knob_rows()}
 
 

@@ -291,3 +291,40 @@ def test_headless_when_nuke_does_not_run_the_script(tmp_path, stand_in_export, m
     assert result["status"] == "failed" and "without running the build script" in result["message"]
     assert "no NukeX licence" in result["message"]
     assert list(temp.iterdir()) == []  # no corridorkey-nuke-* job folder left in the system temp folder
+
+
+class Terminal(object):
+    """stdout as a terminal: isatty() is True."""
+
+    def __init__(self):
+        self.lines = []
+
+    def isatty(self):
+        return True
+
+    def write(self, text):
+        self.lines += text.splitlines()
+
+    def flush(self):
+        pass
+
+
+def test_the_farm_log_gets_a_line_per_stage_or_per_five_percent_not_per_heartbeat(tmp_path):
+    """The exporter's JSON mode repeats its step every 2 s: a 35-minute 2048 build was about a thousand lines in a
+    farm log. Into a file: the first line of each stage and one per 5 %; log lines all; a terminal sees every one."""
+    events = [{"event": "stage", "stage": "trace" if index < 400 else "validate", "message": "Step %d" % index,
+               "progress": index / 1000.0, "elapsed": 2.0 * index, "remaining": 2.0 * (1000 - index)}
+              for index in range(1000)]
+    events.insert(500, {"event": "log", "message": "a note"})
+    with open(str(tmp_path / "farm.log"), "w") as log:
+        show = headless.event_printer(log)
+        for event in events:
+            show(event)
+    lines = (tmp_path / "farm.log").read_text().splitlines()
+    assert 20 <= len(lines) <= 22 and "       a note" in lines
+    assert any("Step 400 (" in line for line in lines)  # the validate stage's first line
+    terminal = Terminal()
+    show = headless.event_printer(terminal)
+    for event in events:
+        show(event)
+    assert len(terminal.lines) == 1001

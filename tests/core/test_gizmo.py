@@ -5,19 +5,28 @@ import os
 import pytest
 
 from nuke_plugin import contract
+from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract.knob_spec import BOOL, ENUM, FLOAT, INT, KNOBS, KnobSpec
+from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.build_set import BuildSet, Slot
 from nuke_plugin.core.cattery import cat_json_text
 from nuke_plugin.core.gizmo import (
     HALF_PRECISION,
     HINT_CHANNEL,
     HINT_EXPRESSIONS,
+    OUTPUT_HINT,
     OUTPUT_MODE,
+    OUTPUT_OVER_CHECKERBOARD,
+    OUTPUT_OVER_COLOUR,
     TOGGLES,
     USE_GPU,
     gizmo_knob_names,
     gizmo_text,
+    hint_erode_expression,
+    hint_key_knobs,
+    hint_select_expression,
     node_knob,
+    preview_background_expressions,
     quote,
 )
 from tests.gizmo_validator import parse_serialise_knob, tokenize, validate_gizmo
@@ -43,7 +52,7 @@ def test_inputs_are_plate_and_hint(doc):
     assert doc.input_named("Hint").knobs["number"].text == "1"
 
 
-@pytest.mark.parametrize("spec", KNOBS + (HINT_CHANNEL, OUTPUT_MODE), ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", KNOBS + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE), ids=lambda s: s.name)
 def test_every_knob_carries_its_spec(doc, spec):
     spec = node_knob(spec)
     knob = _user(doc, spec.name)
@@ -90,13 +99,55 @@ def test_an_info_tab_names_the_plugin_version_the_build_date_and_the_models_cred
 def test_hint_is_copied_into_the_fourth_channel_of_the_plate(doc):
     copy = doc.node("CopyHint")
     assert (copy.knobs["from0"].text, copy.knobs["to0"].text) == ("rgba.alpha", "rgba.alpha")
-    plate, hint = copy.inputs
-    assert plate.name == "Plate"
+    plate, select = copy.inputs
+    assert plate.name == "Plate" and select.name == graph.HINT_SELECT_NODE
+    hint = select.inputs[graph.SELECT_INPUT]
     assert hint.name == "HintToAlpha" and hint.inputs[0].name == "Hint"
     expression = hint.knobs["expr3"].text
     for index, item in enumerate(HINT_CHANNEL.items):
         assert "parent.hint_channel == %d ? %s" % (index, HINT_EXPRESSIONS[item]) in expression or \
             index == len(HINT_CHANNEL.items) - 1 and HINT_EXPRESSIONS[item] in expression
+
+
+def test_without_a_hint_input_a_built_in_hint_is_keyed_from_the_plate_and_eroded(doc):
+    """Plate -> HintCrop -> HintKey (Expression) -> HintErode (Dilate) -> HintSelect, whose `which` tests the Hint
+    input as public gizmos do (`[exists parent.input1]`); the knob text is the writer's, which the numpy replica
+    (tools/render_check/gizmo_maths.py) evaluates."""
+    select = doc.node(graph.HINT_SELECT_NODE)
+    assert select.cls == "Switch" and select.knobs["which"].expression == hint_select_expression()
+    assert "[exists parent.input1]" in hint_select_expression()
+    assert '  which {{"parent.hint_source == 0 ? \\[exists parent.input1] :' in gizmo_text(BUILDS)  # `[` escaped
+    erode = select.inputs[graph.SELECT_BUILTIN]
+    assert (erode.cls, erode.name) == ("Dilate", graph.HINT_ERODE_NODE)
+    assert erode.knobs["size"].expression == hint_erode_expression() == "-parent.%s" % HINT_ERODE.name
+    assert erode.knobs["channels"].text == "alpha"
+    key = erode.inputs[0]
+    assert (key.cls, key.name) == ("Expression", graph.HINT_KEY_NODE)
+    assert {k: v.text for k, v in key.knobs.items() if k not in ("name", "xpos", "ypos")} == hint_key_knobs()
+    crop = key.inputs[0]
+    assert crop.name == graph.HINT_CROP_NODE and crop.inputs[0].name == "Plate"
+    assert crop.knobs["box"].text == doc.node("CropToFormat").knobs["box"].text
+    # the knobs: a source, the backing colour (a Color_Knob with its default) and the erode (an Int, no range)
+    assert doc.knob(HINT_SOURCE.name).items == HINT_SOURCE.items
+    assert doc.knob(HINT_BACKING.name).type == 18
+    assert tuple(float(v) for v in doc.header_values[HINT_BACKING.name].text.split()) == HINT_BACKING.default
+    assert doc.knob(HINT_ERODE.name).type == 3 and doc.knob(HINT_ERODE.name).range is None
+
+
+def test_the_output_shows_the_hint_and_previews_over_a_checkerboard_or_a_colour(doc):
+    switch = doc.node("OutputSelect")
+    hint_view = switch.inputs[OUTPUT_HINT]
+    assert hint_view.inputs[0].name == "CropToFormat"  # the model's input: the model does not run for this view
+    assert all(hint_view.knobs["expr%d" % i].text == "a" for i in range(4))
+    over = switch.inputs[OUTPUT_OVER_CHECKERBOARD]
+    assert switch.inputs[OUTPUT_OVER_COLOUR] is over
+    assert (over.cls, over.name, over.knobs["operation"].text) == ("Merge2", graph.PREVIEW_OVER_NODE, "over")
+    background, premult = over.inputs  # Merge2: input 0 is B, input 1 is A
+    assert background.name == graph.PREVIEW_BACKGROUND_NODE and premult.cls == "Premult"
+    assert background.inputs[0].name == premult.inputs[0].name == "ToLinear"
+    assert [background.knobs["expr%d" % i].text for i in range(3)] == preview_background_expressions()
+    assert background.knobs["expr3"].text == "1"
+    assert doc.knob(PREVIEW_COLOUR.name).type == 18
 
 
 def test_the_plate_is_cropped_to_its_format_before_inference(doc):
@@ -146,7 +197,8 @@ def test_colour_chain_and_output_choice(doc):
     assert to_linear.inputs[0].name == "Inference1"
     switch = doc.node("OutputSelect")
     assert switch.knobs["which"].expression == "parent.output_mode"
-    premult, straight, matte = switch.inputs
+    assert len(switch.inputs) == len(OUTPUT_MODE.items)
+    premult, straight, matte = switch.inputs[:3]
     assert OUTPUT_MODE.items[0].startswith("Premultiplied") and premult.cls == "Premult"
     assert premult.inputs[0] is to_linear
     assert OUTPUT_MODE.items[1].startswith("Straight") and straight is to_linear
@@ -213,6 +265,9 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     assert node.hasError() and "cannot find model file" in node.error_message()
     node["output_mode"].setValue("Matte only")
     assert node.node("OutputSelect")["which"].value() == 2.0
+    assert node[HINT_BACKING.name].value() == HINT_BACKING.default
+    assert node[HINT_SOURCE.name].value() == "Automatic" and node[HINT_ERODE.name].value() == HINT_ERODE.default
+    assert node.node(graph.HINT_ERODE_NODE).Class() == "Dilate"
     node["useGPUIfAvailable"].setValue(False)
     assert node.node("Inference1")["useGPUIfAvailable"].value() is False
 

@@ -116,8 +116,47 @@ def test_human_lines_show_elapsed_and_remaining_and_the_stage_times(clock):
     reporter.done("/x/CorridorKey.pt", "/x/CorridorKey.json")
     lines = stream.getvalue().splitlines()
     assert lines[1].startswith("[") and "Scripting (3 min 05 s elapsed, about " in lines[1]
-    assert lines[2] == "[100%] Done in 3 min 05 s: /x/CorridorKey.pt"
-    assert lines[3] == "       Stage times: trace 185.0 s, script 0.0 s"
+    assert lines[2] == "[100%] Done in 3 min 05 s. Stage times: trace 185.0 s, script 0.0 s"
+    assert lines[3] == "       Wrote /x/CorridorKey.pt and its manifest /x/CorridorKey.json"  # the log's last line
+    assert len(lines) == 4
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("stream, most", [(io.StringIO(), 20 + 3 + 2), (Terminal(), 1000)])
+def test_human_lines_into_a_log_are_one_per_stage_or_per_five_percent(clock, stream, most):
+    """A farm's log (no terminal) gets the first line of each stage and one per 5 %, not every step and beat: here
+    a thousand steps through three stages. A terminal shows them all."""
+    reporter = Reporter("human", stream, heartbeat_s=0)
+    reporter.plan(64, 8)
+    stages = [("trace", "script", "validate")[index * 3 // 1000] for index in range(1000)]
+    for index, stage in enumerate(stages):
+        reporter.stage(stage, "Step %d" % index, (index % 333) / 333.0)
+        clock.now += 2.0
+    reporter.done("/x/CorridorKey.pt", "/x/CorridorKey.json")
+    lines = stream.getvalue().splitlines()
+    steps = [line for line in lines if "Step " in line]
+    percents = [int(line[1:4]) for line in steps]
+    assert percents == sorted(percents) and len(steps) <= most
+    if most < 1000:
+        firsts = [stages.index(stage) for stage in ("trace", "script", "validate")]
+        assert all(any("Step %d (" % first in line for line in steps) for first in firsts)  # each stage shows
+    else:
+        assert len(steps) == 1000
+    assert lines[-1].endswith("/x/CorridorKey.pt and its manifest /x/CorridorKey.json")
+
+
+def test_the_line_throttle_passes_log_done_and_error_events_and_each_new_stage():
+    lines = protocol.LineThrottle()
+    stage = {"event": "stage", "stage": "validate", "message": "x", "progress": 0.50}
+    assert lines.admit(stage) and not lines.admit(dict(stage, progress=0.54))
+    assert lines.admit(dict(stage, progress=0.55)) and lines.admit(dict(stage, stage="manifest", progress=0.55))
+    assert all(lines.admit(event) for event in (protocol.log_event("hi"), protocol.error_event("no"),
+                                                protocol.done_event("a.pt", "a.json", 1.0)))
+    assert lines.admit(dict(stage, progress="junk"))  # a malformed event reads as 0 % of a new stage
 
 
 @pytest.mark.parametrize("seconds, text", [(0.4, "0 s"), (59.6, "1 min 00 s"), (185, "3 min 05 s"),

@@ -168,6 +168,9 @@ NODE_CLASSES.update({
     "Fill": (2, DISABLE + MASK_KNOBS + [(K.ChannelMask_Knob, "output"), (K.AColor_Knob, "color")]),
     "Erode": (2, DISABLE + CHANNELS + MASK_KNOBS + [(K.Double_Knob, "size"), (K.Double_Knob, "blur"),
                                                    (K.Double_Knob, "quality")]),
+    # "Erode (fast)": a box minimum / maximum filter (Foundry's reference page lists these knobs; the NDK's
+    # Dilate example, class "Dilate", keeps its size in a WH knob).
+    "Dilate": (2, DISABLE + CHANNELS + MASK_KNOBS + [(K.WH_Knob, "size")]),
     "FrameHold": (1, DISABLE + [(K.Int_Knob, "firstFrame"), (K.Int_Knob, "first_frame"),
                                 (K.Int_Knob, "increment")]),
     "OCIOColorSpace": (1, DISABLE + CHANNELS + MASK_KNOBS + [

@@ -3,17 +3,27 @@
 It draws Constant and Expression plates, and a gizmo that holds an Inference node (CorridorKey, the self-test's
 CorridorKeySelfTest) the way Nuke's Inference node runs a .cat: the TorchScript file the fake .cat names, each
 custom knob's value (as the fake Inference node holds it after serialiseKnob) set as a module attribute, forward on
-[1, 4, H, W] (plate RGB, the hint's alpha), then sRGB -> linear and Premult as the gizmo's nodes do. Before
-drawing, every node is checked as Nuke checks it before a render, so a node error (a missing .cat, an Assert)
-stops the render with that error. Needs torch, imported when it draws (so the fast tier can import this module).
+[1, 4, H, W] (plate RGB, the hint's alpha), then sRGB -> linear and Premult as the gizmo's nodes do. The built-in
+hint and the previews are drawn by the numpy replica (tools/render_check) evaluating the text the fake's nodes hold,
+so a change to the gizmo's expressions shows in the pixels. Before drawing, every node is checked as Nuke checks it
+before a render, so a node error (a missing .cat, an Assert) stops the render with that error. Needs torch and
+numpy, imported when it draws (so the fast tier can import this module).
 """
 from __future__ import annotations
 
 from typing import Any, Dict, Tuple
 
 from nuke_plugin import contract
+from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract.knob_spec import KNOBS
-from nuke_plugin.core.gizmo import OUTPUT_MODE
+from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
+from nuke_plugin.core.gizmo import (
+    OUTPUT_HINT,
+    OUTPUT_MODE,
+    OUTPUT_OVER_CHECKERBOARD,
+    OUTPUT_OVER_COLOUR,
+    hint_key_knobs,
+)
 
 
 class Renderer(object):
@@ -65,10 +75,18 @@ class Renderer(object):
         return self.gizmo(node, inference[0])
 
     def gizmo(self, node: Any, inference: Any) -> Any:
+        import numpy as np
         import torch
 
+        from tools.render_check.nuke_expression import evaluate, image_context
+
+        knobs = {name: node[name].getValue() for name in (HINT_SOURCE.name, OUTPUT_MODE.name)}  # enums: the index
+        knobs.update({name: node[name].value() for name in (HINT_BACKING.name, HINT_ERODE.name, PREVIEW_COLOUR.name)})
         plate = self.image(node.input(0)).clone()
-        plate[3] = self.image(node.input(1))[3].clamp(0, 1)
+        plate[3] = torch.from_numpy(self.hint(node, plate, knobs))
+        mode = int(knobs[OUTPUT_MODE.name])
+        if mode == OUTPUT_HINT:
+            return plate[3:4].expand(4, -1, -1)
         module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")
         for knob in KNOBS:
             value = inference[knob.name].getValue()
@@ -80,5 +98,32 @@ class Renderer(object):
         rgb = out[:3].double()
         linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()
         alpha = out[3:4]
-        mode = OUTPUT_MODE.items.index(node[OUTPUT_MODE.name].value())
+        if mode in (OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR):
+            straight = np.concatenate([linear.permute(1, 2, 0).numpy(), alpha.permute(1, 2, 0).numpy()], axis=-1)
+            context = image_context(straight, knobs)
+            background = node.node(graph.PREVIEW_BACKGROUND_NODE)
+            under = torch.stack([torch.from_numpy(np.broadcast_to(evaluate(background["expr%d" % c].value(), context),
+                                                                  straight.shape[:2]).astype(np.float32))
+                                 for c in range(3)])
+            return torch.cat([linear * alpha + under * (1 - alpha), alpha + (1 - alpha)])
         return [torch.cat([linear * alpha, alpha]), torch.cat([linear, alpha]), alpha.expand(4, -1, -1)][mode]
+
+    def hint(self, node: Any, plate: Any, knobs: Dict[str, Any]) -> Any:
+        """HintSelect, HintKey and HintErode as the fake's nodes hold them, evaluated by the numpy replica."""
+        import numpy as np
+
+        from tools.render_check.gizmo_maths import dilate
+        from tools.render_check.nuke_expression import Context, evaluate, expression_node
+
+        hint_input = node.input(1)
+        which = evaluate(node.node(graph.HINT_SELECT_NODE)["which"].expression(),
+                         Context({}, knobs, {1: hint_input is not None}))
+        if int(which) == graph.SELECT_INPUT:
+            if hint_input is None:
+                return np.zeros(tuple(plate.shape[1:]), np.float32)
+            return self.image(hint_input)[3].clamp(0, 1).numpy()
+        key = node.node(graph.HINT_KEY_NODE)
+        texts = {name: key[name].value() for name in hint_key_knobs()}
+        keyed = expression_node(plate.permute(1, 2, 0).numpy(), texts, knobs)[..., 3]
+        return dilate(keyed, float(evaluate(node.node(graph.HINT_ERODE_NODE)["size"].expression(),
+                                            Context({}, knobs))))

@@ -11,12 +11,15 @@ from nuke_plugin import contract
 from nuke_plugin.contract import selftest as spec
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.core import selftest as st
+from nuke_plugin.core.build_set import BuildSet, Slot
+from nuke_plugin.core.gizmo import OUTPUT_MODE
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host import selftest as host_selftest
 from nuke_plugin.host.finish import finish_build
 from tests.fake_nuke.render import Renderer
 
 DATA = spec.data_dir(plugin_root())
+PIXEL_CHECKS = ("plate_", "render_", "knob_", "toggle_", "output_", "builtin_hint_", "hint_source_")
 
 
 def checks(report):
@@ -32,8 +35,10 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     assert found["cat_failure_mode"].figures["raises"] is True  # the fake's createCatFile raises
     for name in [k.name for k in KNOBS] + ["useGPUIfAvailable", "halfPrecision"]:
         assert found["link_" + name].status == st.PASS, found["link_" + name]
-    pixel_checks = [c for c in report.checks if c.name.startswith(("plate_", "render_", "knob_", "toggle_", "output_"))]
-    assert len(pixel_checks) == len(spec.PLATES) * (1 + len(KNOBS) + 2 + 2 + 1)  # plate, default, knobs, ...
+    pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
+    model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
+    hint_checks = len(spec.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
+    assert len(pixel_checks) == len(spec.PLATES) * (1 + len(KNOBS) + 2 + model_outputs + 1) + hint_checks
     assert all(c.status == st.SKIPPED and "cannot render" in c.detail for c in pixel_checks)
     assert found["installed_node"].status == st.SKIPPED and found["progress_cancel"].status == st.SKIPPED
     # the gizmo's version logic: Tcl variables read through expressions, each Assert stops a render with its message
@@ -160,7 +165,7 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
     report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    pixel_checks = [c for c in report.checks if c.name.startswith(("plate_", "render_", "knob_", "toggle_", "output_"))]
+    pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     if not upside_down:
         assert report.ok, report.summary()
         assert all(c.status == st.PASS for c in pixel_checks)
@@ -169,3 +174,26 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     assert "render_default_gradient" in failed and "upside down" in found["render_default_gradient"].detail
     assert all(found["plate_" + plate].status == st.PASS for plate in spec.PLATES)
     assert st.ORIENTATION in found["render_default_gradient"].verifies
+
+
+@pytest.mark.export
+@pytest.mark.parametrize("change, failing", [
+    (("size {{-parent.hint_erode}}", "size {{1-parent.hint_erode}}"), "builtin_hint_gradient"),
+    (("\\[exists parent.input1]", "1"), "builtin_hint_corner"),
+    (("? b : r)", "? b : g)"), "builtin_hint_knobs")])  # the red-dominant backing's branch of HintKey
+def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, tmp_path, monkeypatch, change,
+                                                                       failing):
+    """The hint checks compare with the pure-Python expectation (nuke_plugin/core/selftest.py): a gizmo whose
+    erosion, input test or key differs fails them, here rendered by the replica of what the fake's nodes hold."""
+    real = host_selftest.gizmo_text
+    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
+    renderer = Renderer(fake_nuke)
+    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
+    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
+    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    found = checks(report)
+    assert found[failing].status == st.FAIL, found[failing]
+    assert found[failing].figures["points_differing"] > 0
+    assert st.DILATE in found[failing].verifies and st.INPUT_EXISTS in found[failing].verifies
+    assert found["render_default_gradient"].status == st.PASS  # the model's own checks are untouched

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from nuke_plugin.contract.torch_targets import CPU_INDEX_URL, TORCH_TARGETS_BY_KEY, cpu_only_offered
+from nuke_plugin.contract.torch_targets import CPU_INDEX_URL, TORCH_TARGETS_BY_KEY, cpu_only_offered, cpu_requirements
 from nuke_plugin.core.settings import Settings
 from nuke_plugin.runner import env_probe, env_setup, process
 
@@ -169,16 +169,36 @@ def test_cpu_only_plan_takes_torch_from_pytorchs_cpu_index(tmp_path):
     env_dir = str(tmp_path / "env")
     py = env_probe.venv_python(env_dir)
     uv_plan = env_setup.plan_environment(env_dir, NUKE14, uv="/usr/bin/uv", cpu_only=True)
-    assert uv_plan[-1].argv == ("/usr/bin/uv", "pip", "install", "--python", py, "--extra-index-url", CPU_INDEX_URL
-                                ) + NUKE14.requirements
+    assert uv_plan[-2].argv == ("/usr/bin/uv", "pip", "install", "--python", py, "--extra-index-url", CPU_INDEX_URL
+                                ) + cpu_requirements(NUKE14.requirements)
     pip_plan = env_setup.plan_environment(env_dir, NUKE16, base_python="/usr/bin/python3.11", cpu_only=True)
-    assert pip_plan[-1].argv == (py, "-m", "pip", "install", "--index-url", CPU_INDEX_URL, "--extra-index-url",
-                                 "https://pypi.org/simple") + NUKE16.requirements
-    assert "CPU-only" in pip_plan[-1].description
+    assert pip_plan[-2].argv == (py, "-m", "pip", "install", "--index-url", CPU_INDEX_URL, "--extra-index-url",
+                                 "https://pypi.org/simple") + cpu_requirements(NUKE16.requirements)
+    assert "CPU-only" in pip_plan[-2].description
+    # then the new environment's torch is asked whether it is a CPU build (pip may have fallen back to PyPI's)
+    for plan in (uv_plan, pip_plan):
+        assert plan[-1].argv == (py, "-c", env_setup.CPU_TORCH_CHECK)
+    assert env_setup.plan_environment(env_dir, NUKE16, uv="/usr/bin/uv")[-1].argv[1:3] == ("pip", "install")
     assert "GB" in env_setup.download_note(NUKE16, "linux")
     assert env_setup.download_note(NUKE16, "linux", cpu_only=True) == ("PyTorch's CPU-only torch: a much smaller "
                                                                        "download")
     assert "CPU-only" not in env_setup.download_note(NUKE16, "darwin", cpu_only=True)  # macOS torch is CPU-only
+
+
+@pytest.mark.parametrize("build, fails", [("2.7.1+cu126", True), ("2.7.1+cpu", False)])
+def test_the_cpu_torch_check_stops_on_a_cuda_build_and_says_why(tmp_path, build, fails):
+    """Run by the new environment's Python: a stand-in torch module of each kind (the real CPU index cannot be
+    reached here)."""
+    (tmp_path / "torch").mkdir()
+    (tmp_path / "torch" / "__init__.py").write_text("__version__ = %r\nclass version:\n    cuda = %r\n"
+                                                     % (build, "12.6" if fails else None))
+    result = subprocess.run([sys.executable, "-c", env_setup.CPU_TORCH_CHECK], cwd=str(tmp_path), capture_output=True,
+                            text=True, timeout=60, env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    assert (result.returncode != 0) == fails
+    if fails:
+        assert "built for CUDA 12.6" in result.stderr and CPU_INDEX_URL in result.stderr
+    else:
+        assert "a CPU-only build" in result.stdout
 
 
 def test_find_base_python_checks_the_version():

@@ -57,6 +57,10 @@ def test_help_works_before_any_environment_with_a_python_without_torch(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "--demo" in result.stdout and "--checkpoint CHECKPOINT" in result.stdout
     assert not (tmp_path / "venv").exists()
+    # A first --demo installs the environment: the help must not promise otherwise, nor quote old timings.
+    assert "needs no download" not in result.stdout and "creates the\nexport environment" in result.stdout
+    script = (ROOT / "tools" / "export.sh").read_text()
+    assert "22 s" not in script and "ten minutes" not in script
 
 
 @pytest.fixture

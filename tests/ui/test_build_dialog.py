@@ -16,6 +16,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", reason="needs PySide6 or PySide2",
                                 exc_type=ImportError)
 from nuke_plugin.contract.knob_spec import KNOBS  # noqa: E402
+from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR  # noqa: E402
 from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY  # noqa: E402
 from nuke_plugin.core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
 from nuke_plugin.core.settings import RESOLUTIONS_BY_VALUE, Settings, load_settings  # noqa: E402
@@ -132,6 +133,37 @@ def test_broken_interpreter_blocks_build_and_shows_the_fix(app, tmp_path):
     QTest.mouseClick(dialog.build_button, LEFT)
     assert dialog.result() != QtWidgets.QDialog.Accepted
     assert "export Python is not ready" in dialog.problems_label.text()
+
+
+def test_a_fresh_dialog_with_no_environment_names_each_problem_once_with_its_fix(app, tmp_path):
+    """Opened fresh on a machine without an export environment, Build pressed: the missing environment is said once
+    (the status, its fix under it), not again as a "Problem:" line and a third time in the red summary."""
+    environ = {"CORRIDORKEY_HOME": str(tmp_path / "home"), "HOME": str(tmp_path / "home")}
+
+    def no_environment(settings):
+        return env_probe.check_environment(settings, root=str(tmp_path / "plugin"), environ=environ)
+
+    dialog = make_dialog(app, Settings(checkpoint=str(tmp_path / "ck.pth")), probe=no_environment)
+    QTest.mouseClick(dialog.build_button, LEFT)
+    assert dialog.result() != QtWidgets.QDialog.Accepted
+    status = dialog.environment.python_status.text()
+    shown = "\n".join(label.text() for label in dialog.findChildren(QtWidgets.QLabel))
+    assert shown.count("no export environment found") == 1 and shown.count("looked in") == 1
+    lines = status.splitlines()
+    assert lines[0].startswith("Not ready: no export environment found (looked in: ")
+    assert lines[1].startswith("Fix: Click Set up") and len(lines) == 2  # the fix beside it, nothing repeated
+    red = dialog.problems_label.text()
+    assert "export Python is not ready: see its status above" in red and "looked in" not in red
+    assert red.count("\n") == 1  # two problems, each on its own line: the checkpoint and the environment
+    assert "does not exist" in red
+
+
+def test_a_missing_interpreter_is_named_once_too():
+    result = env_probe.probe("/nowhere/bin/python", TORCH_TARGETS_BY_KEY["nuke16"])
+    report = result.report()
+    assert report.count("/nowhere/bin/python") == 2  # the headline and the problem that says it does not exist
+    assert report.splitlines() == ["Not ready: /nowhere/bin/python", "Problem: /nowhere/bin/python does not exist",
+                                   "Fix: " + result.fix]
 
 
 def test_the_check_runs_in_the_background_and_the_dialog_stays_responsive(app, tmp_path):
@@ -286,8 +318,9 @@ def test_help_dialog_opens_from_the_button_with_the_comp_advice(app):
     QtCore.QTimer.singleShot(20, read_and_close)
     QTest.mouseClick(dialog.help_button, LEFT)
     text = shown[0]
-    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE):
+    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE, HINT_BACKING, PREVIEW_COLOUR):
         assert knob.label in text and knob.tooltip in text
+    assert "built-in hint" in text and "unconnected" in text
     for toggle in TOGGLES:
         assert toggle.label in text
     for phrase in ("slightly eroded", "Merge (over)", "premultiplied by the matte", "Set Input Gamma to how",

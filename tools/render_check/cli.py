@@ -15,13 +15,15 @@ import numpy as np
 from nuke_plugin.contract import NATIVE_RESOLUTION, PT_NAME
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.files import read_json
-from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS_BY_NAME, defaults
+from nuke_plugin.contract.knob_spec import BOOL, ENUM, GAMMA_INPUT, KNOBS, KNOBS_BY_NAME
+from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, node_knob
 from nuke_plugin.core.manifest import MANIFEST_SIZE_LIMIT
 
 from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
-from .gizmo_maths import gizmo_output, linear_to_srgb, over, srgb_to_linear
+from .gizmo_maths import gizmo_output, linear_to_srgb, model_hint, preview, srgb_to_linear
+from .hint_figures import figures
 from .plate import synthetic_plate
-from .sheet import checkerboard, contact_sheet, save_png, to_display
+from .sheet import contact_sheet, save_png, to_display
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RANDOM_RESOLUTION = 256
@@ -61,15 +63,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "render_check.png", help="PNG to write")
     parser.add_argument("--size", type=_parse_size, default=(480, 270), help="plate size WIDTHxHEIGHT (480x270)")
     parser.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
-                        help="override a knob's default (gizmo defaults come from nuke_plugin.contract.knob_spec)")
+                        help="override a knob's default: the gizmo's own defaults (Input Gamma Linear, so the plate "
+                             "enters linear; gamma_input=0 feeds it sRGB-encoded)")
+    parser.add_argument("--hint", choices=("builtin", "plate"), default="builtin",
+                        help="builtin: the gizmo with only its Plate connected makes its own hint (default); plate: "
+                             "the plate's eroded true matte on the Hint input")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--half", action="store_true", help="half precision, like 'Optimize for Speed and Memory'")
     parser.add_argument("--seed", type=int, default=0, help="noise seed of the plate")
     return parser
 
 
+def gizmo_defaults() -> Dict[str, object]:
+    """The model knobs as a freshly created gizmo sets them (its own defaults where they differ from the .cat's)."""
+    return {knob.name: node_knob(knob).default for knob in KNOBS}
+
+
 def _knobs(overrides: List[str]) -> Dict[str, object]:
-    knobs = dict(defaults())
+    knobs = gizmo_defaults()
     for item in overrides:
         name, _, value = item.partition("=")
         spec = KNOBS_BY_NAME.get(name)
@@ -133,37 +144,45 @@ def knob_notes(knobs: Dict[str, Any]) -> List[str]:
     return lines
 
 
-def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, half: bool, seed: int) -> dict:
+def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, half: bool, seed: int,
+           hint_source: str = "builtin") -> dict:
     """Runs the whole check and writes the sheet; returns figures for the summary."""
     width, height = size
     plate = synthetic_plate(height, width, seed)
+    linear = knobs[GAMMA_INPUT.name] == GAMMA_INPUT.items.index("Linear")
+    plate_in = plate.linear if linear else plate.rgb  # the plate as it enters the node
+    hint = model_hint(plate_in, None if hint_source == "builtin" else plate.hint)
     host = build_host()
-    result = run_host(host, pt, plate.model_input(), knobs, device=device, half=half)
+    result = run_host(host, pt, plate.model_input(linear, hint), knobs, device=device, half=half)
     output = result.output
     if output.shape != (1, 4, height, width):
         raise CheckError("the model returned shape %s for a %dx%d plate" % (output.shape, width, height))
     if not np.isfinite(output).all():
         raise CheckError("the model returned non-finite pixels")
 
-    premultiplied, alpha = gizmo_output(output)
-    board = srgb_to_linear(checkerboard(height, width))
-    comp = linear_to_srgb(over(premultiplied, alpha, board))
+    _, alpha = gizmo_output(output)
+    # The gizmo's Output "Over checkerboard (preview)", shown as a viewer would (sRGB).
+    comp = linear_to_srgb(preview_over_checkerboard(output)[..., :3])
     # The same gizmo maths on the plate's true foreground and matte: what a trained model should approach,
     # and a check of the colour handling on its own (the subject must look as it does in the plate).
-    ideal = linear_to_srgb(over(*gizmo_output(plate.ideal_output()), board))
+    ideal = linear_to_srgb(preview_over_checkerboard(plate.ideal_output())[..., :3])
     fg_straight = np.transpose(output[0, 0:3], (1, 2, 0))
+    hint_figures = figures(hint, plate.alpha, 0)
 
     notes = model_notes(pt) + [
         "host: libtorch %s, %s%s" % (result.report["libtorch"], result.report["device"], " half" if half else ""),
         "forward %.2f s, peak RSS %.0f MB" % (result.report["forward_s_median"], result.report["peak_rss_mb"]),
         "plate %dx%d, output %s" % (width, height, "x".join(str(s) for s in output.shape)),
     ] + knob_notes(knobs) + [
+        "hint: %s, precision %.3f, covers %.3f of the solid matte"
+        % ("built-in (no Hint input)" if hint_source == "builtin" else "the plate's eroded matte",
+           hint_figures["precision"], hint_figures["coverage"]),
         "alpha min %.3f max %.3f mean %.3f" % (alpha.min(), alpha.max(), alpha.mean()),
-        "gizmo: Colorspace sRGB->linear, Premult",
+        "gizmo: Colorspace sRGB->linear, Premult; comp: Output Over checkerboard",
     ]
     panels = [
         ("plate (sRGB, synthetic)", to_display(plate.rgb)),
-        ("hint (eroded, alpha in)", to_display(plate.hint)),
+        ("hint (%s, alpha in)" % ("built-in" if hint_source == "builtin" else "eroded matte"), to_display(hint)),
         ("alpha (model)", to_display(alpha)),
         ("foreground (straight sRGB)", to_display(fg_straight)),
         ("comp over checkerboard", to_display(comp)),
@@ -172,7 +191,14 @@ def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, hal
     sheet = contact_sheet(panels, columns=4, notes=notes)
     save_png(sheet, out)
     return {"png": str(out), "sheet_size": list(sheet.size), "forward_s": result.report["forward_s_median"],
-            "alpha_mean": float(alpha.mean()), "alpha_error_vs_true_matte": float(np.abs(alpha - plate.alpha).mean())}
+            "alpha_mean": float(alpha.mean()), "alpha_error_vs_true_matte": float(np.abs(alpha - plate.alpha).mean()),
+            "hint": hint_source, "hint_precision": hint_figures["precision"]}
+
+
+def preview_over_checkerboard(model_output: np.ndarray) -> np.ndarray:
+    """The gizmo's Output "Over checkerboard (preview)" for a model output [1, 4, H, W]: linear [H, W, 4]."""
+    fg_srgb = np.transpose(model_output[0, 0:3], (1, 2, 0))
+    return preview(srgb_to_linear(fg_srgb), model_output[0, 3], OUTPUT_OVER_CHECKERBOARD)
 
 
 def main(argv=None) -> int:
@@ -193,7 +219,7 @@ def main(argv=None) -> int:
             default_resolution = RANDOM_RESOLUTION if args.random_weights else NATIVE_RESOLUTION
             pt = _export(None if args.random_weights else args.checkpoint, args.resolution or default_resolution,
                          folder)
-        summary = render(pt, args.out, args.size, knobs, args.device, args.half, args.seed)
+        summary = render(pt, args.out, args.size, knobs, args.device, args.half, args.seed, args.hint)
     except (CheckError, HostUnavailable) as error:
         sys.stderr.write("error: %s\n" % error)
         return 2

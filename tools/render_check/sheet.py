@@ -22,13 +22,6 @@ def to_display(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def checkerboard(height: int, width: int, square: int = 16, dark: float = 0.35, light: float = 0.65) -> np.ndarray:
-    """A grey checkerboard, display-encoded values, [H, W, 3]."""
-    y, x = np.mgrid[0:height, 0:width]
-    board = np.where(((y // square) + (x // square)) % 2 == 0, light, dark).astype(np.float32)
-    return np.repeat(board[..., None], 3, axis=2)
-
-
 def _font(size: int):
     from PIL import ImageFont
 

@@ -1,0 +1,87 @@
+"""The values the gizmo's native nodes share with their numpy replica: the built-in hint and the preview output.
+
+The gizmo writer (nuke_plugin.core.gizmo) turns these into knobs and node text; the render check's replica
+(tools/render_check/gizmo_maths.py), the self-test's expectations (nuke_plugin.core.selftest) and the benchmark
+(benchmarks/bench_builtin_hint.py) read the same values, so a default or a threshold changes here and nowhere else.
+
+The built-in hint is a coarse key made of native nodes for when the Hint input is not connected:
+- HintKey (Expression): a pixel is the subject when its strongest channel other than the backing's own dominant
+  channel reaches THRESHOLD of that channel, THRESHOLD = (the backing's own such ratio) ** KEY_EXPONENT. The ratio
+  ignores exposure, and the exponent puts the threshold close to 1 (about 0.94 for the default backing), so only
+  pixels that are clearly not screen-coloured count: soft edges, thin strands, semi-transparent areas and spill stay
+  out, and a backing brighter, darker or of another hue than the default still keys (benchmarks/bench_builtin_hint.py
+  measures it on synthetic plates with known alpha).
+- HintErode (Dilate, Nuke's "Erode (fast)"): a square minimum filter of HINT_ERODE pixels, as upstream asks of a
+  hint ("coarse and slightly eroded").
+- HintSelect (Switch): the Hint input when it is connected (or forced), the built-in hint otherwise.
+
+Pure Python 3.9+: no Nuke, no numpy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Tuple
+
+from .knob_spec import ENUM, INT, KnobSpec
+
+
+@dataclass(frozen=True)
+class ColourSpec:
+    """A colour knob of the gizmo (Nuke's Color_Knob: r g b), its default in the plate's own values."""
+
+    name: str
+    label: str
+    tooltip: str
+    default: Tuple[float, float, float]
+
+
+HINT_SOURCE = KnobSpec(
+    name="hint_source",
+    kind=ENUM,
+    label="Hint Source",
+    tooltip="Where the coarse alpha hint comes from. Automatic: the Hint input when it is connected, otherwise the "
+    "built-in hint, a coarse key of the plate made inside the node. Hint input: always the Hint input (black when "
+    "nothing is connected). Built-in: always the built-in hint, even with a Hint input connected.",
+    default=0,
+    items=("Automatic", "Hint input", "Built-in"),
+)
+HINT_BACKING = ColourSpec(
+    name="hint_backing",
+    label="Backing Colour",
+    tooltip="The screen's colour, for the built-in hint: pick it from the plate (its own values). The default green "
+    "keys most green screens; its strongest channel also says whether the screen is green or blue.",
+    default=(0.2, 0.6, 0.25),
+)
+HINT_ERODE = KnobSpec(
+    name="hint_erode",
+    kind=INT,
+    label="Hint Erode",
+    tooltip="How many pixels the built-in hint is eroded (a square minimum filter): the model fills edges in well "
+    "and is weaker at removing an over-expanded hint. Larger plates may want more; negative values grow it.",
+    default=4,
+    minimum=-100,
+    maximum=100,
+)
+KEY_EXPONENT = 0.07  # the threshold is the backing's own ratio to this power (see the docstring)
+BACKING_FLOOR = 1e-6  # keeps the ratio finite for a black backing colour
+
+# The built-in hint's nodes inside the gizmo.
+HINT_CROP_NODE = "HintCrop"
+HINT_KEY_NODE = "HintKey"
+HINT_ERODE_NODE = "HintErode"
+HINT_SELECT_NODE = "HintSelect"
+# HintSelect's inputs: 0 the built-in hint, 1 the Hint input (after Hint Channel).
+SELECT_BUILTIN, SELECT_INPUT = 0, 1
+
+# The preview outputs: the keyed foreground over a checkerboard or a colour, in linear light.
+PREVIEW_COLOUR = ColourSpec(
+    name="preview_colour",
+    label="Preview Colour",
+    tooltip="The background of Output: Over colour (preview), linear.",
+    default=(0.18, 0.18, 0.18),
+)
+CHECKER_SIZE = 32  # pixels per square
+CHECKER_LIGHT = 0.38  # linear, about 0.65 on an sRGB display
+CHECKER_DARK = 0.10  # linear, about 0.35
+PREVIEW_BACKGROUND_NODE = "PreviewBackground"
+PREVIEW_OVER_NODE = "PreviewOver"
