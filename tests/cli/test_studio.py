@@ -149,3 +149,44 @@ def test_nukes_are_built_oldest_first_and_each_knows_its_torch(tmp_path):
     found, problem = cli.nukes_to_build(nukes)
     assert problem is None
     assert [(n.version.major, n.target.key) for n in found] == [(14, "nuke14"), (15, "nuke15.1"), (16, "nuke16")]
+
+
+def _guide_blocks():
+    """The fenced blocks of docs/artist_guide.md, each as its list of lines."""
+    with open(os.path.join(ROOT, "docs", "artist_guide.md"), encoding="utf-8") as handle:
+        return [block.split("\n")[1:] for block in handle.read().split("```")[1::2]]
+
+
+def test_the_guides_example_outputs_are_what_the_code_prints(monkeypatch):
+    """The guide's example of the studio command's output, its render-log error and the self-test's GPU lines,
+    against the code that prints them (the same folder, paths and build, so only the cut lines differ)."""
+    from nuke_plugin import contract
+    from nuke_plugin.core import selftest as st
+    from nuke_plugin.core.build_set import BuildSet, Slot
+    from nuke_plugin.core.cattery import InstallLayout
+    from nuke_plugin.core.gizmo import assert_build_for_this_nuke, assert_nuke_new_enough, assert_same_build
+
+    (studio,) = [b for b in _guide_blocks() if "Studio folder: /mnt/studio/CorridorKey" in b]
+    summary = "2048 px, torch 2.14.1, exported 2026-12-03"
+    built = BuildSet(contract.MODEL_ID, 48213377, tuple(Slot(m, v, summary) for m, v in
+                                                        ((14, "14.0v5"), (15, "15.0v4"), (16, "16.0v2"))))
+    monkeypatch.setattr(InstallLayout, "build_sets", lambda self: {built.build_id: built})
+    printed = cli.status_lines("/mnt/studio/CorridorKey", {LINUX: "/mnt/studio/CorridorKey", MACOS:
+                                                           "/Volumes/studio/CorridorKey", WINDOWS: "S:\\CorridorKey"})
+    start = studio.index(printed[0])
+    assert [line for line in studio[start:] if line] == printed
+    assert studio[0] == "Plugin %s in /mnt/studio/CorridorKey (93 files written, the rest unchanged)" % contract.VERSION
+
+    text = "\n".join("\n".join(b) for b in _guide_blocks())
+    assert "ERROR: CorridorKey1: SameBuild: %s" % assert_same_build(built)[1] in text
+    assert "gpu: pass: %s" % st.gpu_verdict("NVIDIA RTX A6000", True)[1] in text
+    assert "gpu: fail: %s" % st.gpu_verdict("", True)[1] in text
+    with open(os.path.join(ROOT, "docs", "artist_guide.md"), encoding="utf-8") as handle:
+        table = handle.read()
+    no_build = assert_build_for_this_nuke(BuildSet(contract.MODEL_ID, 1, (Slot(14), Slot(16))))[1]
+    late = assert_nuke_new_enough(BuildSet(contract.MODEL_ID, 1, (Slot(15, "15.1v3"),)))
+    assert late is not None
+    for node, message in (("BuildForThisNuke", no_build), ("NukeNewEnough", late[1])):
+        (quoted,) = [row for row in table.splitlines() if row.startswith("| `%s: " % node)]
+        shown = quoted.split("`")[1][len(node) + 2:]
+        assert shown.endswith("...") and message.startswith(shown[:-3]), (shown, message)
