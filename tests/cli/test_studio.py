@@ -190,3 +190,27 @@ def test_the_guides_example_outputs_are_what_the_code_prints(monkeypatch):
         (quoted,) = [row for row in table.splitlines() if row.startswith("| `%s: " % node)]
         shown = quoted.split("`")[1][len(node) + 2:]
         assert shown.endswith("...") and message.startswith(shown[:-3]), (shown, message)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in executables")
+def test_an_export_it_runs_prints_the_exporters_progress_and_builds_with_it(tmp_path, stand_in_exporter):
+    """No export to reuse: the studio command runs the export Python (the stand-in exporter) once for Nuke 14 and
+    15.0 (one torch), shows its progress as headless builds do, and builds both Nukes' .cat from that export."""
+    from tests import stand_in_exporter as stand_in
+
+    python = stand_in_exporter()
+    checkpoint = tmp_path / "CorridorKey_v1.0.pth"
+    checkpoint.write_bytes(b"a stand-in checkpoint")
+    nukes = [make_executable(str(tmp_path / name), version, edition="nukex")
+             for name, version in (("Nuke14.0", "14.0v5"), ("Nuke15.0", "15.0v4"))]
+    studio = tmp_path / "studio"
+    run = studio_cli([str(studio), "--checkpoint", str(checkpoint), "--python", python, "--skip-probe",
+                      "--export-dir", str(tmp_path / "exports")] + sum((["--nuke", n] for n in nukes), []),
+                     tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert run.stdout.count("Exporting %s -> " % checkpoint) == 1 and " for Nuke 14 / 15.0 with " in run.stdout
+    assert "%] Validating the saved model" in run.stdout  # the exporter's progress, one line per stage
+    assert [c["argv"][c["argv"].index("--target-nuke") + 1] for c in stand_in.calls(os.path.dirname(python))] == [
+        "nuke14"]
+    assert "Building the .cat in Nuke 14.0 (" in run.stdout and "Building the .cat in Nuke 15.0 (" in run.stdout
+    assert "  Nuke 14 (made in Nuke 14.0v5)" in run.stdout and "  Nuke 15 (made in Nuke 15.0v4)" in run.stdout
