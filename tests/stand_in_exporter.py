@@ -40,7 +40,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from nuke_plugin import contract  # noqa: E402  (the path above makes the plugin importable from any folder)
-from nuke_plugin.contract import exits, files, progress, selftest  # noqa: E402
+from nuke_plugin.contract import builds, exits, files, progress, selftest  # noqa: E402
 from nuke_plugin.contract.manifest import complete, path_for  # noqa: E402
 from nuke_plugin.contract.torch_targets import nukes_for_target, operators_for, version_tuple  # noqa: E402
 
@@ -74,6 +74,9 @@ def write_export(output_pt: str, target_nuke: str = "", checkpoint: Optional[str
     record.update(operator_set=operators_for(target_nuke), loads_in_nuke=[t.key for t in loads_in],
                   compatible_torch=sorted({t.torch for t in loads_in} | {record["torch_version"].split("+")[0]},
                                           key=version_tuple))
+    # as the exporter writes them (exporter/manifest.py): the build ID of this checkpoint at this resolution
+    record.update(build_id=builds.build_id(contract.MODEL_ID, record["checkpoint_sha256"], record["resolution"],
+                                           [k["name"] for k in record["knobs"]]), built_in_nuke="")
     manifest = path_for(output_pt)
     files.atomic_write(manifest, json.dumps(complete(record), indent=2) + "\n")
     return output_pt, manifest

@@ -41,6 +41,9 @@ FIELDS: Tuple[Field, ...] = (
     Field("target_nuke", str, False, "the Nuke the build is for: a torch-table key (nuke16), empty for none"),
     Field("operator_set", str, False, "the attention's operator set (fused or portable; torch_targets)"),
     Field("loads_in_nuke", list, False, "torch-table keys of the Nukes the .pt loads in (from compatible_torch)"),
+    Field("build_id", int, False, "the build's identity: checkpoint, resolution and knobs (contract.builds)"),
+    Field("built_in_nuke", str, False, "the Nuke that built the .cat from this .pt: empty in an export, set by "
+          "the install (a .cat loads in that Nuke and newer ones)"),
     Field("checkpoint_name", str, False, "the checkpoint's file name"),
     Field("checkpoint_sha256", str, False, "the checkpoint's sha256"),
     Field("created_utc", str, False, "when the export finished, ISO 8601 UTC"),

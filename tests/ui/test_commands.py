@@ -72,3 +72,15 @@ def test_build_model_offers_a_target_whose_build_loads_in_this_nuke(fake_nuke, r
     save_settings(Settings(torch_target=remembered))
     fake_nuke.fake_set_version(*version)
     assert commands._initial_settings(fake_nuke).torch_target == expected
+
+
+def test_an_install_folder_that_cannot_take_the_build_is_told_before_the_export(fake_nuke, tmp_path):
+    from nuke_plugin.core.settings import load_settings
+
+    settings = load_settings()
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    settings.install_dir = str(blocker / "CorridorKey")
+    assert "cannot be used" in commands.install_problem(settings)
+    settings.install_dir = str(tmp_path / "shared" / "CorridorKey")  # created by the install: fine
+    assert commands.install_problem(settings) is None
