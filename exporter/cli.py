@@ -63,8 +63,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     limit_heap_retention()
     try:
         from .export import export  # torch import is slow: after argument errors are reported
-        export(args.checkpoint, args.output, args.resolution, reporter, args.validate_device, args.target_nuke,
-               args.verify_with)
+        export(args.checkpoint, args.output, resolution=args.resolution, reporter=reporter,
+               validate_device=args.validate_device, target_nuke=args.target_nuke, verify_with=args.verify_with)
     except ExportError as exc:
         reporter.error(str(exc), USER)
         return EXIT_USER

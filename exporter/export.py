@@ -128,7 +128,7 @@ def _validation_device(choice: str) -> torch.device:
     return torch.device("cpu")
 
 
-def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOLUTION,
+def export(checkpoint: str, output: str, *, resolution: int = contract.NATIVE_RESOLUTION,
            reporter: Optional[Reporter] = None, validate_device: str = "auto",
            target_nuke: str = "", verify_with: Sequence[str] = ()) -> ExportResult:
     """`verify_with`: other Pythons (each with the torch of a Nuke release) that must load and run the saved
@@ -141,13 +141,14 @@ def export(checkpoint: str, output: str, resolution: int = contract.NATIVE_RESOL
     output = check_output(checkpoint, output)
     created = make_folder(os.path.dirname(output))
     try:
-        return _export(checkpoint, output, resolution, reporter, validate_device, target_nuke, verify_with)
+        return _export(checkpoint, output, resolution=resolution, reporter=reporter, validate_device=validate_device,
+                       target_nuke=target_nuke, verify_with=verify_with)
     except BaseException:
         remove_folders(created)  # a failed first export leaves no empty folder behind
         raise
 
 
-def _export(checkpoint: str, output: str, resolution: int, reporter: Reporter, validate_device: str,
+def _export(checkpoint: str, output: str, *, resolution: int, reporter: Reporter, validate_device: str,
             target_nuke: str, verify_with: Sequence[str]) -> ExportResult:
     folder = os.path.dirname(output)
     manifest_out = manifest_schema.path_for(output)

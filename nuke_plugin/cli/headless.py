@@ -147,19 +147,20 @@ def event_printer(stream: Any = None) -> Callable[[Dict[str, Any]], None]:
     return show
 
 
-def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
+def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, *, install_dir: Optional[str],
                    overwrite: bool, timeout: float, cancelled: Any = lambda: False,
                    root: Optional[str] = None) -> Dict[str, Any]:
     """Runs NukeX on our build script and returns its result record (status, message, details). `root`: the
     plugin folder whose build script runs (default: this one; a studio install runs its own copy)."""
     folder = tempfile.mkdtemp(prefix="corridorkey-nuke-")
     try:
-        return _run_job(folder, nuke, flags, pt, manifest, install_dir, overwrite, timeout, cancelled, root)
+        return _run_job(folder, nuke, flags, pt, manifest, install_dir=install_dir, overwrite=overwrite,
+                        timeout=timeout, cancelled=cancelled, root=root)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the job and result files: nothing to keep after the run
 
 
-def _run_job(folder: str, nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
+def _run_job(folder: str, nuke: str, flags: Sequence[str], pt: str, manifest: str, *, install_dir: Optional[str],
              overwrite: bool, timeout: float, cancelled: Any, root: Optional[str] = None) -> Dict[str, Any]:
     job = write_job(folder, pt, manifest, install_dir, overwrite, root)
     result_path = os.path.splitext(job)[0] + ".result.json"
@@ -207,7 +208,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print("Exporting %s -> %s at %d with %s" % (args.checkpoint, output_pt, args.resolution, python), flush=True)
     with nuke_launcher.CancelOnSignals() as ctrl_c:
         outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, event_printer(),
-                                           ctrl_c.flag.is_set, extra=exporter_client.target_args(target.key))
+                                             is_cancelled=ctrl_c.flag.is_set,
+                                             extra=exporter_client.target_args(target.key))
         if outcome.status == process.CANCELLED:
             print(outcome.message, file=sys.stderr)
             return EXIT_CANCELLED
@@ -222,7 +224,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                   "--nuke /path/to/Nuke.", flush=True)
             return EXIT_OK
         result = run_nuke_build(args.nuke, args.nuke_flags.split(), str(outcome.pt), str(outcome.manifest),
-                                args.install_dir, args.force, args.nuke_timeout, ctrl_c.flag.is_set)
+                                install_dir=args.install_dir, overwrite=args.force, timeout=args.nuke_timeout,
+                                cancelled=ctrl_c.flag.is_set)
     if result.get("status") == "cancelled":
         return EXIT_CANCELLED
     if result.get("status") != "done":

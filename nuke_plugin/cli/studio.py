@@ -183,7 +183,8 @@ def export_for(target: TorchTarget, args: argparse.Namespace, python: str, build
     print("Exporting %s -> %s at %d for %s with %s" % (args.checkpoint, output_pt, args.resolution, target.nuke,
                                                         python), flush=True)
     outcome = exporter_client.run_export(python, args.checkpoint, output_pt, args.resolution, headless.event_printer(),
-                                       cancelled.flag.is_set, extra=exporter_client.target_args(target.key))
+                                         is_cancelled=cancelled.flag.is_set,
+                                         extra=exporter_client.target_args(target.key))
     if outcome.status == process.CANCELLED:
         print(outcome.message, file=sys.stderr)
         return None, EXIT_CANCELLED
@@ -215,8 +216,9 @@ def build_all(args: argparse.Namespace, nukes: List[NukeToBuild], studio: str, b
                 exports[key] = made
             pt, manifest = exports[key]
             print("Building the .cat in Nuke %s (%s)" % (nuke.version.text, nuke.path), flush=True)
-            result = headless.run_nuke_build(nuke.path, args.nuke_flags.split(), pt, manifest, studio, args.force,
-                                             args.nuke_timeout, cancel.flag.is_set, root=studio)
+            result = headless.run_nuke_build(nuke.path, args.nuke_flags.split(), pt, manifest, install_dir=studio,
+                                             overwrite=args.force, timeout=args.nuke_timeout,
+                                             cancelled=cancel.flag.is_set, root=studio)
             if result.get("status") == "cancelled":
                 return EXIT_CANCELLED
             if result.get("status") != "done":

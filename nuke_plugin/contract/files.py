@@ -191,7 +191,7 @@ def fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def write_partial(folder: str, final_name: str, content: Content, mode: Optional[int] = None,
+def write_partial(folder: str, final_name: str, content: Content, *, mode: Optional[int] = None,
                   keep_suffix: bool = False, encoding: str = "utf-8", newline: Optional[str] = None) -> str:
     """Writes `content` (bytes, text, or a function that writes to a binary handle) to a new partial file beside
     `final_name`, flushed to the disk; returns its path. Any exception removes the file again.
@@ -239,7 +239,7 @@ def atomic_write(path: str, data: Content, encoding: str = "utf-8", newline: Opt
     A crash leaves either the old file or the new one, never half of one, and no partial file (except after
     SIGKILL). mode: None keeps an existing file's mode and gives a new one the umask's. Returns `path`."""
     folder = os.path.dirname(os.path.abspath(path))
-    temp = write_partial(folder, os.path.basename(path), data, existing_mode(path) if mode is None else mode,
+    temp = write_partial(folder, os.path.basename(path), data, mode=existing_mode(path) if mode is None else mode,
                          encoding=encoding, newline=newline)
     try:
         replace_file(temp, path)
@@ -326,7 +326,7 @@ class FileCommit:
                             return
                         out.write(block)
 
-            self.backups[final] = write_partial(folder, name, copy, existing_mode(final))
+            self.backups[final] = write_partial(folder, name, copy, mode=existing_mode(final))
 
     def run(self) -> None:
         """All the moves, or none: on any exception every file is put back, then the exception is raised again

@@ -103,7 +103,7 @@ def copy_plugin(source: str, dest: str) -> List[str]:
             folder = os.path.dirname(final)
             os.makedirs(folder, exist_ok=True)
             mode = existing_mode(src)
-            staged.append((write_partial(folder, os.path.basename(final), copy_of(src), mode), final))
+            staged.append((write_partial(folder, os.path.basename(final), copy_of(src), mode=mode), final))
             written.append(relative)
         if staged:
             commit_files(staged).finish()

@@ -166,8 +166,9 @@ class BuildJob:
                 task.setMessage(progress.stage_text(event))
 
         outcome = exporter_client.run_export(
-            request.python, request.checkpoint, request.output_pt, request.resolution, on_event, task.isCancelled,
-            root=self.root, grace=self.grace, extra=exporter_client.target_args(request.torch_target))
+            request.python, request.checkpoint, request.output_pt, request.resolution, on_event,
+            is_cancelled=task.isCancelled, root=self.root, grace=self.grace,
+            extra=exporter_client.target_args(request.torch_target))
         if outcome.status == process.CANCELLED:
             return BuildResult(outcome.status, "Build Model cancelled. " + outcome.message, outcome)
         if outcome.status == process.FAILED:

@@ -146,7 +146,7 @@ def run_plan(steps: Sequence[Step], env_dir: str, on_message: Callable[[str, flo
             if text:
                 on_message(text, _base)
 
-        outcome = process.run_streaming(step.argv, relay, is_cancelled, env=env, grace=5.0)
+        outcome = process.run_streaming(step.argv, relay, is_cancelled=is_cancelled, env=env, grace=5.0)
         if not outcome.ok:
             if not existed and os.path.isdir(env_dir):
                 shutil.rmtree(env_dir, ignore_errors=True)

@@ -24,7 +24,7 @@ def exporter_present(root: Optional[str] = None) -> bool:
 
 
 def build_export_command(python: str, checkpoint: str, output_pt: str, resolution: int,
-                         progress: str = "json", extra: Sequence[str] = ()) -> List[str]:
+                         *, progress: str = "json", extra: Sequence[str] = ()) -> List[str]:
     """The exporter command line (documented CLI: see the README and exporter/cli.py)."""
     return [python, "-m", "exporter", "--checkpoint", checkpoint, "--output", output_pt,
             "--resolution", str(int(resolution)), "--progress", progress] + list(extra)
@@ -43,15 +43,15 @@ def remove_export_partials(output_pt: str) -> List[str]:
 
 
 def run_export(python: str, checkpoint: str, output_pt: str, resolution: int,
-               on_event: Callable[[Event], None], is_cancelled: Callable[[], bool] = lambda: False,
+               on_event: Callable[[Event], None], *, is_cancelled: Callable[[], bool] = lambda: False,
                root: Optional[str] = None, grace: float = 10.0, extra: Sequence[str] = ()) -> CommandOutcome:
     """The export as Build Model runs it: JSON progress, cwd = plugin root, a checked result."""
     root = root or plugin_root()
     if not exporter_present(root):
         return CommandOutcome(FAILED, "The exporter is missing: %s has no exporter/ folder. Reinstall the "
                                       "CorridorKey plugin folder as a whole." % root, kind="launch")
-    argv = build_export_command(python, checkpoint, output_pt, resolution, "json", extra)
-    outcome = run_streaming(argv, on_event, is_cancelled, cwd=root, grace=grace)
+    argv = build_export_command(python, checkpoint, output_pt, resolution, progress="json", extra=extra)
+    outcome = run_streaming(argv, on_event, is_cancelled=is_cancelled, cwd=root, grace=grace)
     if outcome.status != DONE:
         remove_export_partials(output_pt)
         return outcome

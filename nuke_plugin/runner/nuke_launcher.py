@@ -105,7 +105,7 @@ class NukeRun:
 
 
 def run_nuke(argv: Sequence[str], timeout: float, cancelled: Callable[[], bool],
-             on_line: Callable[[str], None] = print, environ: Optional[Mapping[str, str]] = None,
+             *, on_line: Callable[[str], None] = print, environ: Optional[Mapping[str, str]] = None,
              grace: float = 10.0) -> NukeRun:
     """Runs Nuke to its end, a timeout or a cancel (the process group is ended for both); each line Nuke prints on
     stdout goes to `on_line`. Nuke gets this process's environment (plus `environ`), not the export's cleaned one:
@@ -119,7 +119,7 @@ def run_nuke(argv: Sequence[str], timeout: float, cancelled: Callable[[], bool],
             on_line(progress.describe(event))
 
     started = time.monotonic()
-    outcome = process.run_streaming(argv, show, cancelled, env=env, timeout=timeout, grace=grace)
+    outcome = process.run_streaming(argv, show, is_cancelled=cancelled, env=env, timeout=timeout, grace=grace)
     elapsed = time.monotonic() - started
     if outcome.kind == "launch":
         return NukeRun(NOT_STARTED, elapsed, outcome.message)

@@ -179,7 +179,7 @@ class CommandOutcome:
 
 
 def run_streaming(argv: Sequence[str], on_event: Callable[[Event], None],
-                  is_cancelled: Callable[[], bool] = lambda: False, cwd: Optional[str] = None,
+                  *, is_cancelled: Callable[[], bool] = lambda: False, cwd: Optional[str] = None,
                   env: Optional[Mapping[str, str]] = None, timeout: Optional[float] = None,
                   grace: float = 10.0, poll_interval: float = 0.1) -> CommandOutcome:
     """Runs a command speaking the JSON-lines protocol (or plain text), reporting each event as it comes.

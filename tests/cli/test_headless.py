@@ -307,7 +307,8 @@ def test_headless_when_nuke_does_not_run_the_script(tmp_path, stand_in_export, m
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     result = headless.run_nuke_build(str(nuke), ["--nukex", "-i"], str(build / contract.PT_NAME),
-                                     str(build / contract.MANIFEST_NAME), str(tmp_path / "install"), False, 60)
+                                     str(build / contract.MANIFEST_NAME), install_dir=str(tmp_path / "install"),
+                                     overwrite=False, timeout=60)
     assert result["status"] == "failed" and "without running the build script" in result["message"]
     assert "no NukeX licence" in result["message"]
     assert list(temp.iterdir()) == []  # no corridorkey-nuke-* job folder left in the system temp folder

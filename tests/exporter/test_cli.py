@@ -99,7 +99,7 @@ def test_cli_rejects_unusable_resolutions(tmp_path, small_checkpoint, resolution
 
 def test_output_must_be_a_pt_file(tmp_path, small_checkpoint):
     with pytest.raises(ExportError, match=r"\.pt"):
-        export_module.export(str(small_checkpoint), str(tmp_path / "model.bin"), SMALL_RESOLUTION)
+        export_module.export(str(small_checkpoint), str(tmp_path / "model.bin"), resolution=SMALL_RESOLUTION)
 
 
 def test_failure_after_saving_leaves_previous_build_untouched(previous_build, small_checkpoint, monkeypatch):
@@ -110,7 +110,7 @@ def test_failure_after_saving_leaves_previous_build_untouched(previous_build, sm
 
     monkeypatch.setattr(export_module, "validate", broken_validation)
     with pytest.raises(ExportError, match="simulated"):
-        export_module.export(str(small_checkpoint), str(previous_build / "CorridorKey.pt"), SMALL_RESOLUTION)
+        export_module.export(str(small_checkpoint), str(previous_build / "CorridorKey.pt"), resolution=SMALL_RESOLUTION)
     assert _snapshot(previous_build) == before
 
 

@@ -73,7 +73,7 @@ def test_export_refuses_to_overwrite_its_checkpoint(tmp_path, make_output):
         checkpoint = folder / "CorridorKey.json"
     before = _names(folder)
     with pytest.raises(ExportError, match="would overwrite the checkpoint"):
-        export_module.export(str(checkpoint), str(output), SMALL_RESOLUTION)
+        export_module.export(str(checkpoint), str(output), resolution=SMALL_RESOLUTION)
     assert checkpoint.read_bytes() == b"the user's only copy of the weights" and _names(folder) == before
 
 
@@ -93,7 +93,8 @@ def test_the_command_exits_2_on_its_own_checkpoint(tmp_path):
 def test_an_existing_folder_as_output_is_refused_first(tmp_path, folder_name):
     (tmp_path / folder_name).mkdir()
     with pytest.raises(ExportError, match="is a folder"):
-        export_module.export(str(tmp_path / "missing.pth"), str(tmp_path / "CorridorKey.pt"), SMALL_RESOLUTION)
+        export_module.export(str(tmp_path / "missing.pth"), str(tmp_path / "CorridorKey.pt"),
+                             resolution=SMALL_RESOLUTION)
 
 
 def test_a_read_only_output_is_refused_first(tmp_path):
@@ -101,7 +102,7 @@ def test_a_read_only_output_is_refused_first(tmp_path):
     pt.write_bytes(b"a build the user protected")
     pt.chmod(0o444)
     with pytest.raises(ExportError, match="read-only"):
-        export_module.export(str(tmp_path / "missing.pth"), str(pt), SMALL_RESOLUTION)
+        export_module.export(str(tmp_path / "missing.pth"), str(pt), resolution=SMALL_RESOLUTION)
     assert pt.read_bytes() == b"a build the user protected"
 
 
@@ -115,7 +116,7 @@ def test_another_users_file_in_a_sticky_folder_is_refused_first(tmp_path, monkey
     owner = os.stat(str(shared / "CorridorKey.pt")).st_uid
     monkeypatch.setattr(output_module.os, "geteuid", lambda: owner + 1000)  # we are another user now
     with pytest.raises(ExportError, match="belongs to another user"):
-        export_module.export(str(tmp_path / "missing.pth"), str(shared / "CorridorKey.pt"), SMALL_RESOLUTION)
+        export_module.export(str(tmp_path / "missing.pth"), str(shared / "CorridorKey.pt"), resolution=SMALL_RESOLUTION)
 
 
 # ---- disk space and file-size limits ----------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_a_full_disk_is_found_before_the_trace(tmp_path, small_checkpoint, monke
     monkeypatch.setattr(export_module, "trace_with_reference", lambda *args, **kwargs: traced.append(args))
     out = tmp_path / "new" / "build" / "CorridorKey.pt"
     with pytest.raises(ExportError) as caught:
-        export_module.export(str(small_checkpoint), str(out), SMALL_RESOLUTION)
+        export_module.export(str(small_checkpoint), str(out), resolution=SMALL_RESOLUTION)
     message = str(caught.value)
     assert "Not enough disk space in %s" % out.parent in message and "5 MB is free" in message
     assert int(message.split("the model needs ")[1].split(" MB")[0]) > 250  # the weights' size, in MB
@@ -258,7 +259,7 @@ def test_export_whose_manifest_cannot_be_written_keeps_the_previous_pair(tmp_pat
 
     monkeypatch.setattr(output_module.os, "replace", refuse_the_manifest)
     with pytest.raises(ExportError) as caught:
-        export_module.export(str(small_checkpoint), str(build / "CorridorKey.pt"), SMALL_RESOLUTION)
+        export_module.export(str(small_checkpoint), str(build / "CorridorKey.pt"), resolution=SMALL_RESOLUTION)
     assert "Could not write %s (Permission denied)" % (build / "CorridorKey.json") in str(caught.value)
     assert "previous build was left as it was" in str(caught.value)
     assert {name: (build / name).read_bytes() for name in _names(build)} == before
@@ -271,7 +272,7 @@ def test_a_failed_first_export_leaves_no_empty_folder(tmp_path):
     (tmp_path / "kept").mkdir()
     out = tmp_path / "kept" / "new" / "deeper" / "CorridorKey.pt"
     with pytest.raises(ExportError, match="not found"):
-        export_module.export(str(tmp_path / "missing.pth"), str(out), SMALL_RESOLUTION)
+        export_module.export(str(tmp_path / "missing.pth"), str(out), resolution=SMALL_RESOLUTION)
     assert _names(tmp_path) == ["kept"] and _names(tmp_path / "kept") == []
 
 

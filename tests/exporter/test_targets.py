@@ -39,7 +39,7 @@ def islandless_fused(tmp_path_factory, small_checkpoint):
     state["refiner.final.bias"].zero_()
     folder = tmp_path_factory.mktemp("islandless")
     torch.save(state, str(folder / "islandless.pth"))
-    return export(str(folder / "islandless.pth"), str(folder / "out" / "CorridorKey.pt"), SMALL_RESOLUTION,
+    return export(str(folder / "islandless.pth"), str(folder / "out" / "CorridorKey.pt"), resolution=SMALL_RESOLUTION,
                   target_nuke="nuke16")
 
 

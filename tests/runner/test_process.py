@@ -241,7 +241,8 @@ def test_real_export_refusal_shows_the_exporters_message(tmp_path):
 def test_target_nuke_travels_to_the_exporter_command():
     from nuke_plugin.runner.exporter_client import build_export_command, target_args
 
-    argv = build_export_command("py", "ck.pth", "out/CorridorKey.pt", 2048, "json", target_args("nuke16"))
+    argv = build_export_command("py", "ck.pth", "out/CorridorKey.pt", 2048, progress="json",
+                                extra=target_args("nuke16"))
     assert argv[-2:] == ["--target-nuke", "nuke16"]
     assert target_args("") == []
 
@@ -272,7 +273,8 @@ def test_a_cancel_that_comes_after_the_export_finished_says_so(tmp_path):
         time.sleep(1.0)
         print(json.dumps({"event": "done", "pt": "/b/CorridorKey.pt", "manifest": "/b/CorridorKey.json"}))
     """)
-    outcome = process.run_streaming([PY, script, str(started)], lambda event: None, started.exists, grace=30)
+    outcome = process.run_streaming([PY, script, str(started)], lambda event: None, is_cancelled=started.exists,
+                                    grace=30)
     assert outcome.status == CANCELLED and "Cancelled too late" in outcome.message
     assert "/b/CorridorKey.pt and its manifest are the new build" in outcome.message
     assert outcome.pt == "/b/CorridorKey.pt"
