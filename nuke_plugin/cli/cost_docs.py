@@ -14,7 +14,8 @@ END = "<!-- cost-table:end -->"
 
 def cost_table() -> str:
     resolutions = sorted({cost.resolution for cost in FRAME_COSTS})
-    rows = ["| Resolution | %s | Measured |" % " | ".join(OPERATOR_SET_NAMES[o][:1].upper() + OPERATOR_SET_NAMES[o][1:] for o in OPERATOR_SETS),
+    names = [OPERATOR_SET_NAMES[operators] for operators in OPERATOR_SETS]
+    rows = ["| Resolution | %s | Measured |" % " | ".join(name[:1].upper() + name[1:] for name in names),
             "|---|" + "---|" * (len(OPERATOR_SETS) + 1)]
     for resolution in resolutions:
         costs = [frame_cost(operators, resolution) for operators in OPERATOR_SETS]
