@@ -10,17 +10,9 @@ repeats; exporter/attention.py's `score_budget` is the budget chosen from these 
 (bench_resolutions.py).
 """
 import argparse
-import os
 import sys
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def timed(fn):
-    wall, cpu = time.perf_counter(), time.process_time()
-    fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
+from harness import ROOT, load_average, timed
 
 
 def main():
@@ -39,14 +31,14 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     budgets = [int(float(mb) * 1024 * 1024) for mb in args.budgets.split(",")]
-    print("torch %s, %d threads, load average %.1f" % (torch.__version__, torch.get_num_threads(), os.getloadavg()[0]))
+    print("torch %s, %d threads, load average %.1f" % (torch.__version__, torch.get_num_threads(), load_average()))
     for resolution in (int(r) for r in args.resolutions.split(",")):
         best = measure(resolution, budgets, args.repeats)
         fused_wall, fused_cpu = best["fused"]
         for name, (wall, cpu) in best.items():
             print("res %4d, %5d tokens, %-8s wall %7.3f s (x%.2f)  cpu %7.3f s (x%.2f)" % (
                 resolution, (resolution // 16) ** 2, name, wall, wall / fused_wall, cpu, cpu / fused_cpu), flush=True)
-        print("res %4d load average %.1f" % (resolution, os.getloadavg()[0]), flush=True)
+        print("res %4d load average %.1f" % (resolution, load_average()), flush=True)
 
 
 def measure(resolution, budgets, repeats):

@@ -19,28 +19,19 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, load_average, run_child, timed
 
 
 def export_in_child(checkpoint, output, resolution, target=""):
-    """Runs the real CLI in a child so that its peak RSS is measured alone; returns (seconds, bytes, stage times)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "exporter", "--checkpoint", checkpoint, "--output", output,
-                             "--resolution", str(resolution), "--progress", "json", "--validate-device", "cpu",
-                             "--target-nuke", target], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak, not the largest child so far
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, proc.args)
+    """Runs the real CLI in a child so that its peak RSS is measured alone; returns (seconds, GB, stage times)."""
+    seconds, peak_gb, out = run_child([sys.executable, "-m", "exporter", "--checkpoint", checkpoint, "--output",
+                                       output, "--resolution", str(resolution), "--progress", "json",
+                                       "--validate-device", "cpu", "--target-nuke", target])
     done = [json.loads(line) for line in out.splitlines() if '"event": "done"' in line]
-    return seconds, usage.ru_maxrss * 1024, done[-1].get("stages", {}) if done else {}  # ru_maxrss: KiB on Linux
+    return seconds, peak_gb, done[-1].get("stages", {}) if done else {}
 
 
 def export_random(folder, resolution, target=""):
@@ -52,14 +43,16 @@ def export_random(folder, resolution, target=""):
     pt = os.path.join(folder, "r%d%s" % (resolution, target), "CorridorKey.pt")
     seconds, peak, stages = export_in_child(checkpoint, pt, resolution, target)
     print("export at %d (%s build): %.1f s wall, peak RSS %.2f GB; stages: %s" % (
-        resolution, target or "no target", seconds, peak / 1e9,
+        resolution, target or "no target", seconds, peak,
         ", ".join("%s %.1f s" % item for item in stages.items())), flush=True)
     return pt, checkpoint, seconds
 
 
 FORWARD_CHILD = """
-import sys, time, torch
+import sys, torch
 sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, sys.argv[2] + "/benchmarks")
+from harness import timed
 from exporter.memory import limit_heap_retention
 from exporter.lane_check import probe_plate
 limit_heap_retention()
@@ -67,26 +60,22 @@ module = torch.jit.load(sys.argv[1]).eval()
 plate = probe_plate(1080, 1920)
 with torch.no_grad():
     module(plate)
-    start = time.perf_counter()
-    module(plate)
-print(time.perf_counter() - start)
+    print(timed(lambda: module(plate))[0])
 """
 
 
 def forward_in_child(pt):
     """One forward pass of the saved .pt on a 1920x1080 plate, after a warm-up pass, in a process of its own."""
-    out = subprocess.run([sys.executable, "-c", FORWARD_CHILD, pt, ROOT], check=True, stdout=subprocess.PIPE,
-                         text=True).stdout
+    _, _, out = run_child([sys.executable, "-c", FORWARD_CHILD, pt, ROOT])
     return float(out.strip().splitlines()[-1])
 
 
-def timed(fn, x):
+def forward_seconds(fn, x):
+    """Wall seconds of one call without autograd."""
     import torch
 
-    start = time.perf_counter()
     with torch.no_grad():
-        fn(x)
-    return time.perf_counter() - start
+        return timed(lambda: fn(x))[0]
 
 
 def ratio_figure(pt, checkpoint, resolution, runs):
@@ -102,11 +91,12 @@ def ratio_figure(pt, checkpoint, resolution, runs):
     load_into(network, read_state_dict(checkpoint))
     eager = CorridorKeyNuke(network, resolution).eval()
     plate = probe_plate(resolution, resolution)
-    timed(loaded, plate), timed(loaded, plate), timed(eager, plate)  # warm-up: the JIT profiles its first calls
+    for fn in (loaded, loaded, eager):  # warm-up: the JIT profiles its first calls
+        forward_seconds(fn, plate)
     pt_times, eager_times = [], []
     for _ in range(runs):
-        pt_times.append(timed(loaded, plate))
-        eager_times.append(timed(eager, plate))
+        pt_times.append(forward_seconds(loaded, plate))
+        eager_times.append(forward_seconds(eager, plate))
     return statistics.median(pt_times), statistics.median(eager_times)
 
 
@@ -129,8 +119,9 @@ def prepost_seconds(resolution, runs, plate):
 
     wrapper = torch.jit.script(CorridorKeyNuke(stub_network(), resolution)).eval()
     wrapper.despill_strength = 5.0  # the despill pass is part of the cost
-    timed(wrapper, plate), timed(wrapper, plate)
-    return statistics.median(timed(wrapper, plate) for _ in range(runs))
+    for _ in range(2):  # warm-up
+        forward_seconds(wrapper, plate)
+    return statistics.median(forward_seconds(wrapper, plate) for _ in range(runs))
 
 
 def network_seconds(pt, resolution, runs):
@@ -140,8 +131,8 @@ def network_seconds(pt, resolution, runs):
     model_input, scale = torch.randn(1, 4, resolution, resolution), torch.ones(1)
     timed_core = lambda _: loaded.network(model_input, scale)  # noqa: E731
     if runs > 1:
-        timed(timed_core, None)
-    return statistics.median(timed(timed_core, None) for _ in range(runs))
+        forward_seconds(timed_core, None)
+    return statistics.median(forward_seconds(timed_core, None) for _ in range(runs))
 
 
 def print_share(resolution, prepost, network):
@@ -164,7 +155,7 @@ def main():
     from exporter.lane_check import probe_plate
 
     print("torch %s, %d threads, %s, load average %.1f" % (torch.__version__, torch.get_num_threads(), sys.platform,
-                                                           os.getloadavg()[0]), flush=True)
+                                                           load_average()), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         plate = probe_plate(2160, 3840)
         if not args.no_ratio:
@@ -180,7 +171,7 @@ def main():
             forward_s = forward_in_child(pt)
             print("export at %d: %.1f s = %.2f forward passes of the saved .pt (%.1f s on a 1920x1080 plate; "
                   "target <= 4); load average %.1f" % (resolution, export_s, export_s / forward_s, forward_s,
-                                                        os.getloadavg()[0]), flush=True)
+                                                        load_average()), flush=True)
             if not args.no_ratio and resolution == max(resolutions) and resolution != args.ratio_resolution:
                 # One pass of the network is minutes at 2048 on a CPU: a single run is the figure.
                 print_share(resolution, prepost_seconds(resolution, args.runs, plate),

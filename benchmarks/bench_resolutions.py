@@ -15,12 +15,11 @@ import argparse
 import datetime
 import json
 import os
-import resource
 import subprocess
 import sys
-import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from harness import ROOT, load_average, own_peak_rss_gb, timed
+
 VARIANTS = ("upstream", "fused", "portable")
 
 
@@ -45,12 +44,8 @@ def measure(variant, resolution, device, half, width, height):
         if device == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
-        start = time.perf_counter()
-        model(plate)
-        if device == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
-    figures = {"seconds": seconds, "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9}
+        seconds, _cpu = timed(lambda: (model(plate), torch.cuda.synchronize() if device == "cuda" else None))
+    figures = {"seconds": seconds, "peak_rss_gb": own_peak_rss_gb()}
     if device == "cuda":
         figures["peak_vram_gb"] = torch.cuda.max_memory_allocated() / 1e9
     return figures
@@ -94,7 +89,7 @@ def main():
                            "--child", json.dumps([variant, resolution])] + (["--half"] if args.half else [])
                 out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
                 runs[variant].append(json.loads(out.strip().splitlines()[-1]))
-                loads.append(os.getloadavg()[0])
+                loads.append(load_average())
         median = {}
         for variant, figures in runs.items():
             middle = sorted(figures, key=lambda f: f["seconds"])[len(figures) // 2]

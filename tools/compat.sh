@@ -130,7 +130,7 @@ fi
 check_claims() {  # MANIFEST TARGET LABEL
   "$project_py" - "$@" <<'PY'
 import json, sys
-from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY, nukes_for_target, version_tuple
+from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY, nukes_for_target, release, version_tuple
 manifest = json.load(open(sys.argv[1]))
 claimed = [t.key for t in nukes_for_target(sys.argv[2])]
 assert manifest["loads_in_nuke"] == claimed, "loads_in_nuke %s, the torch table says %s" % (
@@ -143,7 +143,7 @@ wrong = [key for key in others if TORCH_TARGETS_BY_KEY[key].torch in manifest["c
 assert not wrong, "compatible_torch %s claims %s" % (manifest["compatible_torch"], wrong)
 figures = sorted(manifest["validation"]["verified_torch"].items(), key=lambda item: version_tuple(item[0]))
 print("         %s (%s attention, made by torch %s, loads in %s): max abs difference per torch (own: vs its eager "
-      "model): %s" % (sys.argv[3], manifest["operator_set"], manifest["torch_version"].split("+")[0],
+      "model): %s" % (sys.argv[3], manifest["operator_set"], release(manifest["torch_version"]),
                       ", ".join(claimed), ", ".join("%s %.1e" % item for item in figures)))
 PY
 }

@@ -117,10 +117,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ != "nuke_plugin.host.nuke_build_script":  # run by Nuke as a file (whatever __name__ it gives us)
-    _code = main()  # puts the plugin folder on sys.path first
-    try:
-        from nuke_plugin.host.batch import close_nuke
+    _code = main()  # puts the plugin folder (this file's package) on sys.path first
+    from nuke_plugin.host.batch import close_nuke_and_exit
 
-        close_nuke()
-    finally:
-        sys.exit(_code)
+    close_nuke_and_exit(_code)

@@ -9,7 +9,7 @@ import pytest
 from nuke_plugin.contract.exits import EXIT_USER
 from tests.no_torch import ROOT, env_without
 
-BENCHMARKS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("*.py"))
+BENCHMARKS = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "benchmarks").glob("bench_*.py"))
 
 
 def _run(args, env, cwd=ROOT):
