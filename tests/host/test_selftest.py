@@ -11,7 +11,7 @@ import pytest
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract import selftest as spec
-from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core import selftest as st
 from nuke_plugin.core.gizmo import (
@@ -19,6 +19,7 @@ from nuke_plugin.core.gizmo import (
     OUTPUT_MODE,
     OUTPUT_OVER_CHECKERBOARD,
     OUTPUT_OVER_COLOUR,
+    despill_knobs,
     hint_key_knobs,
 )
 from nuke_plugin.core.paths import plugin_root
@@ -42,8 +43,10 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     for name in ("cat_build", "cat_failure_mode", "gizmo_create", "gizmo_reread", "plugin_add_path"):
         assert found[name].status == st.PASS, found[name]
     assert found["cat_failure_mode"].figures["raises"] is True  # the fake's createCatFile raises
-    for name in [k.name for k in KNOBS] + ["useGPUIfAvailable", "halfPrecision"]:
+    for name in [k.name for k in KNOBS if k.name not in graph.NETWORK_HELD] + ["useGPUIfAvailable", "halfPrecision"]:
         assert found["link_" + name].status == st.PASS, found["link_" + name]
+    for name in graph.NETWORK_HELD:  # applied after the network by a native node: the Inference node keeps it off
+        assert "link_" + name not in found and found["held_" + name].status == st.PASS, found["held_" + name]
     pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
     hint_checks = len(spec.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
@@ -162,6 +165,7 @@ class Renderer(object):
             source = plate.flip(1) if self.upside_down else plate
             out = module(source.unsqueeze(0))[0]
             out = out.flip(1) if self.upside_down else out
+        out = self.despill(node, out)
         rgb = out[:3].double()
         linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()
         alpha = out[3:4]
@@ -174,6 +178,15 @@ class Renderer(object):
                                  for c in range(3)])
             return torch.cat([linear * alpha + under * (1 - alpha), alpha + (1 - alpha)])
         return [torch.cat([linear * alpha, alpha]), torch.cat([linear, alpha]), alpha.expand(4, -1, -1)][mode]
+
+    def despill(self, node, out):
+        """The Despill node after the Inference node, as the fake's node holds it, evaluated by the numpy replica."""
+        import torch
+
+        despill = node.node(graph.DESPILL_NODE)
+        texts = {name: despill[name].value() for name in despill_knobs()}
+        knobs = {DESPILL_STRENGTH.name: node[DESPILL_STRENGTH.name].value()}
+        return torch.from_numpy(expression_node(out.permute(1, 2, 0).numpy(), texts, knobs)).permute(2, 0, 1)
 
     def hint(self, node, plate, knobs):
         """HintSelect, HintKey and HintErode as the fake's nodes hold them, evaluated by the numpy replica."""
