@@ -49,8 +49,10 @@ ORIENTATION = "Which way up the Inference node hands the image to the model"
 ADD_COMMAND = "Real `addCommand` may replace an item of the same name"
 DILATE = "What Nuke's Dilate (\"Erode (fast)\") computes"
 INPUT_EXISTS = "Whether `[exists parent.input1]` in an expression"
+SERIALISED_VALUE = "Whether a plain value in `serialiseKnob`"
 ASSUMPTIONS = (LIBTORCH_LOADS, CREATE_CAT_FAILURE, RENDERING, CATALOGUE, EXPRESSIONS, GIZMO_REREAD, PLUGIN_ADD_PATH,
-               ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION, DILATE, INPUT_EXISTS)
+               ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION, DILATE, INPUT_EXISTS,
+               SERIALISED_VALUE)
 
 
 @dataclass

@@ -278,7 +278,8 @@ class Session(object):
         self.report.add(name, st.PASS if ok else st.FAIL, "the Inference node's %s %s at %g with the gizmo's at %r "
                         "(a native node after the network applies it)%s" % (
                             knob_name, "stays" if ok else "does NOT stay", held, value,
-                            "" if ok else ": got %r" % got), [st.MODEL_FILE], {"got": got, "want": held})
+                            "" if ok else ": got %r" % got), [st.SERIALISED_VALUE, st.MODEL_FILE],
+                        {"got": got, "want": held})
 
     def knobs(self, node: Any, manifest: ModelManifest, plates: Dict[str, Any], expected: Dict[str, Any]) -> None:
         inference = _inference_in(node)
@@ -292,7 +293,9 @@ class Session(object):
                 self.held("held_%s" % knob.name, inference, knob.name, NETWORK_HELD[knob.name], value)
             else:
                 self.link("link_%s" % knob.name, inference, knob.name, value, verifies + [st.MODEL_FILE])
-            self.pixels("knob_%s" % knob.name, node, plates, outputs[knob.name], spec.PIXEL_TOLERANCE)
+            # A knob a native node applies after the network is proven by that node's pixels (its expression).
+            self.pixels("knob_%s" % knob.name, node, plates, outputs[knob.name], spec.PIXEL_TOLERANCE,
+                        verifies=PIXEL_CHECKS + ((st.EXPRESSIONS,) if knob.name in NETWORK_HELD else ()))
             _set(node[knob.name], knob.kind, knob.default)
         for toggle, tolerance in ((USE_GPU, spec.PIXEL_TOLERANCE), (HALF_PRECISION, spec.HALF_TOLERANCE)):
             self.step("toggle %s" % toggle.name, 82)

@@ -244,3 +244,22 @@ def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, 
     assert found[failing].figures["points_differing"] > 0
     assert st.DILATE in found[failing].verifies and st.INPUT_EXISTS in found[failing].verifies
     assert found["render_default_gradient"].status == st.PASS  # the model's own checks are untouched
+
+
+@pytest.mark.parametrize("change, failing", [
+    (('expr1 "g - spill"', 'expr1 "g - spill * 0.5"'), "knob_despill_strength_gradient"),
+    (("despill_strength:0;", 'despill_strength:{"parent.despill_strength"};'), "held_despill_strength")])
+def test_a_despill_node_that_differs_or_a_network_that_follows_despill_fails(fake_nuke, tmp_path, monkeypatch, change,
+                                                                            failing):
+    """Despill after the network: the pixels with Despill Strength moved are the model's despill, and the Inference
+    node must hold the model's own despill off (following the gizmo's would despill twice and re-run the network)."""
+    real = host_selftest.gizmo_text
+    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    assert change[0] in real()
+    renderer = Renderer(fake_nuke)
+    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
+    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
+    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    found = checks(report)
+    assert found[failing].status == st.FAIL, found[failing]
+    assert found["render_default_gradient"].status == st.PASS
