@@ -4,9 +4,10 @@ The node graph inside the gizmo:
 
     Hint --> HintToAlpha (alpha | red | luminance -> alpha)
     Plate ----------------> CopyHint (hint into the 4th channel) --> CropToFormat --> Inference (the .cat)
-        --> Despill (Expression) --> ToLinear (sRGB -> linear on RGB) --+--> Premult ------------> \
-                                               +--> (straight) ---------> OutputSelect --> Output
-                                               +--> MatteOnly (alpha in RGBA) --> /
+        --> Despill (Expression) --> ToLinear (sRGB -> linear on RGB)
+        --+--> Premult ------------> \
+          +--> (straight) ---------> OutputSelect --> Output
+          +--> MatteOnly (alpha in RGBA) --> /
 
 Only the knobs that act before or inside the network (and Resample, Auto Despeckle, Despeckle Size, which the model
 applies at the plate's size) reach the Inference node. Despill and Output are native nodes after it
