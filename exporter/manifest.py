@@ -10,6 +10,7 @@ import timm
 import torch
 
 from nuke_plugin import contract
+from nuke_plugin.contract import builds
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.knob_spec import KNOBS
 
@@ -53,6 +54,9 @@ def build_manifest(pt_path: str, resolution: int, checkpoint_path: str, checkpoi
         "verified_torch": list(verified_torch),
         # The Nuke the artist built for (free text from the Nuke side); torch_version is what really ran.
         "target_nuke": target_nuke,
+        # The same for every export of this checkpoint at this resolution: what a script was keyed with.
+        "build_id": builds.build_id(contract.MODEL_ID, checkpoint_sha256, resolution, [k.name for k in KNOBS]),
+        "built_in_nuke": "",  # the install fills it in: the Nuke whose CatFileCreator made the .cat
         "checkpoint_name": os.path.basename(checkpoint_path),
         "checkpoint_sha256": checkpoint_sha256,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

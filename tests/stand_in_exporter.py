@@ -40,7 +40,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from nuke_plugin import contract  # noqa: E402  (the path above makes the plugin importable from any folder)
-from nuke_plugin.contract import exits, files, progress, selftest  # noqa: E402
+from nuke_plugin.contract import builds, exits, files, progress, selftest  # noqa: E402
 from nuke_plugin.contract.manifest import complete, path_for  # noqa: E402
 
 BEHAVIOURS = ("success", "user", "internal", "crash", "no-files", "hang", "stubborn")
@@ -68,6 +68,9 @@ def write_export(output_pt: str, target_nuke: str = "", checkpoint: Optional[str
                   model_sha256=files.sha256_of(output_pt), target_nuke=target_nuke,
                   checkpoint_name=os.path.basename(checkpoint) if checkpoint else record["checkpoint_name"],
                   checkpoint_sha256=files.sha256_of(checkpoint) if checkpoint and os.path.isfile(checkpoint) else "")
+    # as the exporter writes them (exporter/manifest.py): the build ID of this checkpoint at this resolution
+    record.update(build_id=builds.build_id(contract.MODEL_ID, record["checkpoint_sha256"], record["resolution"],
+                                           [k["name"] for k in record["knobs"]]), built_in_nuke="")
     manifest = path_for(output_pt)
     files.atomic_write(manifest, json.dumps(complete(record), indent=2) + "\n")
     return output_pt, manifest

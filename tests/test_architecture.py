@@ -30,7 +30,7 @@ ALLOWED: Dict[str, Set[str]] = {
     "cli": {"contract", "core", "runner", "cli"},
 }
 # Top-level modules of nuke_plugin/ and the layer they belong to (thin shims for documented `python -m` commands).
-TOP_LEVEL = {"__init__": "root", "headless": "cli", "register_with_nuke": "cli"}
+TOP_LEVEL = {"__init__": "root", "headless": "cli", "register_with_nuke": "cli", "studio": "cli"}
 THIRD_PARTY_RULES = {  # module prefix -> layers that may import it
     "nuke": {"host", "ui"},
     "PySide2": {"ui"},

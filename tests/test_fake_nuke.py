@@ -626,6 +626,13 @@ def test_a_public_port_finds_the_cat_built_for_this_nuke_major_version(fake_nuke
     fake_nuke.fake_set_version(16, 0, 1)
     node = fake_nuke.createNode(name)
     assert node.hasError() and "cannot find model file" in node.error_message()
+    # its Assert, `{{"\\$nuke_version > 14.1"}}`, stops Nuke 14.0 with its own message (its .cat loads there)
+    fake_nuke.fake_set_version(14, 0, 1)
+    node = fake_nuke.createNode(name)
+    assert node.hasError() and node.error_message() == "Assert1: Nuke14.1 or higher required."
+    fake_nuke.fake_set_version(14, 1, 1)
+    node.forceValidate()
+    assert not node.hasError(), node.error_message()
 
 
 def test_segment_anything_finds_its_four_cats_and_vitmatte_is_beyond_the_fakes_tcl(fake_nuke, tiny_model, tmp_path):
@@ -636,9 +643,145 @@ def test_segment_anything_finds_its_four_cats_and_vitmatte_is_beyond_the_fakes_t
             _creator(fake_nuke, tiny_model(), folder / ("sam_%s_%s.cat" % (part, size)))["createCatFile"].execute()
     sam = fake_nuke.createNode(_install_fixture(fake_nuke, folder, "SegmentAnything.gizmo"))
     loaded = [n for n in sam.nodes() if n.Class() == "Inference"]
-    assert len(loaded) == 4 and not sam.hasError()
+    assert len(loaded) == 4 and not any(n.hasError() for n in loaded)
+    # Its Asserts: `\$nuke_version > 13.2` holds in this Nuke (15.1); the one disabled by `[exists parent.input1]`
+    # checks the input's `width`, which the fake cannot know, so whether the node shows an error is unknowable.
+    (version_check,) = [n for n in sam.nodes() if n.Class() == "Assert" and n.name() == "Assert1"]
+    assert not version_check.hasError()
+    with pytest.raises(FakeLimitation, match="exists"):
+        sam.hasError()
     assert sorted(os.path.basename(n.fake_cat_path) for n in loaded) == sorted(
         "sam_%s_%s.cat" % (p, s) for p in ("encoder", "decoder") for s in ("small", "large"))
     vitmatte = fake_nuke.createNode(_install_fixture(fake_nuke, folder, "ViTMatte.gizmo"))
     with pytest.raises(FakeLimitation, match="plugins -all"):  # `[expr {[value parent.detail] ? ...}]`
         vitmatte.hasError()
+
+
+# ---- expressions, Asserts, start-up, scripts, callbacks ---------------------------------------------------------
+
+
+def _group_with(fake_nuke, tmp_path, child_lines, user_lines=""):
+    """A one-class gizmo whose children are `child_lines`, created in the root."""
+    folder = tmp_path / "plugins"
+    folder.mkdir(exist_ok=True)
+    (folder / "Probe.gizmo").write_text("Gizmo {\n inputs 1\n%s}\nInput {\n inputs 0\n name Input1\n}\n%s\n"
+                                        "Output {}\nend_group\n" % (user_lines, child_lines))
+    fake_nuke.pluginAddPath(str(folder))
+    return fake_nuke.createNode("Probe")
+
+
+@pytest.mark.parametrize("expression, value", [
+    ("1 + 2 * 3", 7.0), ("(1 + 2) * 3", 9.0), ("!0 && 2 > 1", 1.0), ("3 == 4 || 5 != 5", 0.0),
+    ("parent.a > 1 ? 10 : 20", 10.0), ("-parent.a + 1", -1.0), ("$nuke_version_major == 15", 1.0),
+    ("$nuke_version >= 15.1 && $nuke_version < 15.2", 1.0), ("$nuke_version", 15.103), ("parent.Inner.b * 2", 8.0),
+    ("parent.flag + 1", 2.0)])
+def test_knob_expressions_in_the_forms_public_gizmos_use(fake_nuke, tmp_path, expression, value):
+    node = _group_with(fake_nuke, tmp_path, "NoOp {\n name Inner\n addUserKnob {7 b}\n b 4\n}\nNoOp {\n name Probe1\n"
+                       " addUserKnob {7 v}\n v {{\"%s\"}}\n}" % expression.replace("$", "\\$"),
+                       " addUserKnob {7 a}\n a 2\n addUserKnob {6 flag}\n flag true\n")
+    assert node.node("Probe1")["v"].value() == value
+
+
+@pytest.mark.parametrize("expression, words", [("width == 1024", "width"), ("clamp(1)", "clamp"),
+                                               ("$frame > 1", "$frame"), ("[exists parent.input1]", "exists"),
+                                               ("parent.a +", "cannot read")])
+def test_expressions_beyond_the_fake_raise_fake_limitation(fake_nuke, tmp_path, expression, words):
+    node = _group_with(fake_nuke, tmp_path, "NoOp {\n name Probe1\n addUserKnob {7 v}\n v {{\"%s\"}}\n}"
+                       % expression.replace("$", "\\$").replace("[", "\\["), " addUserKnob {7 a}\n a 2\n")
+    with pytest.raises(FakeLimitation, match=words.replace("$", "\\$")):
+        node.node("Probe1")["v"].value()
+
+
+def test_an_assert_whose_expression_is_zero_stops_the_render_with_its_message(fake_nuke, tmp_path):
+    node = _group_with(fake_nuke, tmp_path, "Assert {\n expression {{\"parent.ok\"}}\n"
+                       " message \"not today\"\n name Check\n}", " addUserKnob {6 ok}\n ok true\n")
+    node.forceValidate()
+    assert not node.hasError()
+    node["ok"].setValue(False)
+    node.forceValidate()
+    assert node.hasError() and node.error_message() == "Check: not today"
+    node.setInput(0, fake_nuke.nodes.Constant())
+    write = fake_nuke.nodes.Write(file=str(tmp_path / "out.exr").replace(os.sep, "/"))
+    write.setInput(0, node)
+    with pytest.raises(RuntimeError, match="Probe1: Check: not today"):
+        fake_nuke.execute(write, 1, 1)
+    node.node("Check")["disable"].setValue(True)  # a disabled Assert checks nothing
+    node.forceValidate()
+    assert not node.hasError()
+
+
+def test_startup_runs_every_init_py_on_nuke_path_in_reverse_order(fake_nuke, tmp_path, monkeypatch):
+    order = tmp_path / "order.txt"
+    folders = []
+    for name in ("project", "studio"):
+        folder = tmp_path / name
+        folder.mkdir()
+        for script in ("init.py", "menu.py"):
+            (folder / script).write_text("open(%r, 'a').write('%s/%s\\n')\n" % (str(order), name, script))
+        folders.append(str(folder))
+    home_nuke = os.path.join(fake_nuke.fake_home, ".nuke")
+    with open(os.path.join(home_nuke, "init.py"), "w") as handle:
+        handle.write("open(%r, 'a').write('home/init.py\\n')\n" % str(order))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    ran = fake_nuke.fake_startup({"NUKE_PATH": os.pathsep.join(folders)})
+    assert fake_nuke.pluginPath() == [home_nuke] + folders
+    assert order.read_text().split() == ["studio/init.py", "project/init.py", "home/init.py", "studio/menu.py",
+                                         "project/menu.py"]
+    assert len(ran) == 5 and all(f in sys.path for f in folders)
+    order.unlink()
+    fake_nuke.fake_set_gui(False)  # a render: no menu.py
+    fake_nuke.fake_startup({"NUKE_PATH": folders[1]})
+    assert order.read_text().split() == ["studio/init.py", "home/init.py"]
+
+
+def test_a_saved_script_is_opened_with_its_nodes_and_values(fake_nuke, tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "Boost.gizmo").write_text("Gizmo {\n addUserKnob {7 gain}\n gain 1\n}\nInput {\n inputs 0\n"
+                                        " name Input1\n}\nOutput {}\nend_group\n")
+    fake_nuke.pluginAddPath(str(folder))
+    script = tmp_path / "shot.nk"
+    script.write_text("#! /usr/local/Nuke16.0v2/libnuke-16.0.2.so -nx\nversion 16.0 v2\nRoot {\n inputs 0\n"
+                      " name /shots/shot.nk\n first_frame 1\n last_frame 10\n format \"64 32 0 0 64 32 1 tiny\"\n}\n"
+                      "Constant {\n inputs 0\n color {0.1 0.2 0.3 1}\n format \"64 32 0 0 64 32 1 tiny\"\n"
+                      " name Plate\n}\nBoost {\n gain 3\n name Boost1\n}\nWrite {\n file /renders/out.####.exr\n"
+                      " file_type exr\n name Write1\n}\n")
+    fake_nuke.scriptOpen(str(script))
+    plate, boost, write = fake_nuke.allNodes()
+    assert (plate.Class(), boost.Class(), write.Class()) == ("Constant", "Boost", "Write")
+    assert boost["gain"].value() == 3 and boost.input(0) is plate and write.input(0) is boost
+    assert fake_nuke.root()["last_frame"].value() == 10
+    script.write_text(script.read_text().replace("Boost {", "Missing {"))
+    for node in fake_nuke.allNodes():
+        fake_nuke.delete(node)
+    with pytest.raises(RuntimeError, match="Missing: unknown command"):
+        fake_nuke.scriptOpen(str(script))
+
+
+def test_create_node_takes_a_gizmo_file_name_as_foundrys_cattery_menu_calls_it(fake_nuke, tmp_path):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "Boost.gizmo").write_text("Gizmo {\n}\nInput {\n inputs 0\n name Input1\n}\nOutput {}\nend_group\n")
+    fake_nuke.pluginAddPath(str(folder))
+    assert fake_nuke.createNode("Boost.gizmo").Class() == "Boost"
+    with pytest.raises(RuntimeError, match="unknown command"):
+        fake_nuke.createNode("Nope.gizmo")
+
+
+def test_on_create_callbacks_run_once_per_class_with_this_node(fake_nuke, tmp_path):
+    seen = []
+
+    def record():
+        seen.append(fake_nuke.thisNode().name())
+
+    fake_nuke.addOnCreate(record, nodeClass="NoOp")
+    fake_nuke.addOnCreate(record, nodeClass="NoOp")  # Foundry's callbacks add the same call once
+    fake_nuke.createNode("NoOp")
+    fake_nuke.nodes.Dot()
+    fake_nuke.nodes.NoOp()
+    assert seen == ["NoOp1", "NoOp2"]
+    fake_nuke.removeOnCreate(record, nodeClass="NoOp")
+    fake_nuke.nodes.NoOp()
+    assert seen == ["NoOp1", "NoOp2"]
+    with pytest.raises(FakeLimitation, match="thisNode"):
+        fake_nuke.thisNode()

@@ -22,8 +22,10 @@ from ..contract import progress
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from ..contract.files import atomic_write, read_json
 from ..contract.torch_targets import parse_torch_target
+from ..core.cattery import resolve_install_dir, studio_root
 from ..core.paths import plugin_root
 from ..core.settings import DEFAULT_RESOLUTION, load_settings
+from ..core.staging import install_folder_problem
 from ..runner import env_probe, exporter_client, nuke_launcher, process
 
 DEFAULT_NUKE_FLAGS = nuke_launcher.DEFAULT_NUKE_FLAGS
@@ -94,7 +96,8 @@ def setup_problem(args: argparse.Namespace) -> Optional[str]:
             args.nuke = nuke_launcher.find_nuke(args.nuke)
         except ValueError as exc:
             return str(exc)
-        return nuke_launcher.flags_problem(args.nuke_flags)
+        return nuke_launcher.flags_problem(args.nuke_flags) or install_folder_problem(
+            resolve_install_dir(args.install_dir), studio=studio_root())
     return None
 
 
@@ -111,11 +114,13 @@ def build_nuke_command(nuke: str, job_path: str, flags: Sequence[str] = DEFAULT_
     return nuke_launcher.nuke_command(nuke, flags, script, job_path)
 
 
-def write_job(folder: str, pt: str, manifest: str, install_dir: Optional[str], overwrite: bool) -> str:
-    """The job file for the build script, in `folder` (this run's own temporary folder)."""
+def write_job(folder: str, pt: str, manifest: str, install_dir: Optional[str], overwrite: bool,
+              root: Optional[str] = None) -> str:
+    """The job file for the build script, in `folder` (this run's own temporary folder). `root`: the plugin folder
+    the build script imports (default: this one)."""
     path = os.path.join(folder, "corridorkey-job.json")
     job: Dict[str, Any] = {"pt": os.path.abspath(pt), "manifest": os.path.abspath(manifest), "install_dir": install_dir,
-                           "overwrite": overwrite, "plugin_root": plugin_root(),
+                           "overwrite": overwrite, "plugin_root": root or plugin_root(),
                            "result": os.path.splitext(path)[0] + ".result.json"}
     return atomic_write(path, json.dumps(job, indent=2))
 
@@ -134,20 +139,23 @@ def event_printer(stream: Any = None) -> Callable[[Dict[str, Any]], None]:
 
 
 def run_nuke_build(nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
-                   overwrite: bool, timeout: float, cancelled: Any = lambda: False) -> Dict[str, Any]:
-    """Runs NukeX on our build script and returns its result record (status, message, details)."""
+                   overwrite: bool, timeout: float, cancelled: Any = lambda: False,
+                   root: Optional[str] = None) -> Dict[str, Any]:
+    """Runs NukeX on our build script and returns its result record (status, message, details). `root`: the
+    plugin folder whose build script runs (default: this one; a studio install runs its own copy)."""
     folder = tempfile.mkdtemp(prefix="corridorkey-nuke-")
     try:
-        return _run_job(folder, nuke, flags, pt, manifest, install_dir, overwrite, timeout, cancelled)
+        return _run_job(folder, nuke, flags, pt, manifest, install_dir, overwrite, timeout, cancelled, root)
     finally:
         shutil.rmtree(folder, ignore_errors=True)  # the job and result files: nothing to keep after the run
 
 
 def _run_job(folder: str, nuke: str, flags: Sequence[str], pt: str, manifest: str, install_dir: Optional[str],
-             overwrite: bool, timeout: float, cancelled: Any) -> Dict[str, Any]:
-    job = write_job(folder, pt, manifest, install_dir, overwrite)
+             overwrite: bool, timeout: float, cancelled: Any, root: Optional[str] = None) -> Dict[str, Any]:
+    job = write_job(folder, pt, manifest, install_dir, overwrite, root)
     result_path = os.path.splitext(job)[0] + ".result.json"
-    ran = nuke_launcher.run_nuke(build_nuke_command(nuke, job, flags), timeout, cancelled)
+    script = os.path.join(root, "nuke_plugin", "host", "nuke_build_script.py") if root else BUILD_SCRIPT
+    ran = nuke_launcher.run_nuke(build_nuke_command(nuke, job, flags, script), timeout, cancelled)
     if ran.status == nuke_launcher.CANCELLED:
         return {"status": "cancelled", "message": "cancelled: Nuke was stopped"}
     if os.path.isfile(result_path):

@@ -6,6 +6,10 @@ Ctrl+C or the timeout ends Nuke's whole process group), waits for it, and adds o
 whether Nuke ran the script and exited by itself. Prints the summary and the report's path. Everything the user
 can get wrong (--nuke, --timeout, --report) is checked before Nuke starts.
 
+With --gpu, Nuke starts with its own --gpu flag (a command-line render uses the GPU only with it; farm adaptors
+must pass it too, see docs/artist_guide.md) and the GPU check fails when the Inference node fell back to the CPU;
+the GPU name the Inference node used (its gpuName knob) is printed either way.
+
 Exit status: 0 every check passed or was skipped, 1 a check failed (the report says which), 2 Nuke did not run
 the script (a wrong path, no licence) or a problem with the command line, 130 cancelled. No Nuke and no Qt needed
 here; Python 3.9+.
@@ -19,7 +23,7 @@ from typing import List, Optional, Sequence
 
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from ..contract.files import write_partial
-from ..contract.selftest import REPORT_VARIABLE
+from ..contract.selftest import GPU_VARIABLE, REPORT_VARIABLE
 from ..core import selftest as st
 from ..core.paths import plugin_root
 from ..core.settings import path_problem
@@ -67,12 +71,22 @@ def report_problem(report: str) -> Optional[str]:
     return None
 
 
-def run(nuke: str, flags: Sequence[str], report: str, timeout: float) -> int:
-    """Runs the self-test in Nuke (the command line already checked) and adds the script_mode check."""
+def gpu_flags(index: Optional[str]) -> List[str]:
+    """Nuke's own GPU flag: ``--gpu`` (Nuke's default GPU) or ``--gpu INDEX``. It goes first, so that Nuke never
+    takes a file name that follows it for the optional index."""
+    if index is None:
+        return []
+    return ["--gpu"] + ([index] if index else [])
+
+
+def run(nuke: str, flags: Sequence[str], report: str, timeout: float, gpu: bool = False) -> int:
+    """Runs the self-test in Nuke (the command line already checked) and adds the script_mode check. `gpu`: the
+    flags start Nuke with --gpu, so the GPU check expects the GPU."""
     command = nuke_command(nuke, report, flags)
     flag_text = " ".join(flags)
+    environ = {REPORT_VARIABLE: report, GPU_VARIABLE: "1" if gpu else ""}
     with nuke_launcher.CancelOnSignals() as cancel:
-        ran = nuke_launcher.run_nuke(command, timeout, cancel.flag.is_set, environ={REPORT_VARIABLE: report})
+        ran = nuke_launcher.run_nuke(command, timeout, cancel.flag.is_set, environ=environ)
     if ran.status == nuke_launcher.NOT_STARTED:
         print("ERROR: cannot run %s: %s" % (nuke, ran.message), file=sys.stderr)
         return EXIT_USER
@@ -100,6 +114,9 @@ def run(nuke: str, flags: Sequence[str], report: str, timeout: float) -> int:
     except st.SelfTestFileError as exc:
         print("ERROR: %s." % exc, file=sys.stderr)
         return EXIT_USER
+    for found in data["checks"]:
+        if found.get("name") == "gpu":
+            print("gpu: %s: %s" % (found.get("status"), found.get("detail")))
     print("script_mode: %s: %s\nReport: %s (%s)" % (check.status, check.detail, report,
                                                     "OK" if data["ok"] else "FAILED"))
     return EXIT_OK if data["ok"] else EXIT_INTERNAL
@@ -114,6 +131,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         "new file in the temporary folder)")
     parser.add_argument("--timeout", type=nuke_launcher.seconds, default=900.0,
                         help="seconds to allow Nuke (default 900)")
+    parser.add_argument("--gpu", nargs="?", const="", default=None, metavar="INDEX",
+                        help="start Nuke with --gpu [INDEX], as a GPU farm node must, and fail when Inference falls "
+                             "back to the CPU")
     args = parser.parse_args(argv)
     try:
         nuke = nuke_launcher.find_nuke(args.nuke)
@@ -122,10 +142,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return EXIT_USER
     report = os.path.abspath(args.report or st.default_report_path())
     problem = nuke_launcher.flags_problem(args.nuke_flags) or report_problem(report)
+    if args.gpu and not args.gpu.isdigit():
+        problem = problem or "--gpu %r: give the GPU's index (0, 1, ...), or nothing for Nuke's default." % args.gpu
+    if not problem and args.gpu is not None and "--gpu" in args.nuke_flags.split():
+        problem = "--gpu is given twice (also in --nuke-flags); give it once."
     if problem:
         print("ERROR: " + problem, file=sys.stderr)
         return EXIT_USER
-    return run(nuke, args.nuke_flags.split(), report, args.timeout)
+    return run(nuke, gpu_flags(args.gpu) + args.nuke_flags.split(), report, args.timeout, args.gpu is not None)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,9 @@ FIELDS: Tuple[Field, ...] = (
     Field("compatible_torch", list, False, "torch releases (so Nuke releases) whose operators this file uses only"),
     Field("verified_torch", list, False, "torch releases that loaded and ran this very file"),
     Field("target_nuke", str, False, "the Nuke the build is for, as the user gave it"),
+    Field("build_id", int, False, "the build's identity: checkpoint, resolution and knobs (contract.builds)"),
+    Field("built_in_nuke", str, False, "the Nuke that built the .cat from this .pt: empty in an export, set by "
+          "the install (a .cat loads in that Nuke and newer ones)"),
     Field("checkpoint_name", str, False, "the checkpoint's file name"),
     Field("checkpoint_sha256", str, False, "the checkpoint's sha256"),
     Field("created_utc", str, False, "when the export finished, ISO 8601 UTC"),

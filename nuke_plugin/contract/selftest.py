@@ -27,6 +27,9 @@ REPORT_FORMAT = "corridorkey-nuke-selftest"
 # Where the script run in Nuke writes its report when no argument ending in .json names it (the command-line
 # self-test sets it, so the report may have any name).
 REPORT_VARIABLE = "CORRIDORKEY_SELFTEST_REPORT"
+# Set to "1" by the command-line self-test run with --gpu (Nuke started with --gpu): the GPU check then expects
+# the Inference node on a GPU, and a fall-back to the CPU fails it.
+GPU_VARIABLE = "CORRIDORKEY_SELFTEST_GPU"
 
 WIDTH, HEIGHT = 36, 20  # 720 pixels, so Despeckle Size's default (400) can keep one island and remove another
 # channel -> (constant, per x, per y); r, g, b, a (the alpha is the hint, kept within 0-1).

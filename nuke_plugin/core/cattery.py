@@ -4,18 +4,22 @@ Foundry's `nukescripts.cattery` builds the Nodes toolbar's Cattery menu from the
 the plugin-path folders, reading each `cat.json` under them (as community ports ship theirs). So the install dir
 goes on the plugin path and the node lives one level down:
 
-    <install dir>/Cattery/CorridorKey/CorridorKey.gizmo   the node (node class "CorridorKey")
-    <install dir>/Cattery/CorridorKey/CorridorKey.cat     the model, built by CatFileCreator
-    <install dir>/Cattery/CorridorKey/cat.json            Cattery metadata (name, category, icon, minimum Nuke)
-    <install dir>/Cattery/CorridorKey/CorridorKey.png     the menu icon (24x24) and CorridorKey@2x.png (48x48)
-    <install dir>/Cattery/CorridorKey/CorridorKey.json    the export manifest (which checkpoint / torch made it)
+    <install dir>/Cattery/CorridorKey/CorridorKey.gizmo              the node (node class "CorridorKey")
+    <install dir>/Cattery/CorridorKey/CorridorKey_<build>_n<N>.cat   the model, built by CatFileCreator in Nuke N
+    <install dir>/Cattery/CorridorKey/CorridorKey_<build>_n<N>.json  its export manifest (which checkpoint / torch)
+    <install dir>/Cattery/CorridorKey/cat.json                       Cattery metadata (category, icon, oldest Nuke)
+    <install dir>/Cattery/CorridorKey/CorridorKey.png                the menu icon (24x24) and CorridorKey@2x.png
+
+One .cat per Nuke major version, side by side (contract.builds names them): each Nuke loads the one made for its
+own major version, and a folder holds one build ID at a time, so every Nuke that finds it renders the same model.
 
 The node's folder goes on the plugin path too (as the Cattery module itself does), so the gizmo and its .cat are
 found in every mode, with or without that module. Builds before this layout put the files in the install dir
-itself; a new build removes them (`legacy_files`), or two CorridorKey.gizmo would be on the plugin path.
+itself, or one CorridorKey.cat in the node's folder; a new build removes them (`legacy_files`).
 
-The install dir defaults to ~/.nuke/CorridorKey; $CORRIDORKEY_INSTALL_DIR or an explicit argument override it
-(a studio points it at a shared folder).
+The install dir is, in order: an explicit argument, $CORRIDORKEY_INSTALL_DIR, the plugin's own folder when it is a
+studio install (it holds Cattery/CorridorKey/CorridorKey.gizmo: see nuke_plugin.cli.studio), else
+~/.nuke/CorridorKey.
 """
 from __future__ import annotations
 
@@ -24,10 +28,12 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from .. import contract
-from .paths import nuke_user_dir
+from ..contract import builds
+from .build_set import BuildSet, SlotFiles, installed_sets, slot_files
+from .paths import nuke_user_dir, plugin_root
 
 INSTALL_DIR_ENV = "CORRIDORKEY_INSTALL_DIR"
 CAT_JSON_NAME = "cat.json"
@@ -43,12 +49,19 @@ CATEGORY = "Segmentation"
 DESCRIPTION = "CorridorKey neural green-screen keyer (Corridor Digital) - plate + coarse hint in, linear RGBA out."
 
 
+def studio_root(root: Optional[str] = None) -> Optional[str]:
+    """The plugin's own folder when it is a studio install (its node folder holds the gizmo), else None."""
+    root = plugin_root() if root is None else root
+    return root if os.path.isfile(InstallLayout(root).gizmo) else None
+
+
 def default_install_dir() -> str:
-    """$CORRIDORKEY_INSTALL_DIR if set, else CorridorKey/ in Nuke's per-user folder (found as Nuke finds it)."""
+    """$CORRIDORKEY_INSTALL_DIR if set, else the studio folder this plugin runs from, else CorridorKey/ in Nuke's
+    per-user folder (found as Nuke finds it)."""
     configured = os.environ.get(INSTALL_DIR_ENV, "").strip()
     if configured:
         return os.path.abspath(os.path.expanduser(configured))
-    return os.path.join(nuke_user_dir(), contract.MODEL_ID)
+    return studio_root() or os.path.join(nuke_user_dir(), contract.MODEL_ID)
 
 
 def resolve_install_dir(install_dir: Optional[str] = None) -> str:
@@ -71,9 +84,12 @@ class InstallLayout:
     def gizmo(self) -> str:
         return os.path.join(self.folder, contract.GIZMO_NAME)
 
-    @property
-    def cat(self) -> str:
-        return os.path.join(self.folder, contract.CAT_NAME)
+    def cat(self, build: int, major: int) -> str:
+        """The .cat of build `build` for Nuke `major`."""
+        return os.path.join(self.folder, builds.cat_name(contract.MODEL_ID, build, major))
+
+    def manifest(self, build: int, major: int) -> str:
+        return os.path.join(self.folder, builds.manifest_name(contract.MODEL_ID, build, major))
 
     @property
     def cat_json(self) -> str:
@@ -87,21 +103,29 @@ class InstallLayout:
     def icon_2x(self) -> str:
         return os.path.join(self.folder, ICON_2X_NAME)
 
-    @property
-    def manifest(self) -> str:
-        return os.path.join(self.folder, contract.MANIFEST_NAME)
+    def slot_files(self) -> List[SlotFiles]:
+        return slot_files(self.folder, contract.MODEL_ID)
+
+    def build_sets(self) -> Dict[int, BuildSet]:
+        """build ID -> its builds here (a folder Build Model wrote holds one)."""
+        return installed_sets(self.folder, contract.MODEL_ID)
 
     def is_installed(self) -> bool:
-        """A usable node needs both the gizmo and the model."""
-        return os.path.isfile(self.gizmo) and os.path.isfile(self.cat)
+        """A usable node needs the gizmo and a model for at least one Nuke."""
+        return os.path.isfile(self.gizmo) and bool(self.slot_files())
 
     def legacy_files(self) -> List[str]:
-        """Files of a build made before the Cattery layout, straight in the install dir."""
-        names = (contract.GIZMO_NAME, contract.CAT_NAME, CAT_JSON_NAME, contract.MANIFEST_NAME)
-        return [p for p in (os.path.join(self.root, n) for n in names) if os.path.isfile(p)]
+        """Files of a build made before this layout: straight in the install dir, or one CorridorKey.cat (and its
+        manifest) in the node's folder that any Nuke would have loaded."""
+        flat = [os.path.join(self.root, n) for n in (contract.GIZMO_NAME, contract.CAT_NAME, CAT_JSON_NAME,
+                                                     contract.MANIFEST_NAME)]
+        single = [os.path.join(self.folder, n) for n in (contract.CAT_NAME, contract.MANIFEST_NAME)]
+        return [p for p in flat + single if os.path.isfile(p)]
 
     def existing_files(self) -> List[str]:
-        ours = (self.gizmo, self.cat, self.cat_json, self.icon, self.icon_2x, self.manifest)
+        ours = [self.gizmo, self.cat_json, self.icon, self.icon_2x]
+        for files in self.slot_files():
+            ours += [files.cat] + ([files.manifest] if files.manifest else [])
         return [p for p in ours if os.path.exists(p)] + self.legacy_files()
 
 
@@ -110,7 +134,8 @@ def layout_for(install_dir: Optional[str] = None) -> InstallLayout:
 
 
 def cat_json_text(minimum_nuke_version: float) -> str:
-    """Cattery metadata. The minimum version is the Nuke that built the .cat: older ones cannot load it."""
+    """Cattery metadata. The minimum version is the oldest Nuke that built one of the folder's .cat files: older
+    ones cannot load any (Foundry's Cattery menu hides the node from them)."""
     data = {
         "minimum_nuke_version_required": minimum_nuke_version,
         "version": 1,

@@ -1,13 +1,15 @@
-"""Writes CorridorKey.gizmo from the knob specs (pure Python: no Nuke needed, so it is testable anywhere).
+"""Writes CorridorKey.gizmo from the knob specs and the folder's builds (pure Python: testable without Nuke).
 
 The node graph inside the gizmo:
 
-    Hint --> HintToAlpha (alpha | red | luminance -> alpha)
-    Plate ----------------> CopyHint (hint into the 4th channel) --> CropToFormat --> Inference (the .cat)
+    Hint --> HintToAlpha (alpha | red | luminance -> alpha) ------------------> HintSelect
+    Plate --> HintCrop --> HintKey --> HintErode (the built-in hint) ----------> HintSelect
+    Plate + HintSelect --> CopyHint (hint into the 4th channel) --> CropToFormat (the Hint output taps here)
+        --> BuildForThisNuke --> NukeNewEnough --> SameBuild (Asserts) --> Inference (the .cat)
         --> Despill (Expression) --> ToLinear (sRGB -> linear on RGB)
         --+--> Premult ------------> \
           +--> (straight) ---------> OutputSelect --> Output
-          +--> MatteOnly (alpha in RGBA) --> /
+          +--> MatteOnly, previews --> /
 
 Only the knobs that act before or inside the network (and Resample, Auto Despeckle, Despeckle Size, which the model
 applies at the plate's size) reach the Inference node. Despill and Output are native nodes after it
@@ -17,9 +19,14 @@ CropToFormat clips the image to the plate's format before Inference, as the publ
 (tests/data/gizmos/RIFE.gizmo): overscan (pixels outside the format) never reaches the model, which sees exactly the
 format's frame, at the cost it was measured at, and the node's output ends at the format's edge.
 
-The .cat is found through the plugin path (`[plugins -all CorridorKey.cat]`), never an absolute path, so the
-installed folder can move. The model knobs come from `knob_spec` (or a manifest's copy of it) and are linked to
-the Inference node through `serialiseKnob` expressions; nothing here restates a knob's range or default.
+The .cat is found through the plugin path, never an absolute path, so the installed folder can move: the
+running Nuke's own build, `[plugins -all CorridorKey_<build>_n$nuke_version_major.cat]`, as public ports pick
+theirs (`RIFE_n$nuke_version_major.cat`). The Asserts raise the node's error, with no Python at render time, as
+public ports raise version errors: when this Nuke's major version has no build here (another version's .cat is
+never used), when it is older than the Nuke that built its .cat, and when the node was keyed with another build
+than the one installed (its `keyed_build` knob, saved in the script, against the build ID written here).
+The model knobs come from `knob_spec` (or a manifest's copy of it) and are linked to the Inference node through
+`serialiseKnob` expressions; nothing here restates a knob's range or default.
 """
 from __future__ import annotations
 
@@ -28,9 +35,11 @@ from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
+from ..contract import builds
 from ..contract import node_graph as graph
 from ..contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
 from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD, PREVIEW_COLOUR, ColourSpec
+from .build_set import BuildSet
 
 # Where the node's default differs from the model's own. Input Gamma: a Read node in a Nuke script delivers
 # scene-linear pixels, so the node starts at Linear; the .cat's knob keeps the reference default (sRGB), which
@@ -180,9 +189,76 @@ def despill_lines(knobs: Sequence[KnobSpec], y: int) -> List[str]:
                  + ["name %s" % graph.DESPILL_NODE], 0, y)
 
 
-def model_file_expression(cat_name: str = contract.CAT_NAME) -> str:
-    """Finds the .cat on the plugin path when the node is used, so no absolute path is stored."""
-    return "[lsearch -inline [plugins -all %s] *.cat]" % cat_name
+def model_file_expression(model_id: str, build: int) -> str:
+    """Finds this build's .cat for the running Nuke's major version on the plugin path when the node is used, so
+    no absolute path is stored and no other build's .cat is ever loaded."""
+    return "[lsearch -inline [plugins -all %s] *.cat]" % builds.cat_search_name(model_id, build)
+
+
+def model_file_line(model_id: str, build: int) -> str:
+    """The modelFile line as every public Cattery gizmo writes it: only the opening brackets escaped, the Tcl
+    variable left for Nuke (`"\\[lsearch -inline \\[plugins -all RIFE_n$nuke_version_major.cat] *.cat]"`)."""
+    return 'modelFile "%s"' % model_file_expression(model_id, build).replace("[", "\\[")
+
+
+# The Assert nodes: each expression is 0 where the node must show its message as its error (public ports raise
+# their Nuke version errors this way, `expression {{"\\$nuke_version > 14.1"}}`). The `$` variables are Nuke's Tcl
+# variables; the gizmo text escapes them, as those ports do.
+KEYED_BUILD = KnobSpec(
+    name="keyed_build",
+    kind=INT,
+    label="Keyed with build",
+    tooltip="The build this node was keyed with, saved in the script. A render that finds another build stops "
+    "with an error instead of giving another matte. 0: not recorded (a node from before builds had IDs).",
+    default=0,
+    minimum=0,
+    maximum=99999999,
+)
+INSTALLED_BUILD_KNOB = "installed_build"
+USE_INSTALLED = "use_installed_build"
+
+
+def _expression_line(expression: str) -> str:
+    return 'expression {{"%s"}}' % expression.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+
+
+def _majors_text(build_set: BuildSet) -> str:
+    return ", ".join(str(m) for m in build_set.majors) or "none"
+
+
+def assert_build_for_this_nuke(build_set: BuildSet) -> Tuple[str, str]:
+    """(expression, message): the running Nuke's major version has a build here."""
+    tests = " || ".join("%s == %d" % (builds.NUKE_MAJOR_VARIABLE, m) for m in build_set.majors) or "0"
+    return tests, ("CorridorKey: this install has no build for this Nuke's major version (it has builds for Nuke "
+                   "%s). Run CorridorKey > Build Model in this Nuke (NukeX) to add one: another Nuke's build is never "
+                   "used." % _majors_text(build_set))
+
+
+def assert_nuke_new_enough(build_set: BuildSet) -> Optional[Tuple[str, str]]:
+    """(expression, message) when a major's .cat was built in a later release than its first (15.1 for Nuke 15):
+    a .cat loads only in the Nuke that built it and newer ones. None when every .cat loads in its whole major."""
+    late = [s for s in build_set.slots if s.minimum[1] > 0]
+    if not late:
+        return None
+    tests = " && ".join("(%s != %d || $nuke_version >= %d.%d)" % (builds.NUKE_MAJOR_VARIABLE, s.major, s.minimum[0],
+                                                                  s.minimum[1]) for s in late)
+    which = "; ".join("the build for Nuke %d was made in Nuke %d.%d and loads only there and in newer releases"
+                      % (s.major, s.minimum[0], s.minimum[1]) for s in late)
+    return tests, ("CorridorKey: %s. Build it again in the oldest release of that Nuke you run (Build Model in it), "
+                   "or use a newer release." % which)
+
+
+def assert_same_build(build_set: BuildSet) -> Tuple[str, str]:
+    """(expression, message): the node was keyed with the build installed here, or with none recorded."""
+    return ("parent.%s == 0 || parent.%s == %d" % (KEYED_BUILD.name, KEYED_BUILD.name, build_set.build_id),
+            "CorridorKey: this node was keyed with another build than build %d, which is installed here (its Info "
+            "tab: Keyed with build). Install the build it was keyed with, or press Use the installed build on its "
+            "Info tab to key it with this one." % build_set.build_id)
+
+
+def assert_node(name: str, check: Tuple[str, str], x: int, y: int) -> List[str]:
+    expression, message = check
+    return _node("Assert", [_expression_line(expression), "message %s" % quote(message), "name %s" % name], x, y)
 
 
 def _hint_expression() -> str:
@@ -308,8 +384,27 @@ def _output_branches() -> Dict[str, Tuple[str, Callable[[int], List[str]]]]:
     }
 
 
-def info_tab_lines(info: Optional[str], built: Optional[str]) -> List[str]:
-    """The Info tab: plugin version, build date, the export (`info`) and the model's credit and licence."""
+def build_lines(build_set: BuildSet) -> List[str]:
+    """The Info tab's build knobs: the installed build, the build the node was keyed with (saved in the script),
+    the button that keys it with the installed one, and what the folder holds for each Nuke."""
+    lines = [" addUserKnob {3 %s l %s t %s}" % (INSTALLED_BUILD_KNOB, quote("Installed build"), quote(
+                 "The build installed where this Nuke found the node. Every Nuke that renders the script must find "
+                 "the build it was keyed with.")),
+             " %s %d" % (INSTALLED_BUILD_KNOB, build_set.build_id)]
+    lines += user_knob_lines(KEYED_BUILD)
+    command = "node = nuke.thisNode()\nnode['%s'].setValue(int(node['%s'].value()))" % (KEYED_BUILD.name,
+                                                                                      INSTALLED_BUILD_KNOB)
+    lines.append(" addUserKnob {22 %s l %s t %s T %s +STARTLINE}" % (
+        USE_INSTALLED, quote("Use the installed build"), quote(
+            "Key this node with the installed build from now on (after a deliberate rebuild). Save the script."),
+        quote(command)))
+    text = "\n".join(s.label for s in build_set.slots) or "none yet"
+    lines.append(" addUserKnob {26 builds l %s +STARTLINE T %s}" % (quote("Builds here"), quote(text)))
+    return lines
+
+
+def info_tab_lines(build_set: BuildSet, info: Optional[str], built: Optional[str]) -> List[str]:
+    """The Info tab: plugin version, build date, the builds, the export (`info`), the model's credit and licence."""
     lines = [" addUserKnob {20 info_tab l Info}",
              " addUserKnob {26 plugin_version l %s +STARTLINE T %s}"
              % (quote("Plugin"), quote("CorridorKey for Nuke %s" % contract.VERSION))]
@@ -317,15 +412,17 @@ def info_tab_lines(info: Optional[str], built: Optional[str]) -> List[str]:
         lines.append(" addUserKnob {26 build_date l %s +STARTLINE T %s}" % (quote("Built"), quote(built)))
     if info:
         lines.append(" addUserKnob {26 model_info l %s +STARTLINE T %s}" % (quote("Model"), quote(info)))
+    lines += build_lines(build_set)
     lines.append(' addUserKnob {26 "" +STARTLINE}')
     lines.append(" addUserKnob {26 credit l %s +STARTLINE T %s}" % (quote("Credit"), quote(CREDIT)))
     return lines
 
 
-def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_NAME,
-               info: Optional[str] = None, built: Optional[str] = None) -> str:
-    """The whole .gizmo file. `knobs` are the model's (default: knob_spec.KNOBS); `info` (the export) and
-    `built` (the build date) go on the Info tab."""
+def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Optional[str] = None,
+               built: Optional[str] = None) -> str:
+    """The whole .gizmo file for the builds of `build_set` (one build ID, a .cat per Nuke major version). `knobs`
+    are the model's (default: knob_spec.KNOBS); `info` (the export) and `built` (the date) go on the Info tab."""
+    model_id = build_set.model_id
     lines = ["version 14.0 v1", "Gizmo {", " inputs 2", " help %s" % quote(HELP), " tile_color 0x%08x" % TILE_COLOR,
              " addUserKnob {20 %s l %s}" % (contract.MODEL_ID, word(contract.MODEL_ID))]
     lines += user_knob_lines(HINT_CHANNEL)
@@ -337,7 +434,7 @@ def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_N
     lines.append(' addUserKnob {26 "" +STARTLINE}')
     for toggle in TOGGLES:
         lines += toggle_lines(toggle)
-    lines += info_tab_lines(info, built)
+    lines += info_tab_lines(build_set, info, built)
     lines.append("}")
 
     lines += _node("Input", ["inputs 0", "name Hint", "number 1"], 220, -300)
@@ -346,15 +443,22 @@ def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_N
     lines += builtin_hint_lines()
     lines += _node("Copy", ["inputs 2", "from0 rgba.alpha", "to0 rgba.alpha", "bbox B", "name CopyHint"], 0, -220)
     lines += crop_to_format("CropToFormat", 0, -180)
-    lines.append("set NModelIn [stack 0]")  # the model's input: the Hint output shows its alpha
+    # The model's input: the Hint output shows its alpha. Taken before the Asserts, which only check the build:
+    # the hint can be judged in a Nuke with no build of its own.
+    lines.append("set NModelIn [stack 0]")
+    lines += assert_node("BuildForThisNuke", assert_build_for_this_nuke(build_set), 0, -160)
+    late = assert_nuke_new_enough(build_set)
+    if late:
+        lines += assert_node("NukeNewEnough", late, 0, -150)
+    lines += assert_node("SameBuild", assert_same_build(build_set), 0, -140)
     lines += _node("Inference", [
         "useGPUIfAvailable {{parent.%s}}" % USE_GPU.name,
         "halfPrecision {{parent.%s}}" % HALF_PRECISION.name,
-        "modelFile %s" % quote(model_file_expression(cat_name)),
+        model_file_line(model_id, build_set.build_id),
         "serialiseKnob %s" % serialise_knob(knobs),
         "name Inference1",
-    ], 0, -140)
-    lines += despill_lines(knobs, -100)
+    ], 0, -100)
+    lines += despill_lines(knobs, -80)
     lines += _node("Colorspace", ["colorspace_in sRGB", "colorspace_out linear", "name ToLinear"], 0, -60)
     lines.append("set NStraight [stack 0]")
     # Switch input 0 is the top of the stack, so the branches are stacked from the last choice to the first; the
@@ -375,6 +479,7 @@ def gizmo_text(knobs: Sequence[KnobSpec] = KNOBS, cat_name: str = contract.CAT_N
 
 
 def gizmo_knob_names(knobs: Sequence[KnobSpec] = KNOBS) -> List[str]:
-    """The knobs an artist sees on the node, in panel order."""
+    """The knobs an artist sees on the node, in panel order (the Info tab's build knobs last)."""
     return ([HINT_CHANNEL.name, HINT_SOURCE.name, HINT_BACKING.name, HINT_ERODE.name] + [k.name for k in knobs]
-            + [OUTPUT_MODE.name, PREVIEW_COLOUR.name] + [t.name for t in TOGGLES])
+            + [OUTPUT_MODE.name, PREVIEW_COLOUR.name] + [t.name for t in TOGGLES]
+            + [INSTALLED_BUILD_KNOB, KEYED_BUILD.name, USE_INSTALLED])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 from .. import contract
-from ..contract import knob_spec
+from ..contract import builds, knob_spec
 from ..contract import manifest as schema
 from ..contract.files import read_json, sha256_of
 from ..contract.knob_spec import KnobSpec
@@ -49,6 +49,8 @@ class ModelManifest:
     torch_version: str
     compatible_torch: Tuple[str, ...]  # the torch releases (so the Nuke releases) the .pt loads in
     created_utc: str
+    build_id: int = 0               # contract.builds: the same for every export of one checkpoint and resolution
+    built_in_nuke: str = ""         # the Nuke that built the installed .cat ("" in an export)
     remedy: str = RERUN             # what to do when the pair is wrong (the self-test's model: reinstall)
 
     @property
@@ -203,10 +205,11 @@ class _Reader:
         return tuple(knobs)
 
 
-def read_manifest(folder_or_file: str, remedy: str = RERUN) -> ModelManifest:
+def read_manifest(folder_or_file: str, remedy: str = RERUN, require_model: bool = True) -> ModelManifest:
     """Loads the manifest from an export folder (or its path) and checks every field the build uses.
 
-    `remedy` ends every message (the shipped self-test model's reader says to reinstall the plugin instead)."""
+    `remedy` ends every message (the shipped self-test model's reader says to reinstall the plugin instead).
+    require_model=False reads an installed build's copy, which has its .cat beside it instead of the .pt."""
     try:
         path = os.path.abspath(manifest_path_in(folder_or_file))
     except ValueError as exc:  # a NUL in the path
@@ -232,7 +235,7 @@ def read_manifest(folder_or_file: str, remedy: str = RERUN) -> ModelManifest:
     if os.path.basename(model_file) != model_file or not model_file.endswith(".pt") or "\0" in model_file:
         raise reader.fail("model_file must be a .pt file name beside the manifest, got %s" % _short(model_file))
     model_path = os.path.join(os.path.dirname(path), model_file)
-    if not os.path.isfile(model_path):
+    if require_model and not os.path.isfile(model_path):
         raise ManifestError("%s names %s, which is missing from %s. %s"
                             % (os.path.basename(path), model_file, os.path.dirname(path), remedy))
     model_id = reader.require("model_id")
@@ -245,6 +248,14 @@ def read_manifest(folder_or_file: str, remedy: str = RERUN) -> ModelManifest:
     scale = reader.require("output_scale")
     if not 1 <= scale <= MAX_OUTPUT_SCALE:
         raise reader.fail("output_scale must be from 1 to %d, got %s" % (MAX_OUTPUT_SCALE, _short(scale)))
+    knobs = reader.knobs()
+    model_sha256 = reader.optional("model_sha256", "")
+    build = reader.optional("build_id", None)
+    if build is None:  # an export made before build IDs: the same rule, from the fields it has
+        source = reader.optional("checkpoint_sha256", "") or model_sha256 or os.path.basename(model_path)
+        build = builds.build_id(model_id, source, resolution, [k.name for k in knobs])
+    elif not builds.is_build_id(build):
+        raise reader.fail("build_id must be a %d-digit number, got %s" % (builds.BUILD_ID_DIGITS, _short(build)))
     return ModelManifest(
         path=path,
         model_path=model_path,
@@ -253,10 +264,12 @@ def read_manifest(folder_or_file: str, remedy: str = RERUN) -> ModelManifest:
         channels_in=reader.channels("channels_in"),
         channels_out=reader.channels("channels_out"),
         output_scale=scale,
-        knobs=reader.knobs(),
-        model_sha256=reader.optional("model_sha256", ""),
+        knobs=knobs,
+        model_sha256=model_sha256,
         torch_version=reader.optional("torch_version", "unknown"),
         compatible_torch=reader.text_list("compatible_torch"),
         created_utc=reader.optional("created_utc", ""),
+        build_id=build,
+        built_in_nuke=reader.optional("built_in_nuke", ""),
         remedy=remedy,
     )

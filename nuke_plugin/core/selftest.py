@@ -47,12 +47,18 @@ PROGRESS_CANCEL = "How `ProgressTask` cancels"
 MODEL_FILE = "How a saved `modelFile` string is read"
 ORIENTATION = "Which way up the Inference node hands the image to the model"
 ADD_COMMAND = "Real `addCommand` may replace an item of the same name"
+ASSERT_ERRORS = "Whether an Assert node whose expression is 0 stops a render"
+TCL_VERSION = "What Nuke's Tcl variables `$nuke_version_major` and `$nuke_version` hold"
+GPU_NAME = "What the Inference node's `gpuName` knob shows"
 DILATE = "What Nuke's Dilate (\"Erode (fast)\") computes"
 INPUT_EXISTS = "Whether `[exists parent.input1]` in an expression"
 SERIALISED_VALUE = "Whether a plain value in `serialiseKnob`"
 ASSUMPTIONS = (LIBTORCH_LOADS, CREATE_CAT_FAILURE, RENDERING, CATALOGUE, EXPRESSIONS, GIZMO_REREAD, PLUGIN_ADD_PATH,
-               ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION, DILATE, INPUT_EXISTS,
+               ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION, ASSERT_ERRORS,
+               TCL_VERSION, GPU_NAME, DILATE, INPUT_EXISTS,
                SERIALISED_VALUE)
+# What an Inference node's gpuName says when it found no GPU (lower case); an empty text says the same.
+NO_GPU_WORDS = ("not available", "none", "no gpu", "cpu")
 
 
 @dataclass
@@ -116,6 +122,24 @@ class Report:
         if passed:
             lines.append("passed: " + ", ".join(passed))
         return "\n".join(lines)
+
+
+def gpu_verdict(gpu_name: Optional[str], requested: bool) -> Tuple[str, str]:
+    """(status, detail) of the GPU check from the Inference node's gpuName knob. `requested`: Nuke was started with
+    --gpu (the command-line self-test's --gpu), so a fall-back to the CPU fails the check."""
+    if gpu_name is None:
+        return (FAIL if requested else SKIPPED,
+                "this Nuke's Inference node has no gpuName knob, so the GPU it uses cannot be read")
+    found = gpu_name.strip() and not any(w in gpu_name.lower() for w in NO_GPU_WORDS)
+    if found and requested:
+        return PASS, "Inference used the GPU %s (Nuke started with --gpu)" % gpu_name.strip()
+    if found:
+        return PASS, ("Inference shows the GPU %s; a command-line render uses it only when Nuke starts with --gpu"
+                      % gpu_name.strip())
+    if requested:
+        return FAIL, ("Inference fell back to the CPU although Nuke started with --gpu (gpuName %r): check the "
+                      "NVIDIA driver and that Nuke sees the card (Preferences > Performance > Hardware)" % gpu_name)
+    return PASS, "Inference renders on the CPU here (gpuName %r): no GPU that Nuke can use" % gpu_name
 
 
 def read_report(path: str) -> Dict[str, Any]:

@@ -32,7 +32,8 @@ def _stage(folder: str, final: str, content: Content) -> Tuple[str, str]:
     return write_partial(folder, os.path.basename(final), content, keep_suffix=True), final
 
 
-def _copy_of(source: str) -> Content:
+def copy_of(source: str) -> Content:
+    """Content that copies the regular file `source`, a block at a time."""
     def copy(out: IO[bytes]) -> None:
         with open_regular(source) as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -61,6 +62,23 @@ def remove_empty_folders(folders: Sequence[str]) -> None:
             return
 
 
+def install_folder_problem(folder: str, studio: Optional[str] = None) -> Optional[str]:
+    """Why nothing can be installed in `folder` (it, or the nearest folder above it that exists, cannot be written),
+    found before a minutes-long export; None when it can. `studio`: the studio folder the plugin runs from."""
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing) and os.path.dirname(existing) != existing:
+        existing = os.path.dirname(existing)
+    if os.path.isdir(existing) and os.access(existing, os.W_OK | os.X_OK):
+        return None
+    if studio and os.path.normcase(os.path.abspath(folder)) == os.path.normcase(os.path.abspath(studio)):
+        return ("This plugin runs from the studio folder %s, which you may not write. Ask your TD to add this Nuke's "
+                "build (python -m nuke_plugin.studio %s --nuke <this Nuke>), or choose a folder of your own as the "
+                "install folder (only this machine will find that build)." % (folder, folder))
+    why = "is not a folder" if os.path.exists(existing) and not os.path.isdir(existing) else "is not writable"
+    return ("The install folder %s cannot be used: %s %s. Choose another folder, or set CORRIDORKEY_INSTALL_DIR to "
+            "one you can write." % (folder, existing, why))
+
+
 def ensure_folder(folder: str) -> List[str]:
     """Creates `folder` if needed and checks it is writable; returns the folders it created, deepest first."""
     created = _missing_folders(os.path.abspath(folder))
@@ -81,16 +99,18 @@ def _unchanged(layout: InstallLayout) -> str:
     return "Nothing was changed: no build was there before, and none is now."
 
 
-def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: str,
+def install_build(layout: InstallLayout, built_cat: str, build: int, major: int, gizmo: str, cat_json: str,
                   manifest: Optional[str] = None) -> List[str]:
-    """Moves `built_cat` (already in the node's folder) and the other files into place, all or none; returns the
-    final paths. The caller owns `built_cat` until this is called, this function afterwards (it is moved or removed).
+    """Moves `built_cat` (already in the node's folder) into place as build `build`'s .cat for Nuke `major`, with
+    the gizmo, cat.json, the icons and `manifest` (the installed manifest's text), all or none; returns the final
+    paths. The caller owns `built_cat` until this is called, this function afterwards (it is moved or removed).
 
-    Then the files of a build made before the Cattery layout are removed from the install dir (see cattery)."""
+    Then the files of a build made before this layout are removed (see cattery)."""
     folder = layout.folder
     ensure_folder(folder)
-    names = [os.path.basename(p) for p in (layout.gizmo, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest,
-                                           layout.cat)]
+    final_cat, final_manifest = layout.cat(build, major), layout.manifest(build, major)
+    names = [os.path.basename(p) for p in (layout.gizmo, layout.cat_json, layout.icon, layout.icon_2x, final_manifest,
+                                           final_cat)]
     remove_partials(folder, names)  # left by a Nuke killed during an earlier install
     staged: List[Tuple[str, str]] = []
     done = False
@@ -99,9 +119,9 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
         staged.append(_stage(folder, layout.cat_json, cat_json.encode("utf-8")))
         staged.append(_stage(folder, layout.icon, icon_png()))
         staged.append(_stage(folder, layout.icon_2x, icon_png(2 * ICON_SIZE)))
-        if manifest:
-            staged.append(_stage(folder, layout.manifest, _copy_of(manifest)))
-        staged.append((built_cat, layout.cat))
+        if manifest is not None:
+            staged.append(_stage(folder, final_manifest, manifest.encode("utf-8")))
+        staged.append((built_cat, final_cat))
         commit_files(staged).finish()
         done = True
     except CommitError as exc:
@@ -123,3 +143,16 @@ def install_build(layout: InstallLayout, built_cat: str, gizmo: str, cat_json: s
             raise InstallError("The new build is installed in %s, but the old build's %s could not be removed (%s). "
                                "Delete it, or Nuke finds two CorridorKey nodes." % (folder, old, exc.strerror or exc))
     return [final for _, final in staged]
+
+
+def remove_files(paths: Sequence[str]) -> List[str]:
+    """Removes each file it can; returns 'path (why)' for each one it could not."""
+    left = []
+    for path in paths:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            left.append("%s (%s)" % (path, exc.strerror or exc))
+    return left

@@ -6,6 +6,7 @@ from typing import Any, Optional
 from .. import contract
 from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
+from .keying import record_keyed_build
 from .plugin_path import activate
 
 NOT_INSTALLED = ("The CorridorKey node is not installed yet (no %s in %s). Build it first with CorridorKey > "
@@ -13,7 +14,8 @@ NOT_INSTALLED = ("The CorridorKey node is not installed yet (no %s in %s). Build
 
 
 def insert_node(install_dir: Optional[str] = None) -> Any:
-    """Creates a CorridorKey node in the current group, connected to the selected node; returns it."""
+    """Creates a CorridorKey node in the current group, connected to the selected node and keyed with the installed
+    build; returns it."""
     import nuke
 
     layout = layout_for(install_dir)
@@ -27,4 +29,5 @@ def insert_node(install_dir: Optional[str] = None) -> Any:
         raise CorridorKeyError(NOT_INSTALLED % (contract.GIZMO_NAME, layout.root))
     if source is not None and node.maxInputs() > 0 and node.input(0) is not source:
         node.setInput(0, source)
+    record_keyed_build(node)
     return node

@@ -1,11 +1,14 @@
 """CorridorKey > Self-test: asks a running Nuke every question the fake cannot answer, with the shipped tiny model.
 
 In a temporary plugin folder it builds a .cat from nuke_plugin/selftest_model through the same cat_builder as
-Build Model, writes the gizmo with the same writer under a class of its own (CorridorKeySelfTest, so the user's
-CorridorKey is never touched), renders two small plates through it with nuke.execute into 32-bit float EXRs,
-reads pixels back with nuke.sample, and compares them with the stored expectations; then moves each knob and
-checks both that the Inference node follows (the serialiseKnob links; for a knob a native node applies after the
-network, that the Inference node holds it at its no-op value) and that the pixels change as stored.
+Build Model, named as Build Model names this Nuke's build, writes the gizmo with the same writer under a class of
+its own (CorridorKeySelfTest, so the user's CorridorKey is never touched), renders two small plates through it
+with nuke.execute into 32-bit float EXRs, reads pixels back with nuke.sample, and compares them with the stored
+expectations; then moves each knob and checks both that the Inference node follows (the serialiseKnob links; for a
+knob a native node applies after the network, that the Inference node holds it at its no-op value) and that the
+pixels change as stored. It also reads the Tcl version variables the gizmo relies on, makes the gizmo's
+Asserts fire (no build for this Nuke, a .cat from a newer release, a node keyed with another build) and reports
+the GPU the Inference node shows.
 Every check says which line of tests/fake_nuke/LIMITS.md it answers. Everything it made is deleted at the end.
 
 A `nuke` module that cannot compute pixels (the tests' fake) raises NotImplementedError from nuke.execute:
@@ -25,14 +28,16 @@ import traceback
 from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from .. import contract
+from ..contract import builds
 from ..contract import selftest as spec
 from ..contract.files import atomic_write
 from ..contract.knob_spec import BOOL, ENUM, FLOAT
 from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD
 from ..core import selftest as st
+from ..core.build_set import BuildSet, Slot
 from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
-from ..core.gizmo import HALF_PRECISION, OUTPUT_HINT, OUTPUT_MODE, USE_GPU, gizmo_text
+from ..core.gizmo import HALF_PRECISION, KEYED_BUILD, OUTPUT_HINT, OUTPUT_MODE, USE_GPU, gizmo_text
 from ..core.manifest import ModelManifest
 from ..core.paths import plugin_root, same_path
 from .cat_builder import build_cat, nuke_path
@@ -84,6 +89,8 @@ class Session(object):
         self.renders = 0
         self.cannot_render: Optional[str] = None
         self.step_name = "start"
+        major, minor = int(nuke.NUKE_VERSION_MAJOR), int(nuke.NUKE_VERSION_MINOR)
+        self.version = (major, minor, str(getattr(nuke, "NUKE_VERSION_STRING", "%d.%d" % (major, minor))))
 
     # -- plumbing
     def step(self, name: str, percent: int) -> None:
@@ -163,7 +170,7 @@ class Session(object):
             self.report.add("cat_build", st.SKIPPED, "this edition has no CatFileCreator (plain Nuke): the .cat "
                             "and everything rendered through it cannot be checked here", [st.LIBTORCH_LOADS])
             return None
-        cat = os.path.join(self.workdir, spec.CAT_NAME)
+        cat = os.path.join(self.workdir, builds.cat_name(spec.MODEL_ID, manifest.build_id, self.version[0]))
         try:
             build_cat(manifest, cat)
         except CorridorKeyError as exc:
@@ -215,9 +222,99 @@ class Session(object):
                          "gpuName": _text(inference.knob("gpuName"))})
         return node
 
-    def _write_gizmo(self, manifest: ModelManifest, path: str, edition_note: str) -> None:
-        atomic_write(path, gizmo_text(manifest.knobs, cat_name=spec.CAT_NAME,  # Nuke may read it at any moment
+    def build_set(self, manifest: ModelManifest) -> BuildSet:
+        """The self-test build as Build Model would install it in this Nuke."""
+        return BuildSet(spec.MODEL_ID, manifest.build_id, (Slot(self.version[0], self.version[2]),))
+
+    def _write_gizmo(self, manifest: ModelManifest, path: str, edition_note: str,
+                     build_set: Optional[BuildSet] = None) -> None:
+        atomic_write(path, gizmo_text(build_set or self.build_set(manifest), manifest.knobs,  # Nuke may read it
                                       info="CorridorKey self-test model, %s definition" % edition_note))
+
+    def tcl_versions(self) -> None:
+        """The Tcl variables the gizmo's modelFile and Asserts use, read through knob expressions."""
+        nuke = self.nuke
+        with nuke.root():
+            probe = nuke.nodes.NoOp()
+        try:
+            values = {}
+            for name in ("nuke_version_major", "nuke_version"):
+                knob = nuke.Double_Knob(name)
+                probe.addKnob(knob)
+                knob.setExpression("$" + name)
+                values[name] = float(knob.value())
+        except Exception as exc:  # what Nuke says is the finding
+            self.report.add("tcl_versions", st.FAIL, "the Tcl version variables cannot be read in an expression "
+                            "(%s: %s)" % (type(exc).__name__, exc), [st.TCL_VERSION])
+            return
+        finally:
+            nuke.delete(probe)
+        major, minor, text = self.version
+        ok = values["nuke_version_major"] == major and (major + minor / 10.0) <= values["nuke_version"] < major + 1
+        self.report.add("tcl_versions", st.PASS if ok else st.FAIL, "in Nuke %s, $nuke_version_major is %g and "
+                        "$nuke_version is %r%s" % (text, values["nuke_version_major"], values["nuke_version"],
+                                                   "" if ok else ": the gizmo's version checks assume MAJOR and a "
+                                                   "number from MAJOR.MINOR below MAJOR+1"),
+                        [st.TCL_VERSION], values)
+
+    def asserts(self, manifest: ModelManifest, node: Any) -> None:
+        """Each of the gizmo's Asserts must stop a render with its message: a node keyed with another build, a
+        gizmo with no build for this Nuke, a .cat made by a newer release of this Nuke."""
+        nuke = self.nuke
+        major, minor, _text = self.version
+        other = builds.build_id(spec.MODEL_ID, "another build", manifest.resolution, [k.name for k in manifest.knobs])
+        node[KEYED_BUILD.name].setValue(other)
+        try:
+            self.expect_error("assert_same_build", node, "keyed with another build")
+        finally:
+            node[KEYED_BUILD.name].setValue(manifest.build_id)
+        newer = Slot(major, "%d.%d" % (major, minor + 1))
+        variants = (("assert_no_build", BuildSet(spec.MODEL_ID, manifest.build_id, (Slot(major + 1),)),
+                     "no build for this Nuke"),
+                    ("assert_newer_release", BuildSet(spec.MODEL_ID, manifest.build_id, (newer,)), "loads only there"))
+        for name, build_set, words in variants:
+            cls = "%s_%s" % (spec.MODEL_ID, name)
+            self._write_gizmo(manifest, os.path.join(self.workdir, cls + ".gizmo"), name, build_set)
+            with nuke.root():
+                variant = getattr(nuke.nodes, cls)()
+            variant.setInput(0, node.input(0))
+            variant.setInput(1, node.input(1))
+            try:
+                self.expect_error(name, variant, words)
+            finally:
+                nuke.delete(variant)
+
+    def expect_error(self, name: str, node: Any, words: str) -> None:
+        """A render of `node` must fail with an error that holds `words`."""
+        verifies = [st.ASSERT_ERRORS, st.TCL_VERSION]
+        try:
+            self.render(node)
+        except CannotRender as exc:
+            node.forceValidate()
+            shown = _error_text(node, True) if node.hasError() else ""
+            if words in shown:
+                self.report.add(name, st.PASS, "the node shows the Assert's error (%s); %s, so whether it stops a "
+                                "render cannot be checked here" % (shown[:300], exc), verifies, {"error": shown[:1000]})
+            else:
+                self.report.add(name, st.SKIPPED, str(exc), verifies)
+            return
+        except RuntimeError as exc:
+            ok = words in str(exc)
+            self.report.add(name, st.PASS if ok else st.FAIL, "the render stopped with %s" % (
+                "the Assert's message: %s" % str(exc).strip()[:300] if ok else "another error: %s" % exc), verifies,
+                {"error": str(exc)[:1000]})
+            return
+        self.report.add(name, st.FAIL, "the render went through: the Assert did not stop it (the node must show "
+                        "an error with %r)" % words, verifies)
+
+    def gpu(self, node: Any) -> None:
+        """The GPU the Inference node shows after a render (RIFE's port shows its gpuName knob to artists)."""
+        inference = _inference_in(node)
+        name = _text(inference.knob("gpuName")) if inference is not None else None
+        requested = os.environ.get(spec.GPU_VARIABLE) == "1"
+        status, detail = st.gpu_verdict(name, requested)
+        self.report.add("gpu", status, detail, [st.GPU_NAME], {"gpuName": name, "requested": requested,
+                                                             "useGPUIfAvailable": bool(node[USE_GPU.name].value())})
 
     def gizmo_reread(self, manifest: ModelManifest) -> None:
         """Rewrites the gizmo file and makes a second node: does Nuke read the new definition?"""
@@ -389,6 +486,7 @@ class Session(object):
             return
         self.step("plugin path", 5)
         self.plugin_folder()
+        self.tcl_versions()
         self.step("building the .cat", 10)
         cat = self.build_cat(manifest)
         if cat is not None:
@@ -408,8 +506,11 @@ class Session(object):
             self.step("rendering the defaults", 35)
             self.pixels("render_default", node, plates, expected["outputs"][spec.DEFAULT_SETTING],
                         spec.PIXEL_TOLERANCE)
+            self.gpu(node)
             self.knobs(node, manifest, plates, expected)
             self.hint(node, plates)
+            self.step("the gizmo's Asserts", 91)
+            self.asserts(manifest, node)
         self.step("the installed CorridorKey", 92)
         self.installed_node(plates["constant"])
 
@@ -423,10 +524,12 @@ def _text(knob: Any) -> Optional[str]:
     return None if knob is None else str(knob.value())
 
 
-def _error_text(node: Any) -> str:
+def _error_text(node: Any, message: bool = False) -> str:
+    """Which child of `node` has an error (with an Assert's message when `message`)."""
     for child in node.nodes():
         if child.hasError():
-            return "%s has an error" % child.name()
+            said = child.knob("message") if message and child.Class() == "Assert" else None
+            return "%s has an error%s" % (child.name(), ": " + str(said.value()) if said is not None else "")
     return ""
 
 

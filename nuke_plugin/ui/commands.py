@@ -9,7 +9,9 @@ import warnings
 from typing import Any, Callable, Optional
 
 from ..contract.torch_targets import torch_target_for_nuke
+from ..core.cattery import resolve_install_dir, studio_root
 from ..core.settings import Settings, load_settings, save_settings, settings_path
+from ..core.staging import install_folder_problem
 from ..host import build_job
 from ..host.edition import EDITION_MESSAGE, cat_files_supported
 from ..runner import env_probe
@@ -32,6 +34,12 @@ def _initial_settings(nuke: Any) -> Settings:
     if first_time and not settings.is_locked("torch_target"):
         settings.torch_target = torch_target_for_nuke(int(nuke.NUKE_VERSION_MAJOR), int(nuke.NUKE_VERSION_MINOR)).key
     return settings
+
+
+def install_problem(settings: Settings) -> Optional[str]:
+    """Why the chosen install folder cannot take the build (a studio folder this artist may not write, say), told
+    before the minutes-long export; None when it can."""
+    return install_folder_problem(resolve_install_dir(settings.install_dir), studio=studio_root())
 
 
 def open_build_dialog(on_installed: Optional[Callable[[], Any]] = None) -> Optional[build_job.BuildJob]:
@@ -60,6 +68,10 @@ def open_build_dialog(on_installed: Optional[Callable[[], Any]] = None) -> Optio
         save_settings(chosen)
     except OSError as exc:
         nuke.warning("CorridorKey: could not save settings to %s: %s" % (settings_path(), exc))
+    problem = install_problem(chosen)
+    if problem:
+        nuke.message("CorridorKey: " + problem)
+        return None
     probed = dialog.environment.probe_result
     python = probed.python if probed else env_probe.locate_interpreter(chosen)[0]
     request = build_job.BuildRequest.from_settings(chosen, python or "")

@@ -1,4 +1,5 @@
-"""The CorridorKey menu (Build Model, Insert CorridorKey, Self-test, Help and About) and the Nodes-toolbar entry.
+"""The CorridorKey menu (Build Model, Insert CorridorKey, Self-test, Help and About), the Nodes-toolbar entry, and
+the callback that keys each new CorridorKey node with its installed build (host.keying; GUI sessions only).
 
 Registration is idempotent: an item that already exists is removed before it is added again, so
 re-running menu.py (or a build registering the toolbar entry) never leaves duplicates. Commands are plain
@@ -14,6 +15,7 @@ from .. import contract
 from ..core.cattery import ICON_NAME
 from ..core.errors import CorridorKeyError
 from ..host.edition import EDITION_MESSAGE, cat_files_supported
+from ..host.keying import register_callbacks
 from ..host.session import env_value
 
 MENU_NAME = "CorridorKey"
@@ -147,6 +149,7 @@ def register() -> bool:
     _command(menu, SELF_TEST, selftest_command, "Check this Nuke with a tiny model: .cat, gizmo, renders, knobs")
     _command(menu, ABOUT, about_command, "How to use CorridorKey: the comp tree, hints, knobs, colour")
     register_node_entry()
+    register_callbacks()
     return True
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.cli import headless
+from nuke_plugin.contract import builds
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host import nuke_build_script
 from nuke_plugin.runner import process
@@ -52,6 +53,16 @@ def read_result(tmp_path):
     return json.loads((tmp_path / "job.result.json").read_text())
 
 
+def installed_files(install, build, major):
+    """The files a build for Nuke `major` puts in the install's node folder, besides the icons."""
+    return [contract.GIZMO_NAME, "cat.json", builds.cat_name(contract.MODEL_ID, build, major),
+            builds.manifest_name(contract.MODEL_ID, build, major)]
+
+
+def build_of(export_folder):
+    return json.loads((export_folder / contract.MANIFEST_NAME).read_text())["build_id"]
+
+
 # ---- the script NukeX runs, against the strict fake -------------------------------------------------------------
 
 
@@ -62,9 +73,10 @@ def test_build_script_builds_the_cat_and_installs_the_gizmo(fake_nuke, tmp_path,
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
     result = read_result(tmp_path)
     assert result["status"] == "done", result
-    for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
+    for name in installed_files(install, build_of(build), 15):
         assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
     assert result["details"]["install_dir"] == str(install) and result["details"]["node"] is None
+    assert result["details"]["build_id"] == build_of(build) and result["details"]["nuke_major"] == 15
     assert not fake_nuke.dialogs, "a headless build must not pop up dialogs"
 
 
@@ -81,11 +93,12 @@ def test_build_script_keeps_an_existing_install_unless_forced(fake_nuke, tmp_pat
     build = export_copy(stand_in_export, tmp_path / "build")
     install = tmp_path / "install"
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 0
-    first = (install / "Cattery" / contract.MODEL_ID / contract.CAT_NAME).read_bytes()
+    cat = install / "Cattery" / contract.MODEL_ID / installed_files(install, build_of(build), 15)[2]
+    first = cat.read_bytes()
     assert nuke_build_script.main([str(write_job(tmp_path, build, install))]) == 1
     result = read_result(tmp_path)
     assert "--force" in result["message"]
-    assert (install / "Cattery" / contract.MODEL_ID / contract.CAT_NAME).read_bytes() == first
+    assert cat.read_bytes() == first
     assert nuke_build_script.main([str(write_job(tmp_path, build, install, overwrite=True))]) == 0
     assert read_result(tmp_path)["details"]["replaced"] is True
 
@@ -208,6 +221,19 @@ def test_headless_checks_its_folders_before_the_export(tmp_path, option):
     assert run.returncode == 2 and "is a file, not a folder" in run.stderr and "Exporting" not in run.stdout
 
 
+@pytest.mark.skipif(os.name == "nt", reason="shell-script stand-in Nuke")
+def test_headless_checks_the_install_folder_before_the_export(tmp_path):
+    from tests.fake_nuke.executable import make_executable
+
+    checkpoint = tmp_path / "ck.pth"
+    checkpoint.write_bytes(b"never read")
+    (tmp_path / "a-file").write_text("not a folder")
+    nuke = make_executable(str(tmp_path / "Nuke16.0"), "16.0v2", "nukex")
+    run = headless_cli(["--checkpoint", str(checkpoint), "--install-dir", str(tmp_path / "a-file" / "CorridorKey"),
+                        "--nuke", nuke, "--python", sys.executable], tmp_path)
+    assert run.returncode == 2 and "cannot be used" in run.stderr and "Exporting" not in run.stdout
+
+
 def test_headless_checks_the_checkpoint_before_the_probe(tmp_path):
     run = headless_cli(["--checkpoint", str(tmp_path / "missing.pth"), "--python", sys.executable], tmp_path)
     assert run.returncode == 2 and "no such file" in run.stderr and "Exporting" not in run.stdout
@@ -247,7 +273,7 @@ def test_headless_with_nukex_builds_everything(tmp_path, stand_in_export, stand_
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert list(temp.glob("corridorkey-nuke-*")) == []  # the job folder went with the run
     assert "Built and installed" in run.stdout
-    for name in (contract.CAT_NAME, contract.GIZMO_NAME, "cat.json", contract.MANIFEST_NAME):
+    for name in installed_files(install, build_of(tmp_path / "out"), 16):
         assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
 
 

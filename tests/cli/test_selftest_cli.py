@@ -24,7 +24,12 @@ with open({started!r}, "a") as marker:  # "Nuke started", with its pid and its h
 args = sys.argv[1:]
 flags = {flags!r}
 assert args[:len(flags)] == flags, args
-from tests.fake_nuke import FakeNuke
+from tests.fake_nuke import FakeNuke, knobs, nodes
+if {gpu_name!r}:  # a Nuke whose Inference node shows a GPU
+    inference = nodes.NODE_CLASSES["Inference"]
+    nodes.NODE_CLASSES["Inference"] = (inference[0], [(f, n) if n != "gpuName" else
+                                                      (lambda name: knobs.Text_Knob(name, name, {gpu_name!r}), n)
+                                                      for f, n in inference[1]])
 fake = FakeNuke(home={home!r}, edition={edition!r}, gui=False, version=(16, 0, 2))
 fake.scriptClear = lambda: None
 fake.scriptExit = lambda: time.sleep({exit_delay})
@@ -36,13 +41,14 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="shebang stand-in executable")
 
 
-def stand_in(tmp_path, flags=("--nukex", "-i"), edition="nukex", exit_delay=0, helper=False):
+def stand_in(tmp_path, flags=("--nukex", "-i"), edition="nukex", exit_delay=0, helper=False, gpu_name=""):
     """A Nuke that runs the script on the fake; it writes its pid (and, with `helper`, that of a process it started,
     as Nuke starts its own) to tmp_path/started, and stays `exit_delay` seconds in scriptExit."""
     nuke = tmp_path / "Nuke16.0"
     nuke.write_text(STAND_IN_NUKE.format(python=sys.executable, root=ROOT, home=str(tmp_path / "home"),
                                          flags=list(flags), edition=edition, exit_delay=exit_delay,
-                                         started=str(tmp_path / "started"), helper=bool(helper)))
+                                         started=str(tmp_path / "started"), helper=bool(helper),
+                                         gpu_name=gpu_name))
     nuke.chmod(nuke.stat().st_mode | stat.S_IXUSR)
     (tmp_path / "home" / ".nuke").mkdir(parents=True)
     return nuke
@@ -67,6 +73,33 @@ def test_the_command_line_form_runs_the_checks_in_nuke(tmp_path, flags):
     assert checks["script_mode"]["status"] == "pass" and checks["script_mode"]["figures"]["flags"] == list(flags)
     assert data["environment"]["nuke_version"] == "16.0v2" and data["environment"]["gui"] is False
     assert "Report: %s (OK)" % report in run.stdout
+
+
+@pytest.mark.parametrize("gpu_name, index", [("", None), ("NVIDIA RTX A6000", None), ("NVIDIA RTX A6000", "1")])
+def test_with_gpu_nuke_starts_with_its_gpu_flag_and_the_gpu_used_is_reported(tmp_path, gpu_name, index):
+    """A farm node's check: Nuke gets --gpu (first, so it never takes the script for the GPU's index), and the GPU
+    the Inference node shows is printed; a fall-back to the CPU fails the self-test."""
+    flags = ("--gpu",) + ((index,) if index else ()) + ("--nukex", "-i")
+    nuke = stand_in(tmp_path, flags, gpu_name=gpu_name)
+    report = tmp_path / "report.json"
+    run = selftest_cli(["--nuke", str(nuke), "--gpu"] + ([index] if index else []) + ["--report", str(report)],
+                       tmp_path / "home")
+    checks = {c["name"]: c for c in json.loads(report.read_text())["checks"]}
+    assert checks["gpu"]["figures"]["requested"] is True and checks["gpu"]["figures"]["gpuName"] == gpu_name
+    if gpu_name:
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        assert "gpu: pass: Inference used the GPU NVIDIA RTX A6000" in run.stdout
+    else:
+        assert run.returncode == 1 and "gpu: fail: Inference fell back to the CPU" in run.stdout
+        assert checks["gpu"]["status"] == "fail" and "FAILED gpu" in run.stdout
+
+
+@pytest.mark.parametrize("args, message", [(["--gpu", "first"], "give the GPU's index"),
+                                           (["--gpu", "--nuke-flags=--gpu -t"], "given twice")])
+def test_gpu_mistakes_are_refused_before_nuke_starts(tmp_path, args, message):
+    nuke = stand_in(tmp_path)
+    run = selftest_cli(["--nuke", str(nuke)] + args, tmp_path / "home")
+    assert run.returncode == 2 and message in run.stderr and not (tmp_path / "started").exists()
 
 
 def test_a_nuke_that_does_not_run_the_script_is_reported(tmp_path):

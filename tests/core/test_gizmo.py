@@ -8,6 +8,7 @@ from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, INT, KNOBS, KnobSpec
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
+from nuke_plugin.core.build_set import BuildSet, Slot
 from nuke_plugin.core.cattery import cat_json_text
 from nuke_plugin.core.gizmo import (
     HALF_PRECISION,
@@ -31,11 +32,14 @@ from nuke_plugin.core.gizmo import (
 from tests.gizmo_validator import parse_serialise_knob, tokenize, validate_gizmo
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "gizmos")
+# A studio folder's builds: one build ID, .cat files made in Nuke 14.0 and 16.0.
+BUILDS = BuildSet(contract.MODEL_ID, 12345678, (Slot(14, "14.0v5", "2048 px, torch 1.12.1"),
+                                                Slot(16, "16.0v2", "2048 px, torch 2.7.1")))
 
 
 @pytest.fixture(scope="module")
 def doc():
-    return validate_gizmo(gizmo_text(info="CorridorKey at 2048 px"))
+    return validate_gizmo(gizmo_text(BUILDS, info="CorridorKey at 2048 px"))
 
 
 def _user(doc, name):
@@ -81,7 +85,7 @@ def test_panel_order_and_toggles(doc):
 
 
 def test_an_info_tab_names_the_plugin_version_the_build_date_and_the_models_credit():
-    doc = validate_gizmo(gizmo_text(info="CorridorKey at 2048 px", built="2025-03-04"))
+    doc = validate_gizmo(gizmo_text(BUILDS, info="CorridorKey at 2048 px", built="2025-03-04"))
     tabs = [k.name for k in doc.user_knobs if k.type == 20]
     assert tabs == [contract.MODEL_ID, "info_tab"]
     after = [k.name for k in doc.user_knobs[[k.name for k in doc.user_knobs].index("info_tab"):]]
@@ -112,7 +116,7 @@ def test_without_a_hint_input_a_built_in_hint_is_keyed_from_the_plate_and_eroded
     select = doc.node(graph.HINT_SELECT_NODE)
     assert select.cls == "Switch" and select.knobs["which"].expression == hint_select_expression()
     assert "[exists parent.input1]" in hint_select_expression()
-    assert '  which {{"parent.hint_source == 0 ? \\[exists parent.input1] :' in gizmo_text()  # `[` escaped
+    assert '  which {{"parent.hint_source == 0 ? \\[exists parent.input1] :' in gizmo_text(BUILDS)  # `[` escaped
     erode = select.inputs[graph.SELECT_BUILTIN]
     assert (erode.cls, erode.name) == ("Dilate", graph.HINT_ERODE_NODE)
     assert erode.knobs["size"].expression == hint_erode_expression() == "-parent.%s" % HINT_ERODE.name
@@ -153,7 +157,9 @@ def test_the_plate_is_cropped_to_its_format_before_inference(doc):
     assert [(w.kind, w.text) for w in crop.knobs["box"].words()] == [
         ("bare", "0"), ("bare", "0"), ("braced", "width"), ("braced", "height")]
     assert crop.knobs["crop"].text == "false"  # no black edge: the bounding box just ends at the format
-    assert doc.node("Inference1").inputs[0] is crop
+    # only the pass-through Asserts stand between the crop and the model
+    assert doc.node("BuildForThisNuke").inputs[0] is crop
+    assert doc.node("Inference1").inputs[0].inputs[0].inputs[0] is crop
     rife = validate_gizmo(open(os.path.join(FIXTURES, "RIFE.gizmo"), encoding="utf-8").read()).node("Crop1")
     assert {k: v.text for k, v in crop.knobs.items() if k not in ("name", "xpos", "ypos")} == {
         k: v.text for k, v in rife.knobs.items() if k in ("box", "crop")}
@@ -162,19 +168,23 @@ def test_the_plate_is_cropped_to_its_format_before_inference(doc):
 def test_user_knob_names_are_unique():
     """Nuke renames a repeated name (`_1`), so a second knob of the same name would not be the one expressions
     read: the writer must never produce one (the validator accepts it, as Nuke loads it)."""
-    doc = validate_gizmo(gizmo_text(info="x", built="y"))
+    doc = validate_gizmo(gizmo_text(BUILDS, info="x", built="y"))
     names = [k.name for k in doc.user_knobs if k.name]
     assert len(names) == len(set(names))
 
 
 def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_knobs(doc):
     inference = doc.node("Inference1")
-    assert inference.inputs[0].name == "CropToFormat"
+    assert inference.inputs[0].name == "SameBuild"
     model_file = inference.knobs["modelFile"].text
-    assert model_file == "[lsearch -inline [plugins -all %s] *.cat]" % contract.CAT_NAME
+    # this build's .cat for the running Nuke's major version, as RIFE picks RIFE_n$nuke_version_major.cat
+    assert model_file == "[lsearch -inline [plugins -all CorridorKey_12345678_n$nuke_version_major.cat] *.cat]"
     assert "/" not in model_file and "\\" not in model_file
-    # written as every public Cattery gizmo writes it: only the opening brackets escaped
-    assert '  modelFile "\\[lsearch -inline \\[plugins -all %s] *.cat]"\n' % contract.CAT_NAME in gizmo_text()
+    # written as every public Cattery gizmo writes it: only the opening brackets escaped, the variable as it is
+    line = '  modelFile "\\[lsearch -inline \\[plugins -all CorridorKey_12345678_n$nuke_version_major.cat] *.cat]"\n'
+    assert line in gizmo_text(BUILDS)
+    rife = open(os.path.join(FIXTURES, "RIFE.gizmo"), encoding="utf-8").read()
+    assert '  modelFile "\\[lsearch -inline \\[plugins -all RIFE_n$nuke_version_major.cat] *.cat]"\n' in rife
     entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
     # Despill is applied after the network by a native node: the network holds the model's own despill off, so
     # moving it never re-runs the network. Every other model knob follows the gizmo's.
@@ -207,15 +217,15 @@ def test_a_different_knob_spec_changes_the_gizmo_accordingly():
         KnobSpec("strength", FLOAT, "Strength", "How strong", 0.5, -1.0, 2.0),
         KnobSpec("flavour", ENUM, "Flavour", "Which one", 2, items=("a b", "c", "d{e}")),
     )
-    doc = validate_gizmo(gizmo_text(knobs, cat_name="Other.cat"))
+    doc = validate_gizmo(gizmo_text(BuildSet("Other", 23456789, (Slot(15),)), knobs))
     assert doc.knob("strength").range == (-1.0, 2.0)
     assert doc.header_values["strength"].text == "0.5"
     assert doc.knob("flavour").items == ("a b", "c", "d{e}")
     assert doc.header_values["flavour"].text == "d{e}"
     inference = doc.node("Inference1")
     assert set(parse_serialise_knob(inference.knobs["serialiseKnob"].text)) == {"strength", "flavour"}
-    assert "Other.cat" in inference.knobs["modelFile"].text
-    assert "despill_strength" not in gizmo_text(knobs)
+    assert "Other_23456789_n$nuke_version_major.cat" in inference.knobs["modelFile"].text
+    assert "despill_strength" not in gizmo_text(BUILDS, knobs)
 
 
 @pytest.mark.parametrize("text", ['plain', 'with "quotes"', "brackets [x] and {y}", "dollar $HOME", "back\\slash",
@@ -242,7 +252,7 @@ def test_cat_json_is_cattery_metadata():
 def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     folder = tmp_path / "plugins"
     folder.mkdir()
-    (folder / contract.GIZMO_NAME).write_text(gizmo_text())
+    (folder / contract.GIZMO_NAME).write_text(gizmo_text(BUILDS))
     fake_nuke.pluginAddPath(str(folder))
     node = fake_nuke.createNode(contract.MODEL_ID)
     for spec in map(node_knob, KNOBS):
@@ -253,7 +263,10 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
         assert node[spec.name].value() == expected
         assert node[spec.name].label() == spec.label
     assert node.maxInputs() == 2
-    # No .cat installed yet: the node loads but shows an error, as in Nuke.
+    # No .cat installed yet: the node loads but shows an error, as in Nuke (15.1 has no build here at all).
+    assert node.hasError() and "no build for this Nuke's major version" in node.error_message()
+    fake_nuke.fake_set_version(16, 0, 2)
+    node.forceValidate()
     assert node.hasError() and "cannot find model file" in node.error_message()
     node["output_mode"].setValue("Matte only")
     assert node.node("OutputSelect")["which"].value() == 2.0
@@ -270,3 +283,51 @@ def test_generated_gizmo_matches_the_golden_file_byte_for_byte():
     assert golden_gizmo() == GIZMO.read_bytes(), (
         "The generated CorridorKey.gizmo changed. If that was meant, run `python -m tests.golden.regenerate` and "
         "review `git diff tests/golden`.")
+
+
+def test_the_asserts_check_the_nuke_major_the_release_and_the_keyed_build():
+    """Each Assert is a number expression (public ports: `{{"\\$nuke_version > 14.1"}}`) with a message."""
+    late = BuildSet(contract.MODEL_ID, 12345678, (Slot(14, "14.0v5"), Slot(15, "15.1v3")))
+    text = gizmo_text(late)
+    doc = validate_gizmo(text)
+    chain = [doc.node(n) for n in ("CropToFormat", "BuildForThisNuke", "NukeNewEnough", "SameBuild", "Inference1")]
+    assert all(node.inputs[0] is before for before, node in zip(chain, chain[1:]))
+    expressions = {n: doc.node(n).knobs["expression"].expression for n in ("BuildForThisNuke", "NukeNewEnough",
+                                                                           "SameBuild")}
+    assert expressions == {
+        "BuildForThisNuke": "$nuke_version_major == 14 || $nuke_version_major == 15",
+        "NukeNewEnough": "($nuke_version_major != 15 || $nuke_version >= 15.1)",
+        "SameBuild": "parent.keyed_build == 0 || parent.keyed_build == 12345678"}
+    assert '  expression {{"\\$nuke_version_major == 14 || \\$nuke_version_major == 15"}}\n' in text
+    assert "made in Nuke 15.1" in doc.node("NukeNewEnough").knobs["message"].text
+    # a folder whose .cat files all load in their whole major version needs no release check
+    assert "NukeNewEnough" not in gizmo_text(BUILDS)
+    assert doc.header_values["installed_build"].text == "12345678" and doc.header_values["keyed_build"].text == "0"
+
+
+@pytest.mark.parametrize("version, error", [
+    ((14, 0, 5), None), ((16, 0, 2), None), ((15, 1, 3), "no build for this Nuke's major version"),
+    ((17, 0, 1), "no build for this Nuke's major version"), ((13, 2, 8), "no build")])
+def test_each_nuke_gets_its_own_majors_build_or_a_clear_error(fake_nuke, tmp_path, version, error):
+    from tests.fake_nuke.catfile import write_fake_cat
+
+    folder = tmp_path / "CorridorKey"
+    folder.mkdir()
+    (folder / contract.GIZMO_NAME).write_text(gizmo_text(BUILDS))
+    for major in (14, 16):
+        write_fake_cat(str(folder / ("CorridorKey_12345678_n%d.cat" % major)), "/models/n%d.pt" % major, KNOBS)
+    fake_nuke.pluginAddPath(str(folder))
+    fake_nuke.fake_set_version(*version)
+    node = fake_nuke.createNode(contract.MODEL_ID)
+    node.forceValidate()
+    if error is None:
+        assert not node.hasError(), node.error_message()
+        assert node.node("Inference1").fake_cat["torchScriptFile"] == "/models/n%d.pt" % version[0]
+    else:
+        assert node.hasError() and node.error_message().startswith("BuildForThisNuke: ") and error in (
+            node.error_message())
+    node["keyed_build"].setValue(87654321)
+    node.forceValidate()
+    assert node.hasError()
+    if error is None:
+        assert node.error_message().startswith("SameBuild: CorridorKey: this node was keyed with another build")

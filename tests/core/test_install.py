@@ -33,8 +33,11 @@ def test_env_var_and_argument_override_the_default(fake_nuke, monkeypatch, tmp_p
                                                             contract.GIZMO_NAME)
 
 
+BUILD, MAJOR = 12345678, 15  # one build ID, made in a Nuke 15
+
+
 def _build(folder, text="new cat"):
-    temp = staging_path(str(folder), contract.CAT_NAME)
+    temp = staging_path(str(folder), "CorridorKey_%d_n%d.cat" % (BUILD, MAJOR))
     with open(temp, "w") as handle:
         handle.write(text)
     return temp
@@ -43,12 +46,11 @@ def _build(folder, text="new cat"):
 def test_install_moves_every_file_into_place_and_leaves_no_partials(fake_nuke, tmp_path):
     layout = InstallLayout(str(tmp_path / "ck"))
     os.makedirs(layout.folder)
-    manifest = tmp_path / "CorridorKey.json"
-    manifest.write_text("{}")
-    files = install_build(layout, _build(layout.folder), "gizmo text", "{\"cats\": []}", str(manifest))
-    assert sorted(files) == sorted([layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x,
-                                    layout.manifest])
-    assert open(layout.cat).read() == "new cat" and open(layout.gizmo).read() == "gizmo text"
+    files = install_build(layout, _build(layout.folder), BUILD, MAJOR, "gizmo text", "{\"cats\": []}", "{}")
+    assert sorted(files) == sorted([layout.gizmo, layout.cat(BUILD, MAJOR), layout.cat_json, layout.icon,
+                                    layout.icon_2x, layout.manifest(BUILD, MAJOR)])
+    assert os.path.basename(layout.cat(BUILD, MAJOR)) == "CorridorKey_12345678_n15.cat"
+    assert open(layout.cat(BUILD, MAJOR)).read() == "new cat" and open(layout.gizmo).read() == "gizmo text"
     assert sorted(os.listdir(layout.folder)) == sorted(os.path.basename(f) for f in files)
     assert os.listdir(layout.root) == ["Cattery"]
 
@@ -56,7 +58,7 @@ def test_install_moves_every_file_into_place_and_leaves_no_partials(fake_nuke, t
 def test_the_node_lives_where_nukes_cattery_menu_looks(fake_nuke, tmp_path):
     """Foundry's cattery module walks the `Cattery` subfolders of plugin-path folders for cat.json files."""
     layout = InstallLayout(str(tmp_path / "ck"))
-    install_build(layout, _build(tmp_path), "gizmo text", cat_json_text(15.1))
+    install_build(layout, _build(tmp_path), BUILD, MAJOR, "gizmo text", cat_json_text(15.1))
     assert os.path.dirname(os.path.dirname(layout.gizmo)) == os.path.join(layout.root, "Cattery")
     data = json.loads(open(layout.cat_json).read())
     entry = data["cats"][0]
@@ -78,21 +80,33 @@ def test_a_new_build_removes_a_build_in_the_old_flat_layout(fake_nuke, tmp_path)
     for name in names + ("settings.json",):
         (tmp_path / "ck" / name).write_text("old")
     assert sorted(layout.existing_files()) == sorted(os.path.join(layout.root, n) for n in names)
-    install_build(layout, _build(tmp_path), "gizmo text", "{}")
+    install_build(layout, _build(tmp_path), BUILD, MAJOR, "gizmo text", "{}")
     assert sorted(os.listdir(layout.root)) == ["Cattery", "settings.json"]  # only the old build's files went
+
+
+def test_a_new_build_removes_a_single_cat_for_every_nuke(fake_nuke, tmp_path):
+    """The layout before builds per Nuke: one CorridorKey.cat in the node folder, which every Nuke loaded."""
+    layout = InstallLayout(str(tmp_path / "ck"))
+    os.makedirs(layout.folder)
+    for name in (contract.CAT_NAME, contract.MANIFEST_NAME):
+        (tmp_path / "ck" / "Cattery" / "CorridorKey" / name).write_text("old")
+    install_build(layout, _build(layout.folder), BUILD, MAJOR, "gizmo text", "{}")
+    assert not os.path.exists(os.path.join(layout.folder, contract.CAT_NAME))
+    assert not os.path.exists(os.path.join(layout.folder, contract.MANIFEST_NAME))
+    assert layout.is_installed() and [(f.build_id, f.major) for f in layout.slot_files()] == [(BUILD, MAJOR)]
 
 
 def test_a_failed_install_keeps_the_previous_one(fake_nuke, tmp_path):
     layout = InstallLayout(str(tmp_path / "ck"))
     os.makedirs(layout.folder)
-    with open(layout.cat, "w") as handle:
+    with open(layout.cat(BUILD, MAJOR), "w") as handle:
         handle.write("old cat")
     os.makedirs(layout.cat_json)  # a folder where cat.json should go: the move fails
     temp_cat = _build(layout.folder)
     with pytest.raises(InstallError, match="cat.json could not be replaced .*the previous build is in place"):
-        install_build(layout, temp_cat, "gizmo text", "{}")
-    assert open(layout.cat).read() == "old cat"
-    assert sorted(os.listdir(layout.folder)) == ["CorridorKey.cat", "cat.json"]  # no partial, the built .cat too
+        install_build(layout, temp_cat, BUILD, MAJOR, "gizmo text", "{}")
+    assert open(layout.cat(BUILD, MAJOR)).read() == "old cat"
+    assert sorted(os.listdir(layout.folder)) == ["CorridorKey_12345678_n15.cat", "cat.json"]  # no partial left
 
 
 @pytest.mark.skipif(os.name == "nt", reason="RLIMIT_FSIZE is POSIX")
@@ -109,7 +123,7 @@ def test_a_full_disk_leaves_no_partial_file_on_the_plugin_path(fake_nuke, tmp_pa
     resource.setrlimit(resource.RLIMIT_FSIZE, (4096, limits[1]))
     try:
         with pytest.raises(InstallError, match="no build was there before, and none is now"):
-            install_build(layout, temp_cat, "x" * 65536, "{}")
+            install_build(layout, temp_cat, BUILD, MAJOR, "x" * 65536, "{}")
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limits)
         signal.signal(signal.SIGXFSZ, handler)
@@ -120,7 +134,7 @@ def test_an_unwritable_install_folder_is_refused(fake_nuke, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(InstallError, match="CORRIDORKEY_INSTALL_DIR"):
-        install_build(InstallLayout(str(blocker / "ck")), str(tmp_path / "x.cat"), "", "")
+        install_build(InstallLayout(str(blocker / "ck")), str(tmp_path / "x.cat"), BUILD, MAJOR, "", "")
 
 
 def test_activate_adds_the_folder_once(fake_nuke, tmp_path):
@@ -146,13 +160,65 @@ def test_startup_puts_an_installed_node_folder_on_the_path_too(fake_nuke):
     assert fake_nuke.pluginPath()[:2] == [layout.folder.replace(os.sep, "/"), layout.root.replace(os.sep, "/")]
 
 
+def _studio(folder):
+    """A folder as the studio command lays it out: the node's gizmo in its Cattery folder."""
+    layout = InstallLayout(str(folder))
+    os.makedirs(layout.folder)
+    with open(layout.gizmo, "w") as handle:
+        handle.write("gizmo")
+    return layout
+
+
+def test_a_plugin_run_from_a_studio_folder_installs_there_and_puts_it_first(fake_nuke, tmp_path, monkeypatch):
+    """With the studio folder on NUKE_PATH and nothing else, init.py puts its node folder first on the path, and
+    Build Model's default install folder is the studio folder (it adds this Nuke's build beside the others)."""
+    import nuke_plugin.core.cattery as cattery
+
+    studio = _studio(tmp_path / "studio")
+    monkeypatch.setattr(cattery, "plugin_root", lambda: studio.root)
+    assert cattery.studio_root() == studio.root and default_install_dir() == studio.root
+    os.makedirs(os.path.join(fake_nuke.fake_home, ".nuke", "CorridorKey"))  # an old personal build: not used
+    assert add_install_dir_at_startup() == studio.root
+    assert fake_nuke.pluginPath()[:2] == [studio.folder.replace(os.sep, "/"), studio.root.replace(os.sep, "/")]
+    assert not any("CorridorKey" in p and fake_nuke.fake_home in p for p in fake_nuke.pluginPath())
+
+
+def test_an_install_folder_the_artist_chose_stays_behind_the_studio_one(fake_nuke, tmp_path, monkeypatch):
+    import nuke_plugin.core.cattery as cattery
+
+    studio = _studio(tmp_path / "studio")
+    monkeypatch.setattr(cattery, "plugin_root", lambda: studio.root)
+    mine = _studio(tmp_path / "mine")
+    monkeypatch.setenv("CORRIDORKEY_INSTALL_DIR", mine.root)
+    assert add_install_dir_at_startup() == studio.root
+    path = fake_nuke.pluginPath()
+    assert path.index(studio.folder.replace(os.sep, "/")) < path.index(mine.folder.replace(os.sep, "/"))
+
+
+def test_a_studio_folder_the_artist_may_not_write_says_whom_to_ask(tmp_path, monkeypatch):
+    import nuke_plugin.core.staging as staging
+
+    studio = _studio(tmp_path / "studio")
+    real_access = os.access
+    # the folder is read-only for this user (checked through os.access, which root would pass anyway)
+    monkeypatch.setattr(staging.os, "access", lambda path, mode: False if path == studio.root else real_access(
+        path, mode))
+    problem = staging.install_folder_problem(studio.root, studio=studio.root)
+    assert "studio folder %s, which you may not write" % studio.root in problem
+    assert "python -m nuke_plugin.studio" in problem
+    assert "is not writable" in staging.install_folder_problem(os.path.join(studio.root, "new", "folder"))
+    monkeypatch.undo()
+    assert staging.install_folder_problem(studio.root) is None
+
+
 # ---- all or nothing ---------------------------------------------------------------------------------------------
 
 
 def _previous_build(layout, manifest_source):
     """The six files of an older build, each saying so, and the new build's inputs."""
     os.makedirs(layout.folder, exist_ok=True)
-    for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest):
+    for path in (layout.gizmo, layout.cat(BUILD, MAJOR), layout.cat_json, layout.icon, layout.icon_2x,
+                 layout.manifest(BUILD, MAJOR)):
         with open(path, "w") as handle:
             handle.write("old " + os.path.basename(path))
     manifest_source.write_text("new manifest")
@@ -179,7 +245,8 @@ def _install_failing_at(monkeypatch, layout, manifest, at, first):
     monkeypatch.setattr(files_module.os, "replace", replace)
     try:
         with pytest.raises(InstallError) as caught:
-            install_build(layout, _build(layout.folder), "gizmo at 512 px", "{\"new\": 1}", str(manifest))
+            install_build(layout, _build(layout.folder), BUILD, MAJOR, "gizmo at 512 px", "{\"new\": 1}",
+                          manifest.read_text())
     finally:
         monkeypatch.undo()
     return str(caught.value)
@@ -223,11 +290,12 @@ def test_when_the_previous_build_cannot_be_put_back_the_message_says_which_file_
 
     monkeypatch.setattr(files_module.os, "replace", replace)
     with pytest.raises(InstallError) as caught:
-        install_build(layout, _build(layout.folder), "new gizmo", "{}", str(tmp_path / "CorridorKey.json"))
+        install_build(layout, _build(layout.folder), BUILD, MAJOR, "new gizmo", "{}",
+                      (tmp_path / "CorridorKey.json").read_text())
     monkeypatch.undo()
     message = str(caught.value)
     assert "CorridorKey.gizmo (new)" in message and "cat.json (previous)" in message
-    assert "CorridorKey.cat (previous)" in message
+    assert "CorridorKey_12345678_n15.cat (previous)" in message
     kept = [n for n in os.listdir(layout.folder) if ".partial-" in n]
     assert len(kept) == 1 and open(os.path.join(layout.folder, kept[0])).read() == "old CorridorKey.gizmo"
     assert os.path.join(layout.folder, kept[0]) in message and "rename it to CorridorKey.gizmo" in message
@@ -253,7 +321,8 @@ def test_a_shared_sticky_folder_with_another_users_files_keeps_the_whole_previou
         os.makedirs(layout.folder)
         for folder in (layout.root, os.path.dirname(layout.folder), layout.folder):
             os.chmod(folder, 0o1777)
-        for path in (layout.gizmo, layout.cat, layout.cat_json, layout.icon, layout.icon_2x, layout.manifest):
+        for path in (layout.gizmo, layout.cat(BUILD, MAJOR), layout.cat_json, layout.icon, layout.icon_2x,
+                     layout.manifest(BUILD, MAJOR)):
             with open(path, "w") as handle:
                 handle.write("old " + os.path.basename(path))
             os.chmod(path, 0o644)
@@ -271,7 +340,8 @@ def test_a_shared_sticky_folder_with_another_users_files_keeps_the_whole_previou
                 os.setgid(installer)
                 os.setuid(installer)
                 try:
-                    install_build(layout, _build(layout.folder), "gizmo at 512 px", "{}", manifest)
+                    install_build(layout, _build(layout.folder), BUILD, MAJOR, "gizmo at 512 px", "{}",
+                                  open(manifest).read())
                     os.write(write, b"installed")
                 except InstallError as exc:
                     os.write(write, str(exc).encode("utf-8"))

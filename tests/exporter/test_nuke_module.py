@@ -243,8 +243,9 @@ def test_a_plate_from_a_default_read_keys_like_the_srgb_file_it_came_from(loaded
     from nuke_plugin.contract.knob_spec import GAMMA_INPUT
     from nuke_plugin.core.gizmo import gizmo_text
     from tests.gizmo_validator import validate_gizmo
+    from tests.golden.regenerate import BUILDS
 
-    node_default = GAMMA_INPUT.items.index(validate_gizmo(gizmo_text()).header_values[GAMMA_INPUT.name].text)
+    node_default = GAMMA_INPUT.items.index(validate_gizmo(gizmo_text(BUILDS)).header_values[GAMMA_INPUT.name].text)
     assert GAMMA_INPUT.default == GAMMA_INPUT.items.index("sRGB")  # the .cat keeps the reference default
     size = exported_model.resolution  # at the model size no resize happens, so only the transfer differs
     srgb_file = _plate(size, size, seed=3)

@@ -249,3 +249,29 @@ def _apply_serialised(knob: K.Knob, value: str) -> None:
         knob.setExpression(expression[1:-1] if expression[:1] == expression[-1:] == '"' else expression)
     else:
         knob.fromScript(value)
+
+
+_KNOB_CLASSES = {"float": "Double_Knob", "int": "Int_Knob", "bool": "Boolean_Knob", "enum": "Enumeration_Knob"}
+
+
+def write_fake_cat(path: str, torchscript_file: str, knobs: Any, nuke_version: str = "16.0v2",
+                   model_id: str = "CorridorKey") -> str:
+    """Writes the record createCatFile would write for a model with these knob specs (KnobSpec, as the plugin's
+    cat_builder adds them), without loading any TorchScript: for tests that need installed builds, not torch."""
+    records = []
+    for spec in knobs:
+        record: Dict[str, Any] = {"name": spec.name, "class": _KNOB_CLASSES[spec.kind], "label": spec.label,
+                                  "tooltip": spec.tooltip, "value": spec.default}
+        if spec.kind in ("float", "int"):
+            record["range"] = [spec.low, spec.high]
+        if spec.kind == "bool":
+            record["value"] = bool(spec.default)
+        if spec.kind == "enum":
+            record["items"] = list(spec.items)
+        records.append(record)
+    payload = {"format": FAKE_CAT_MAGIC, "modelId": model_id, "torchScriptFile": torchscript_file,
+               "torchScript_sha256": "", "channelsIn": list(NUKE_CHANNELS[:4]), "channelsOut": list(NUKE_CHANNELS[:4]),
+               "outputScale": 1, "knobs": records, "nuke_version": nuke_version}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=1)
+    return path

@@ -19,7 +19,7 @@ from tests.gizmo_validator import KNOB_TYPES
 from . import catfile
 from . import knobs as K
 from .menus import Menu
-from .nodes import NODE_CLASSES, NUKEX_ONLY, Node
+from .nodes import NODE_CLASSES, NUKEX_ONLY, Node, validate_assert
 
 MENU_NAMES = ("Nuke", "Pane", "Nodes", "Properties", "Animation", "Viewer", "Node Graph", "Axis")
 EDITIONS = {
@@ -118,7 +118,9 @@ class FakeNuke(types.ModuleType):
         self._plugin_path = [os.path.join(home, ".nuke")]
         self.fake_formats: List[str] = []
         self.fake_sys_path_additions: List[str] = []
-        self._validators = {"Inference": catfile.validate_inference}
+        self._validators = {"Inference": catfile.validate_inference, "Assert": validate_assert}
+        self._on_create: List[Tuple[Callable[..., Any], tuple, dict, str]] = []
+        self._this: List[Node] = []
         self._menus: Dict[str, Menu] = {}
         self._root = Node(self, "Root", 0, NODE_CLASSES["Root"][1], None, is_group=True)
         self._root["name"].setValue("root")
@@ -312,6 +314,67 @@ class FakeNuke(types.ModuleType):
                 return candidate
         return None
 
+    def fake_startup(self, environ: Optional[Dict[str, str]] = None) -> List[str]:
+        """What Nuke does at start: the plugin path is ~/.nuke then the NUKE_PATH folders, each on sys.path, and
+        every init.py on it runs (menu.py too with a GUI), in reverse order of the path (Foundry's "Start-up
+        Scripts" and "Defining the Nuke Plug-in Path"). Returns the files run, in order."""
+        import runpy
+        import sys
+
+        env = os.environ if environ is None else environ
+        folders = [f for f in env.get("NUKE_PATH", "").split(os.pathsep) if f]
+        self._plugin_path = [os.path.join(self.fake_home, ".nuke")] + folders
+        for folder in reversed(self._plugin_path):
+            if folder not in sys.path:
+                sys.path.insert(0, folder)
+        ran = []
+        for name in ("init.py", "menu.py") if self.env["gui"] else ("init.py",):
+            for folder in reversed(list(self._plugin_path)):
+                script = os.path.join(folder, name)
+                if os.path.isfile(script):
+                    ran.append(script)
+                    runpy.run_path(script, run_name="__main__")
+        self.events.append(("startup", ran))
+        return ran
+
+    # ------------------------------------------------------------------ callbacks
+    def addOnCreate(self, call: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None,
+                    nodeClass: str = "*") -> None:
+        """As Foundry's nuke/callbacks.py: the same call for the same class is added once."""
+        if not callable(call):
+            raise TypeError("addOnCreate needs a callable")
+        entry = (call, self._main_thread_args(args), dict(kwargs or {}), nodeClass)
+        if entry not in self._on_create:
+            self._on_create.append(entry)
+
+    def removeOnCreate(self, call: Callable[..., Any], args: Any = (), kwargs: Optional[dict] = None,
+                       nodeClass: str = "*") -> None:
+        entry = (call, self._main_thread_args(args), dict(kwargs or {}), nodeClass)
+        if entry in self._on_create:
+            self._on_create.remove(entry)
+
+    def thisNode(self) -> Node:
+        """The node whose callback or button is running."""
+        if not self._this:
+            raise K.FakeLimitation("nuke.thisNode() outside a callback or a knob's script: the fake does not model "
+                                   "which node the Script Editor means")
+        return self._this[-1]
+
+    @contextlib.contextmanager
+    def fake_this(self, node: Node) -> Iterator[None]:
+        """Runs the block with `node` as nuke.thisNode() (a button's script, a callback)."""
+        self._this.append(node)
+        try:
+            yield
+        finally:
+            self._this.pop()
+
+    def _run_on_create(self, node: Node) -> None:
+        for call, args, kwargs, cls in list(self._on_create):
+            if cls in ("*", node.Class()):
+                with self.fake_this(node):
+                    call(*args, **kwargs)
+
     # ------------------------------------------------------------------ menus
     def menu(self, name: str) -> Menu:
         if not self.env["gui"]:
@@ -371,10 +434,13 @@ class FakeNuke(types.ModuleType):
             max_inputs, factories = NODE_CLASSES[cls]
             node = Node(self, cls, max_inputs, factories, group, is_group=(cls == "Group"))
         else:
-            gizmo = self._find_gizmo(cls)
+            # A gizmo's file name works too: Foundry's Cattery menu calls nuke.createNode('<name>.gizmo').
+            name = cls[:-len(".gizmo")] if cls.endswith(".gizmo") else cls
+            gizmo = self._find_gizmo(name)
             if gizmo is None:
                 raise RuntimeError("%s: unknown command (no such node class or gizmo on the plugin path)" % cls)
-            node = self._instantiate_gizmo(cls, gizmo, group)
+            node = self._instantiate_gizmo(name, gizmo, group)
+            cls = name
         node["name"].setValue(self._unique_name(group, cls))
         group._children.append(node)
         if cls == "CatFileCreator":
@@ -382,6 +448,7 @@ class FakeNuke(types.ModuleType):
                                      command=lambda n=node: catfile.create_cat_file(self, n))
             node._attach(button)
         self.events.append(("create", node.fullName()))
+        self._run_on_create(node)
         return node
 
     def _instantiate_gizmo(self, cls: str, path: str, group: Node) -> Node:
@@ -461,6 +528,41 @@ class FakeNuke(types.ModuleType):
                 return None
             group = node
         return node
+
+    # ------------------------------------------------------------------ scripts
+    def scriptOpen(self, path: str) -> None:
+        """Loads a saved .nk into the session, as `Nuke -x script.nk` does before rendering: its Root block's values
+        go on the root, its nodes are read by the gizmo reader (tests/gizmo_validator.py) as a group's are, each made
+        from the catalogue or, for a gizmo class, from the plugin path, with the knob values the script saved."""
+        from tests.gizmo_validator import GizmoError, _knob_block, _Problems, parse_gizmo, tokenize
+
+        from .gizmo_loader import _build_children, apply_value
+
+        self._require_main_thread("opening a script")
+        with open(path, "r", encoding="utf-8") as handle:
+            text = handle.read()
+        lines = text.splitlines()
+        heads = [i for i, line in enumerate(lines) if line.startswith("Root {")]
+        if len(heads) != 1:
+            raise RuntimeError("%s: not a Nuke script (no Root { } block)" % path)
+        end = next((i for i in range(heads[0], len(lines)) if lines[i] == "}"), None)
+        if end is None:
+            raise RuntimeError("%s: its Root { } block is not closed" % path)
+        try:
+            (root_block,) = tokenize("\n".join(lines[heads[0]:end + 1]))
+            found = _Problems()
+            values, _user, _ordered = _knob_block(root_block[1], found)
+            doc = parse_gizmo("Group {\n}\n" + "\n".join(lines[end + 1:]) + "\nend_group\n")
+        except (GizmoError, ValueError) as exc:
+            raise RuntimeError("%s: cannot load: %s" % (path, exc))
+        if found.load:
+            raise RuntimeError("%s: cannot load its Root block: %s" % (path, "; ".join(found.load)))
+        for key, value in values.items():
+            if key not in ("inputs", "name"):
+                apply_value(self._root, key, value, "%s Root" % path)
+        self._root["name"].setValue(path.replace(os.sep, "/"))
+        _build_children(self, self._root, doc.nodes, os.path.basename(path))
+        self.events.append(("scriptOpen", path))
 
     # ------------------------------------------------------------------ rendering
     def addFormat(self, text: str) -> str:

@@ -131,25 +131,58 @@ class Knob(object):
     def _evaluate(self, expr: str) -> Any:
         match = PARENT_EXPR.match(expr)
         if match:
-            node = self._node
-            group = node.parent_group() if node is not None else None
-            if group is None or group.is_root():
-                raise FakeLimitation("expression %r on %s has no parent group to read" % (expr, self._name))
-            knob = group.knob(match.group(1))
-            if knob is None:
-                raise NameError("expression %r: the parent has no knob %r" % (expr, match.group(1)))
-            # In an expression an enumeration knob is its index, as in Nuke.
-            value = knob.index() if isinstance(knob, Enumeration_Knob) else knob.value()
-            dimension = match.group(2)
-            if dimension is None:
-                return value
-            index = DIMENSION_NAMES.get(dimension, None)
-            values = value if isinstance(value, tuple) else (value,)
-            return values[int(dimension) if index is None else index]
+            value = self._parent_value(expr, match.group(1), match.group(2))
+            # a checkbox read by a number knob's expression is 1 or 0
+            return float(value) if isinstance(value, bool) and not isinstance(self, Boolean_Knob) else value
         try:
             return float(expr)
         except ValueError:
-            raise FakeLimitation("the fake evaluates only `parent.<knob>` expressions, not %r" % expr)
+            pass
+        from . import expressions, tcl
+
+        node = self._node
+        fake = node.fake if node is not None else None
+        if fake is None:
+            raise FakeLimitation("expression %r on %s: the knob belongs to no node" % (expr, self._name))
+        return expressions.evaluate(tcl.substitute(expr, fake), lambda name: self._reference(expr, name))
+
+    def _parent_value(self, expr: str, name: str, dimension: Optional[str], node_name: str = "") -> Any:
+        """`parent.name` (or `parent.node_name.name`), one dimension of it if given."""
+        node = self._node
+        group = node.parent_group() if node is not None else None
+        if group is None or group.is_root():
+            raise FakeLimitation("expression %r on %s has no parent group to read" % (expr, self._name))
+        owner = group
+        if node_name:
+            owner = next((n for n in group._children if n.name() == node_name), None)
+            if owner is None:
+                raise NameError("expression %r: the parent has no node %r" % (expr, node_name))
+        knob = owner.knob(name)
+        if knob is None:
+            raise NameError("expression %r: %s has no knob %r" % (expr, owner.name() if node_name else "the parent",
+                                                                 name))
+        # In an expression an enumeration knob is its index, as in Nuke.
+        value = knob.index() if isinstance(knob, Enumeration_Knob) else knob.value()
+        if dimension is None:
+            return value
+        index = DIMENSION_NAMES.get(dimension, None)
+        values = value if isinstance(value, tuple) else (value,)
+        return values[int(dimension) if index is None else index]
+
+    def _reference(self, expr: str, name: str) -> float:
+        """A name inside a larger expression: `parent.knob[.x]` or `parent.Node.knob[.x]`."""
+        from .expressions import as_number
+
+        parts = name.split(".")
+        if parts[0] != "parent" or len(parts) < 2:
+            raise FakeLimitation("the fake evaluates only parent.<knob> references, not %r in %r" % (name, expr))
+        rest = parts[1:]
+        dimension = rest.pop() if len(rest) > 1 and (rest[-1] in DIMENSION_NAMES or rest[-1].isdigit()) else None
+        if len(rest) == 1:
+            return as_number(self._parent_value(expr, rest[0], dimension))
+        if len(rest) == 2:
+            return as_number(self._parent_value(expr, rest[1], dimension, rest[0]))
+        raise FakeLimitation("the fake cannot follow the reference %r in %r" % (name, expr))
 
     def fromScript(self, text: str) -> None:
         """Sets the value from .nk text (what a gizmo file holds)."""
@@ -396,8 +429,13 @@ class PyScript_Knob(Knob):
         if callable(self._command):
             return self._command()
         node = self._node
-        namespace = {"nuke": node.fake if node is not None else None}
-        exec(self._command, namespace)
+        fake = node.fake if node is not None else None
+        namespace = {"nuke": fake}
+        if fake is None:
+            exec(self._command, namespace)
+        else:
+            with fake.fake_this(node):  # a button's script runs with nuke.thisNode() its node
+                exec(self._command, namespace)
         return None
 
 

@@ -128,7 +128,8 @@ NODE_CLASSES.update({
     "BackdropNode": (0, [(K.Int_Knob, "bdwidth"), (K.Int_Knob, "bdheight"), (K.Int_Knob, "z_order"),
                          (K.String_Knob, "appearance"), (K.Double_Knob, "border_width")]),
     "StickyNote": (0, []),
-    "Assert": (1, DISABLE + [(K.String_Knob, "expression"), (K.String_Knob, "message")]),
+    # The expression is a number that stops the render with `message` as the node's error where it is 0.
+    "Assert": (1, DISABLE + [(K.Double_Knob, "expression"), (K.String_Knob, "message")]),
     "AddChannels": (1, DISABLE + CHANNELS_4 + [(K.Format_Knob, "format")]),
     "Remove": (1, DISABLE + CHANNELS_4 + [(_enum(["remove", "keep"]), "operation")]),
     "Shuffle": (1, DISABLE + [(K.ChannelMask_Knob, "in"), (K.ChannelMask_Knob, "in2"),
@@ -449,3 +450,13 @@ class Node(object):
         if self._deleted:
             return "<fake deleted node>"
         return "<fake %s %s>" % (self._cls, self.fullName() if self._parent is not None else "root")
+
+
+def validate_assert(node: Node) -> Optional[str]:
+    """An Assert node's error: its message where its expression is 0 (public ports raise their Nuke version errors
+    this way). An expression the fake cannot evaluate makes the error unknowable (FakeLimitation)."""
+    if node["disable"].value():
+        return None
+    if node["expression"].value():
+        return None
+    return node["message"].value() or "Assert failed"

@@ -2,7 +2,10 @@
 
 `plugins -all NAME` lists every file called NAME in the plugin path folders (in plugin-path order);
 `lsearch -inline LIST PATTERN` returns the first element matching the glob PATTERN, or "" when none does;
-`$nuke_version_major` is the running Nuke's major version (`RIFE_n$nuke_version_major.cat` in a public port).
+`$nuke_version_major` is the running Nuke's major version (`RIFE_n$nuke_version_major.cat` in a public port);
+`$nuke_version` is its version as one number, MAJOR.MINOR with the release in the next two digits (15.103 for
+15.1v3): public Asserts test `\\$nuke_version > 13.2` for "Nuke13.2 or higher", `> 14.1` for "Nuke14.1 or higher"
+and `> 13.208` for "Nuke13.2v8 or higher", which a plain MAJOR.MINOR would make refuse the very release named.
 Any other command or variable raises FakeLimitation: the fake does not pretend to run Tcl.
 """
 from __future__ import annotations
@@ -57,7 +60,10 @@ def _variable(match: "re.Match[str]", fake: Any) -> str:
     name = match.group(1)
     if name == "nuke_version_major":
         return str(fake.NUKE_VERSION_MAJOR)
-    raise FakeLimitation("the fake knows only the Tcl variable $nuke_version_major, not $%s" % name)
+    if name == "nuke_version":
+        return "%d.%d%02d" % (fake.NUKE_VERSION_MAJOR, fake.NUKE_VERSION_MINOR, fake.NUKE_VERSION_RELEASE)
+    raise FakeLimitation("the fake knows only the Tcl variables $nuke_version_major and $nuke_version, not $%s"
+                         % name)
 
 
 def _word_value(word: str, fake: Any) -> Value:
@@ -110,6 +116,27 @@ def evaluate_tcl(text: str, fake: Any) -> str:
             value = _run(text[i + 1:j - 1], fake)
             out.append(" ".join(value) if isinstance(value, list) else value)
             i = j
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
+
+
+def substitute(text: str, fake: Any) -> str:
+    """Tcl's substitution of a knob expression before Nuke evaluates it: `[command]`s and `$variables`."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] == "[":
+            j = _bracket_end(text, i)
+            value = _run(text[i + 1:j - 1], fake)
+            out.append(" ".join(value) if isinstance(value, list) else value)
+            i = j
+        elif text[i] == "$":
+            match = VARIABLE.match(text, i)
+            if not match:
+                raise FakeLimitation("a lone $ in the expression %r" % text)
+            out.append(_variable(match, fake))
+            i = match.end()
         else:
             out.append(text[i])
             i += 1

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import files
+from nuke_plugin.contract import builds, files
 from nuke_plugin.contract.torch_targets import TORCH_TARGETS_BY_KEY
 from nuke_plugin.core.errors import BuildDeclined, CatBuildError
 from nuke_plugin.host import build_job
@@ -176,7 +176,9 @@ def test_build_with_the_real_last_step_installs_and_drops_the_node(fake_nuke, tm
     result = run(build_job.BuildJob(request, fake_nuke), fake_nuke)
     assert result.status == process.DONE, result.message
     install = tmp_path / "install"
-    for name in (contract.CAT_NAME, contract.GIZMO_NAME, contract.MANIFEST_NAME):
+    build = result.finished.build_id  # this Nuke's (15) build, named for its build ID
+    for name in (builds.cat_name(contract.MODEL_ID, build, 15), contract.GIZMO_NAME,
+                 builds.manifest_name(contract.MODEL_ID, build, 15)):
         assert (install / "Cattery" / contract.MODEL_ID / name).is_file(), name
     node = result.finished.node
     assert node is not None and node.Class() == contract.MODEL_ID and node.input(0) is plate

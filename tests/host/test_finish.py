@@ -9,13 +9,15 @@ import threading
 import pytest
 
 from nuke_plugin import contract
+from nuke_plugin.contract import builds
 from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS
 from nuke_plugin.contract.node_graph import NETWORK_HELD
+from nuke_plugin.core.build_set import BuildSet, Slot, summary
 from nuke_plugin.core.cattery import default_install_dir, layout_for
 from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, ManifestError
 from nuke_plugin.core.gizmo import gizmo_knob_names, gizmo_text
 from nuke_plugin.core.manifest import read_manifest
-from nuke_plugin.host.finish import finish_build, model_info
+from nuke_plugin.host.finish import finish_build
 from tests.fake_nuke import read_fake_cat
 from tests.fake_nuke.exports import clone_export, link_or_copy
 from tests.gizmo_validator import validate_gizmo
@@ -41,26 +43,32 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, stand_
                           on_installed=lambda: installed_when_called.append(sorted(os.listdir(folder))))
 
     layout = layout_for(None)
+    manifest = read_manifest(str(stand_in_export.directory))
+    build = manifest.build_id
+    assert builds.is_build_id(build) and (result.build_id, result.nuke_major) == (build, 15)
     assert result.install_dir == default_install_dir() == layout.root
     assert os.listdir(layout.root) == ["Cattery"]  # Nuke's Cattery menu finds Cattery/CorridorKey/cat.json
     assert sorted(os.listdir(layout.folder)) == sorted(
-        [contract.GIZMO_NAME, contract.CAT_NAME, "cat.json", "CorridorKey.png", "CorridorKey@2x.png",
-         contract.MANIFEST_NAME])
+        [contract.GIZMO_NAME, "CorridorKey_%d_n15.cat" % build, "cat.json", "CorridorKey.png", "CorridorKey@2x.png",
+         "CorridorKey_%d_n15.json" % build])
     assert result.replaced is False
 
-    # The .cat holds the export's model and the manifest's knobs.
-    cat = read_fake_cat(layout.cat)
+    # The .cat holds the export's model and the manifest's knobs; the installed manifest says who built the .cat.
+    cat = read_fake_cat(layout.cat(build, 15))
     assert cat["torchScript_sha256"] == json.loads(stand_in_export.manifest.read_text())["model_sha256"]
     assert [k["name"] for k in cat["knobs"]] == [k.name for k in KNOBS]
-    # The gizmo is valid and says which export it runs; cat.json names the Nuke that built it.
+    installed = read_manifest(layout.manifest(build, 15), require_model=False)
+    assert (installed.build_id, installed.built_in_nuke, installed.model_sha256) == (build, "15.1v3",
+                                                                                      manifest.model_sha256)
+    # The gizmo is valid and says which build it runs; cat.json names the Nuke that built it.
     doc = validate_gizmo(open(layout.gizmo).read())
     # byte for byte what the generator writes (tests/golden/CorridorKey.gizmo pins the generator itself)
-    manifest = read_manifest(str(stand_in_export.directory))
     built = doc.knob("build_date").text
     assert re.match(r"^\d{4}-\d{2}-\d{2}$", built) and built[:4] >= "2025"
-    assert open(layout.gizmo, "rb").read() == gizmo_text(manifest.knobs, info=model_info(manifest),
-                                                         built=built).encode("utf-8")
-    assert "%d px" % stand_in_export.resolution in doc.knob("model_info").text
+    expected = BuildSet(contract.MODEL_ID, build, (Slot(15, "15.1v3", summary(manifest)),))
+    assert open(layout.gizmo, "rb").read() == gizmo_text(expected, manifest.knobs, built=built).encode("utf-8")
+    assert "%d px" % stand_in_export.resolution in doc.knob("builds").text
+    assert doc.header_values["installed_build"].text == str(build)
     assert json.loads(open(layout.cat_json).read())["minimum_nuke_version_required"] == 15.1
 
     # Nuke can find it now and after a restart; the caller's on_installed ran once, with everything in place.
@@ -73,8 +81,9 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, stand_
     assert fake_nuke.selectedNodes() == [node]
     assert not node.hasError(), node.error_message()
     assert [k.name() for k in node.user_knobs() if k.Class() not in ("Tab_Knob", "Text_Knob")] == gizmo_knob_names()
+    assert node["keyed_build"].value() == build  # keyed with the build it was made with
     inference = node.node("Inference1")
-    assert inference.fake_cat_path == layout.cat
+    assert inference.fake_cat_path == layout.cat(build, 15)
     for spec in KNOBS:
         if spec.kind == ENUM:
             new = spec.items[-1]
@@ -92,14 +101,15 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, stand_
 
 
 def test_a_second_build_asks_and_replaces_when_the_user_agrees(fake_nuke, stand_in_export, tmp_path):
-    finish_build(str(stand_in_export.directory), drop=False)
+    first = finish_build(str(stand_in_export.directory), drop=False)
     layout = layout_for(None)
-    os.utime(layout.cat, (1, 1))
+    cat = layout.cat(first.build_id, 15)
+    os.utime(cat, (1, 1))
     fake_nuke.fake_answer("ask", True)
     result = finish_build(str(stand_in_export.directory), drop=False)
     assert result.replaced and result.node is None
-    assert os.path.getmtime(layout.cat) > 1
-    assert "already installed" in fake_nuke.fake_dialogs_of("ask")[0]
+    assert os.path.getmtime(cat) > 1
+    assert "build for Nuke 15 is already installed" in fake_nuke.fake_dialogs_of("ask")[0]
     assert fake_nuke.allNodes() == []
     assert not [n for n in os.listdir(layout.folder) if ".partial-" in n]
 
@@ -119,7 +129,7 @@ def test_declining_the_replacement_changes_nothing(fake_nuke, stand_in_export):
 def test_install_dir_from_argument_and_from_env(fake_nuke, stand_in_export, tmp_path, monkeypatch):
     result = finish_build(str(stand_in_export.directory), install_dir=str(tmp_path / "shared"), drop=False)
     assert result.install_dir == str(tmp_path / "shared")
-    assert os.path.isfile(str(tmp_path / "shared" / "Cattery" / contract.MODEL_ID / contract.CAT_NAME))
+    assert os.path.isfile(layout_for(str(tmp_path / "shared")).cat(result.build_id, 15))
     monkeypatch.setenv("CORRIDORKEY_INSTALL_DIR", str(tmp_path / "studio"))
     result = finish_build(str(stand_in_export.directory), drop=False)
     assert result.install_dir == str(tmp_path / "studio")
@@ -194,3 +204,67 @@ def test_from_a_worker_thread_it_runs_through_execute_in_main_thread(fake_nuke, 
     fake_nuke.fake_run_event_loop(thread, timeout=300)
     assert "main thread" in outcome["direct"]
     assert outcome["result"].node.Class() == contract.MODEL_ID
+
+
+def test_each_nuke_major_version_adds_its_own_build_beside_the_others(fake_nuke, stand_in_export, tmp_path):
+    """Build Model in Nuke 14 then in Nuke 16 into one folder: two .cat files of one build, one gizmo for both,
+    no question asked; each Nuke's node loads its own .cat, and a Nuke 15 node says it has no build."""
+    studio = str(tmp_path / "studio")
+    fake_nuke.fake_set_version(14, 0, 5)
+    first = finish_build(str(stand_in_export.directory), install_dir=studio, drop=False)
+    fake_nuke.fake_set_version(16, 0, 2)
+    second = finish_build(str(stand_in_export.directory), install_dir=studio, drop=False)
+    assert fake_nuke.fake_dialogs_of("ask") == [] and not second.replaced
+    layout = layout_for(studio)
+    build = first.build_id
+    assert second.build_id == build and [f.major for f in layout.slot_files()] == [14, 16]
+    (build_set,) = layout.build_sets().values()
+    assert [s.built_in for s in build_set.slots] == ["14.0v5", "16.0v2"]
+    assert json.loads(open(layout.cat_json).read())["minimum_nuke_version_required"] == 14.0
+    for major, minor, found in ((14, 0, 14), (16, 1, 16), (15, 1, None)):
+        fake_nuke.fake_set_version(major, minor, 1)
+        node = fake_nuke.createNode(contract.MODEL_ID)
+        node.forceValidate()
+        if found:
+            assert not node.hasError(), node.error_message()
+            assert node.node("Inference1").fake_cat_path == layout.cat(build, found)
+        else:
+            assert "no build for this Nuke's major version (it has builds for Nuke 14, 16)" in node.error_message()
+        fake_nuke.delete(node)
+
+
+def test_a_build_of_another_checkpoint_asks_then_takes_the_folder_over(fake_nuke, stand_in_export, tmp_path):
+    studio = str(tmp_path / "studio")
+    fake_nuke.fake_set_version(14, 0, 5)
+    old = finish_build(str(stand_in_export.directory), install_dir=studio, drop=False)
+    fake_nuke.fake_set_version(16, 0, 2)
+    other = clone_export(stand_in_export.manifest, tmp_path / "other",
+                         lambda d: d.update(checkpoint_sha256="0" * 64, build_id=None) or d.pop("build_id"))
+    before = _snapshot(studio)
+    fake_nuke.fake_answer("ask", False)
+    with pytest.raises(BuildDeclined):
+        finish_build(str(other), install_dir=studio, drop=False)
+    assert "holds build %d for Nuke 14" % old.build_id in fake_nuke.fake_dialogs_of("ask")[0]
+    assert _snapshot(studio) == before
+    fake_nuke.fake_answer("ask", True)
+    new = finish_build(str(other), install_dir=studio, drop=False)
+    layout = layout_for(studio)
+    assert new.build_id != old.build_id and new.replaced
+    assert [(f.build_id, f.major) for f in layout.slot_files()] == [(new.build_id, 16)]
+    assert sorted(os.path.basename(p) for p in new.removed) == ["CorridorKey_%d_n14.cat" % old.build_id,
+                                                                 "CorridorKey_%d_n14.json" % old.build_id]
+    assert new.left == []
+
+
+def test_a_build_in_the_single_cat_layout_is_replaced_after_asking(fake_nuke, stand_in_export, tmp_path):
+    layout = layout_for(None)
+    os.makedirs(layout.folder)
+    for name in (contract.CAT_NAME, contract.MANIFEST_NAME, contract.GIZMO_NAME):
+        with open(os.path.join(layout.folder, name), "w") as handle:
+            handle.write("old")
+    fake_nuke.fake_answer("ask", True)
+    result = finish_build(str(stand_in_export.directory), drop=False)
+    assert "earlier version of the plugin" in fake_nuke.fake_dialogs_of("ask")[0] and result.replaced
+    assert not os.path.exists(os.path.join(layout.folder, contract.CAT_NAME))
+    assert not os.path.exists(os.path.join(layout.folder, contract.MANIFEST_NAME))
+    assert layout.is_installed()

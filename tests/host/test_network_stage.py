@@ -13,7 +13,7 @@ from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract import selftest as spec
 from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS, REFINER_STRENGTH
-from nuke_plugin.core.gizmo import HALF_PRECISION, HINT_CHANNEL, OUTPUT_MODE, USE_GPU
+from nuke_plugin.core.gizmo import HALF_PRECISION, HINT_CHANNEL, KEYED_BUILD, OUTPUT_MODE, USE_GPU
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host.finish import finish_build
 
@@ -78,7 +78,7 @@ def test_the_network_stage_reads_no_knob_that_acts_after_it(gizmo):
     read = set(network_stage(gizmo)["gizmo"])
     assert read == {k.name for k in KNOBS} - set(graph.NETWORK_HELD) | {
         HINT_CHANNEL.name, graph.HINT_SOURCE.name, graph.HINT_BACKING.name, graph.HINT_ERODE.name, USE_GPU.name,
-        HALF_PRECISION.name}
+        HALF_PRECISION.name, KEYED_BUILD.name}  # the last: the build Assert before the Inference node
     assert not read & set(POST_KNOBS)
 
 

@@ -5,28 +5,19 @@ import json
 import os
 import shutil
 
-import numpy as np
 import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract import selftest as spec
-from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
-from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
+from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.core import selftest as st
-from nuke_plugin.core.gizmo import (
-    OUTPUT_HINT,
-    OUTPUT_MODE,
-    OUTPUT_OVER_CHECKERBOARD,
-    OUTPUT_OVER_COLOUR,
-    despill_knobs,
-    hint_key_knobs,
-)
+from nuke_plugin.core.build_set import BuildSet, Slot
+from nuke_plugin.core.gizmo import OUTPUT_MODE
 from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host import selftest as host_selftest
 from nuke_plugin.host.finish import finish_build
-from tools.render_check.gizmo_maths import dilate
-from tools.render_check.nuke_expression import Context, evaluate, expression_node, image_context
+from tests.fake_nuke.render import Renderer
 
 DATA = spec.data_dir(plugin_root())
 PIXEL_CHECKS = ("plate_", "render_", "knob_", "toggle_", "output_", "builtin_hint_", "hint_source_")
@@ -53,6 +44,16 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     assert len(pixel_checks) == len(spec.PLATES) * (1 + len(KNOBS) + 2 + model_outputs + 1) + hint_checks
     assert all(c.status == st.SKIPPED and "cannot render" in c.detail for c in pixel_checks)
     assert found["installed_node"].status == st.SKIPPED and found["progress_cancel"].status == st.SKIPPED
+    # the gizmo's version logic: Tcl variables read through expressions, each Assert stops a render with its message
+    assert found["tcl_versions"].status == st.PASS
+    assert found["tcl_versions"].figures == {"nuke_version_major": 15.0, "nuke_version": 15.103}
+    for name, node in (("assert_same_build", "SameBuild"), ("assert_no_build", "BuildForThisNuke"),
+                       ("assert_newer_release", "NukeNewEnough")):
+        assert found[name].status == st.PASS and node in found[name].detail, found[name]
+        assert st.ASSERT_ERRORS in found[name].verifies
+    # the fake has no GPU: without --gpu that is a fact, not a failure
+    assert found["gpu"].status == st.PASS and "on the CPU" in found["gpu"].detail
+    assert found["gpu"].figures == {"gpuName": "", "requested": False, "useGPUIfAvailable": True}
     assert all(set(c.verifies) <= set(st.ASSUMPTIONS) for c in report.checks)
     data = json.loads(open(path).read())
     assert data["format"] == spec.REPORT_FORMAT and data["ok"] is True and len(data["checks"]) == len(report.checks)
@@ -85,6 +86,42 @@ def test_a_broken_knob_link_fails(fake_nuke, tmp_path, monkeypatch):
     assert not report.ok and found["link_gamma_input"].status == st.FAIL
     assert st.ENUM_LINK in found["link_gamma_input"].verifies
     assert "FAILED link_gamma_input" in report.summary()
+
+
+def test_with_gpu_requested_a_fall_back_to_the_cpu_fails(fake_nuke, tmp_path, monkeypatch):
+    monkeypatch.setenv(spec.GPU_VARIABLE, "1")
+    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    gpu = checks(report)["gpu"]
+    assert gpu.status == st.FAIL and "fell back to the CPU" in gpu.detail and gpu.figures["requested"] is True
+    assert "FAILED gpu" in report.summary()
+
+
+@pytest.mark.parametrize("name, requested, status, words", [
+    ("NVIDIA RTX A4000", True, st.PASS, "used the GPU NVIDIA RTX A4000"),
+    ("NVIDIA RTX A4000", False, st.PASS, "only when Nuke starts with --gpu"),
+    ("", True, st.FAIL, "fell back to the CPU"),
+    ("Not available", True, st.FAIL, "fell back to the CPU"),
+    ("", False, st.PASS, "on the CPU"),
+    (None, True, st.FAIL, "no gpuName knob"),
+    (None, False, st.SKIPPED, "no gpuName knob"),
+])
+def test_the_gpu_verdict(name, requested, status, words):
+    verdict = st.gpu_verdict(name, requested)
+    assert verdict[0] == status and words in verdict[1]
+
+
+@pytest.mark.export
+def test_an_assert_that_does_not_stop_the_render_fails(fake_nuke, tmp_path, monkeypatch):
+    renderer = Renderer(fake_nuke)
+    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
+    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
+    real = host_selftest.gizmo_text
+    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(
+        "parent.keyed_build == 0 ||", "1 ||"))
+    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    found = checks(report)
+    assert found["assert_same_build"].status == st.FAIL and "did not stop it" in found["assert_same_build"].detail
+    assert found["assert_no_build"].status == st.PASS
 
 
 def test_cancel_stops_and_is_reported(fake_nuke, tmp_path):
@@ -122,88 +159,6 @@ def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
     assert after == before and fake_nuke.allNodes() == []
 
 
-class Renderer(object):
-    """A test renderer for the self-test's graph only: plates from their expressions; the gizmo's built-in hint and
-    preview by the numpy replica evaluating the text its nodes hold in the fake; the model by running the .cat's
-    TorchScript with the values the fake Inference node's knobs hold, then sRGB -> linear and Premult."""
-
-    def __init__(self, fake, upside_down=False):
-        self.fake = fake
-        self.upside_down = upside_down
-        self.images = {}
-
-    def execute(self, write, start, end, incr=1):
-        self.images[write["file"].value()] = self.image(write.input(0))
-
-    def sample(self, node, channel, x, y, dx=1.0, dy=1.0, frame=None):
-        image = self.images[node["file"].value()]
-        return float(image[contract.CHANNELS_OUT.index(channel), spec.HEIGHT - 1 - int(y), int(x)])
-
-    def image(self, node):
-        import torch  # the one part of the self-test's tests that needs it (the export tier)
-
-        if node.Class() == "Expression":
-            ys = torch.arange(spec.HEIGHT - 1, -1, -1, dtype=torch.float64).view(-1, 1).expand(spec.HEIGHT, spec.WIDTH)
-            xs = torch.arange(spec.WIDTH, dtype=torch.float64).view(1, -1).expand(spec.HEIGHT, spec.WIDTH)
-            return torch.stack([eval(node["expr%d" % c].value(), {}, {"x": xs, "y": ys}) * torch.ones_like(xs)
-                                for c in range(4)]).float()
-        if node.Class() != spec.MODEL_ID:
-            raise RuntimeError("the test renderer draws plates and the self-test gizmo only, not %s" % node.Class())
-        knobs = {name: node[name].getValue() for name in (HINT_SOURCE.name, OUTPUT_MODE.name)}  # enums: the index
-        knobs.update({name: node[name].value() for name in (HINT_BACKING.name, HINT_ERODE.name, PREVIEW_COLOUR.name)})
-        plate = self.image(node.input(0)).clone()
-        plate[3] = torch.from_numpy(self.hint(node, plate, knobs))
-        mode = int(knobs[OUTPUT_MODE.name])
-        if mode == OUTPUT_HINT:
-            return plate[3:4].expand(4, -1, -1)
-        inference = [n for n in node.nodes() if n.Class() == "Inference"][0]
-        module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")
-        for knob in KNOBS:
-            value = inference[knob.name].getValue()
-            setattr(module, knob.name, float(value) if knob.torch_type == "float" else int(value))
-        with torch.no_grad():
-            source = plate.flip(1) if self.upside_down else plate
-            out = module(source.unsqueeze(0))[0]
-            out = out.flip(1) if self.upside_down else out
-        out = self.despill(node, out)
-        rgb = out[:3].double()
-        linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()
-        alpha = out[3:4]
-        if mode in (OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR):
-            straight = np.concatenate([linear.permute(1, 2, 0).numpy(), alpha.permute(1, 2, 0).numpy()], axis=-1)
-            context = image_context(straight, knobs)
-            background = node.node(graph.PREVIEW_BACKGROUND_NODE)
-            under = torch.stack([torch.from_numpy(np.broadcast_to(evaluate(background["expr%d" % c].value(), context),
-                                                                  straight.shape[:2]).astype(np.float32))
-                                 for c in range(3)])
-            return torch.cat([linear * alpha + under * (1 - alpha), alpha + (1 - alpha)])
-        return [torch.cat([linear * alpha, alpha]), torch.cat([linear, alpha]), alpha.expand(4, -1, -1)][mode]
-
-    def despill(self, node, out):
-        """The Despill node after the Inference node, as the fake's node holds it, evaluated by the numpy replica."""
-        import torch
-
-        despill = node.node(graph.DESPILL_NODE)
-        texts = {name: despill[name].value() for name in despill_knobs()}
-        knobs = {DESPILL_STRENGTH.name: node[DESPILL_STRENGTH.name].value()}
-        return torch.from_numpy(expression_node(out.permute(1, 2, 0).numpy(), texts, knobs)).permute(2, 0, 1)
-
-    def hint(self, node, plate, knobs):
-        """HintSelect, HintKey and HintErode as the fake's nodes hold them, evaluated by the numpy replica."""
-        hint_input = node.input(1)
-        which = evaluate(node.node(graph.HINT_SELECT_NODE)["which"].expression(),
-                         Context({}, knobs, {1: hint_input is not None}))
-        if int(which) == graph.SELECT_INPUT:
-            if hint_input is None:
-                return np.zeros((spec.HEIGHT, spec.WIDTH), np.float32)
-            return self.image(hint_input)[3].clamp(0, 1).numpy()
-        key = node.node(graph.HINT_KEY_NODE)
-        texts = {name: key[name].value() for name in hint_key_knobs()}
-        keyed = expression_node(plate.permute(1, 2, 0).numpy(), texts, knobs)[..., 3]
-        return dilate(keyed, float(evaluate(node.node(graph.HINT_ERODE_NODE)["size"].expression(),
-                                            Context({}, knobs))))
-
-
 @pytest.mark.export
 @pytest.mark.parametrize("upside_down", [False, True])
 def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke, tmp_path, monkeypatch,
@@ -224,6 +179,7 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     assert st.ORIENTATION in found["render_default_gradient"].verifies
 
 
+@pytest.mark.export
 @pytest.mark.parametrize("change, failing", [
     (("size {{-parent.hint_erode}}", "size {{1-parent.hint_erode}}"), "builtin_hint_gradient"),
     (("\\[exists parent.input1]", "1"), "builtin_hint_corner"),
@@ -234,7 +190,7 @@ def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, 
     erosion, input test or key differs fails them, here rendered by the replica of what the fake's nodes hold."""
     real = host_selftest.gizmo_text
     monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
-    assert change[0] in real()
+    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
     renderer = Renderer(fake_nuke)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
@@ -246,6 +202,7 @@ def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, 
     assert found["render_default_gradient"].status == st.PASS  # the model's own checks are untouched
 
 
+@pytest.mark.export
 @pytest.mark.parametrize("change, failing", [
     (('expr1 "g - spill"', 'expr1 "g - spill * 0.5"'), "knob_despill_strength_gradient"),
     (("despill_strength:0;", 'despill_strength:{"parent.despill_strength"};'), "held_despill_strength")])
@@ -255,7 +212,7 @@ def test_a_despill_node_that_differs_or_a_network_that_follows_despill_fails(fak
     node must hold the model's own despill off (following the gizmo's would despill twice and re-run the network)."""
     real = host_selftest.gizmo_text
     monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
-    assert change[0] in real()
+    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
     renderer = Renderer(fake_nuke)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)

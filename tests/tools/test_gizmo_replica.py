@@ -10,6 +10,7 @@ from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR, gizmo_text
 from tests.gizmo_validator import validate_gizmo
+from tests.golden.regenerate import BUILDS
 from tools.render_check import gizmo_maths
 from tools.render_check.gizmo_maths import builtin_hint, dilate, hint_select, model_hint, preview
 from tools.render_check.hint_figures import INTERIOR_COVERAGE_BAR, PRECISION_BAR, figures, measure
@@ -35,7 +36,7 @@ def test_expressions_follow_cs_precedence_and_nukes_functions():
 
 def test_the_replica_reads_the_knob_text_of_the_gizmo_itself():
     """What the replica evaluates is what the written gizmo holds, node by node."""
-    doc = validate_gizmo(gizmo_text())
+    doc = validate_gizmo(gizmo_text(BUILDS))
     key = doc.node(graph.HINT_KEY_NODE)
     written = {k: v.text for k, v in key.knobs.items() if k not in ("name", "xpos", "ypos")}
     rgba = np.random.default_rng(0).uniform(0, 1, (6, 5, 4)).astype(np.float32)

@@ -59,3 +59,15 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
     assert export_call[export_call.index("--resolution") + 1] == "128"  # the size the artist picked
     saved = json.load(open(str(tmp_path / "home" / ".nuke" / "CorridorKey" / "settings.json")))
     assert saved["checkpoint"] == str(stand_in_export.checkpoint) and saved["python"] == ""  # env override not saved
+
+
+def test_an_install_folder_that_cannot_take_the_build_is_told_before_the_export(fake_nuke, tmp_path):
+    from nuke_plugin.core.settings import load_settings
+
+    settings = load_settings()
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    settings.install_dir = str(blocker / "CorridorKey")
+    assert "cannot be used" in commands.install_problem(settings)
+    settings.install_dir = str(tmp_path / "shared" / "CorridorKey")  # created by the install: fine
+    assert commands.install_problem(settings) is None
