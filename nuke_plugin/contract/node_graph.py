@@ -1,4 +1,5 @@
-"""The values the gizmo's native nodes share with their numpy replica: the built-in hint and the preview output.
+"""The values the gizmo's native nodes share with their numpy replica: the built-in hint, the preview output and the
+despill after the network.
 
 The gizmo writer (nuke_plugin.core.gizmo) turns these into knobs and node text; the render check's replica
 (tools/render_check/gizmo_maths.py), the self-test's expectations (nuke_plugin.core.selftest) and the benchmark
@@ -15,6 +16,11 @@ The built-in hint is a coarse key made of native nodes for when the Hint input i
   hint ("coarse and slightly eroded").
 - HintSelect (Switch): the Hint input when it is connected (or forced), the built-in hint otherwise.
 
+Despill runs after the Inference node as a native Expression node (DESPILL_NODE), because it is pointwise: Nuke
+re-renders only the nodes whose knobs or inputs change, so moving Despill Strength re-runs that node and not the
+network. The Inference node holds the model's own despill at NETWORK_HELD's value (off) instead of following the
+gizmo's knob; CorridorKey.cat alone, in a plain Inference node, still despills with its own knob.
+
 Pure Python 3.9+: no Nuke, no numpy.
 """
 from __future__ import annotations
@@ -22,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Tuple
 
-from .knob_spec import ENUM, INT, KnobSpec
+from .knob_spec import DESPILL_STRENGTH, ENUM, INT, KnobSpec
 
 
 @dataclass(frozen=True)
@@ -85,3 +91,8 @@ CHECKER_LIGHT = 0.38  # linear, about 0.65 on an sRGB display
 CHECKER_DARK = 0.10  # linear, about 0.35
 PREVIEW_BACKGROUND_NODE = "PreviewBackground"
 PREVIEW_OVER_NODE = "PreviewOver"
+
+# The model knobs the gizmo applies with native nodes after the Inference node, each with the value its Inference
+# node holds instead (the model's no-op), so that moving them never re-runs the network.
+NETWORK_HELD = {DESPILL_STRENGTH.name: 0.0}
+DESPILL_NODE = "Despill"

@@ -6,9 +6,14 @@ The node graph inside the gizmo:
     Plate --> HintCrop --> HintKey --> HintErode (the built-in hint) ----------> HintSelect
     Plate + HintSelect --> CopyHint (hint into the 4th channel) --> CropToFormat (the Hint output taps here)
         --> BuildForThisNuke --> NukeNewEnough --> SameBuild (Asserts) --> Inference (the .cat)
-        --> ToLinear (sRGB -> linear on RGB) --+--> Premult ------------> \
-                                               +--> (straight) ---------> OutputSelect --> Output
-                                               +--> MatteOnly, previews --> /
+        --> Despill (Expression) --> ToLinear (sRGB -> linear on RGB)
+        --+--> Premult ------------> \
+          +--> (straight) ---------> OutputSelect --> Output
+          +--> MatteOnly, previews --> /
+
+Only the knobs that act before or inside the network (and Resample, Auto Despeckle, Despeckle Size, which the model
+applies at the plate's size) reach the Inference node. Despill and Output are native nodes after it
+(contract/node_graph.py: NETWORK_HELD), so moving them re-renders those nodes from the network's kept result.
 
 CropToFormat clips the image to the plate's format before Inference, as the public RIFE port does
 (tests/data/gizmos/RIFE.gizmo): overscan (pixels outside the format) never reaches the model, which sees exactly the
@@ -32,8 +37,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 from .. import contract
 from ..contract import builds
 from ..contract import node_graph as graph
-from ..contract.knob_spec import BOOL, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
-from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR, ColourSpec
+from ..contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
+from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD, PREVIEW_COLOUR, ColourSpec
 from .build_set import BuildSet
 
 # Where the node's default differs from the model's own. Input Gamma: a Read node in a Nuke script delivers
@@ -155,8 +160,33 @@ def toggle_lines(toggle: Toggle) -> List[str]:
 
 
 def serialise_knob(knobs: Sequence[KnobSpec]) -> str:
-    """The Inference node's serialiseKnob value: every model knob follows the gizmo knob of the same name."""
-    return "{" + "".join('%s:{"parent.%s"};' % (k.name, k.name) for k in knobs) + "}"
+    """The Inference node's serialiseKnob value: every model knob follows the gizmo knob of the same name, except
+    those a native node applies after the network (NETWORK_HELD), which stay at their no-op value."""
+    return "{" + "".join("%s:%s;" % (k.name, number(NETWORK_HELD[k.name])) if k.name in NETWORK_HELD
+                         else '%s:{"parent.%s"};' % (k.name, k.name) for k in knobs) + "}"
+
+
+# -- Despill after the network (contract/node_graph.py): pointwise, so a native node, and a change never re-runs it.
+def despill_knobs(spec: KnobSpec = DESPILL_STRENGTH) -> Dict[str, str]:
+    """The Despill Expression node's knobs: upstream's "average" green despill of the straight sRGB foreground, as
+    the model computes it (exporter/colour.py): the green above (R + B) / 2, times strength / `spec.high` clamped to
+    0-1, is taken from G and half of it given to R and to B. Alpha passes through."""
+    return {
+        "temp_name0": "spill",
+        "temp_expr0": "max(g - (r + b) * 0.5, 0) * clamp(parent.%s / %s)" % (spec.name, number(spec.high)),
+        "expr0": "r + spill * 0.5",
+        "expr1": "g - spill",
+        "expr2": "b + spill * 0.5",
+    }
+
+
+def despill_lines(knobs: Sequence[KnobSpec], y: int) -> List[str]:
+    """The Despill node after the Inference node, when the model has the despill knob (none for another spec)."""
+    found = [k for k in knobs if k.name == DESPILL_STRENGTH.name]
+    if not found:
+        return []
+    return _node("Expression", ["%s %s" % (k, quote(v)) for k, v in despill_knobs(found[0]).items()]
+                 + ["name %s" % graph.DESPILL_NODE], 0, y)
 
 
 def model_file_expression(model_id: str, build: int) -> str:
@@ -428,6 +458,7 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
         "serialiseKnob %s" % serialise_knob(knobs),
         "name Inference1",
     ], 0, -100)
+    lines += despill_lines(knobs, -80)
     lines += _node("Colorspace", ["colorspace_in sRGB", "colorspace_out linear", "name ToLinear"], 0, -60)
     lines.append("set NStraight [stack 0]")
     # Switch input 0 is the top of the stack, so the branches are stacked from the last choice to the first; the

@@ -52,9 +52,11 @@ TCL_VERSION = "What Nuke's Tcl variables `$nuke_version_major` and `$nuke_versio
 GPU_NAME = "What the Inference node's `gpuName` knob shows"
 DILATE = "What Nuke's Dilate (\"Erode (fast)\") computes"
 INPUT_EXISTS = "Whether `[exists parent.input1]` in an expression"
+SERIALISED_VALUE = "Whether a plain value in `serialiseKnob`"
 ASSUMPTIONS = (LIBTORCH_LOADS, CREATE_CAT_FAILURE, RENDERING, CATALOGUE, EXPRESSIONS, GIZMO_REREAD, PLUGIN_ADD_PATH,
                ADD_COMMAND, MODEL_FILE, ENUM_LINK, SCRIPT_MODE, PROGRESS_CANCEL, ORIENTATION, ASSERT_ERRORS,
-               TCL_VERSION, GPU_NAME, DILATE, INPUT_EXISTS)
+               TCL_VERSION, GPU_NAME, DILATE, INPUT_EXISTS,
+               SERIALISED_VALUE)
 # What an Inference node's gpuName says when it found no GPU (lower case); an empty text says the same.
 NO_GPU_WORDS = ("not available", "none", "no gpu", "cpu")
 

@@ -4,8 +4,9 @@ In a temporary plugin folder it builds a .cat from nuke_plugin/selftest_model th
 Build Model, named as Build Model names this Nuke's build, writes the gizmo with the same writer under a class of
 its own (CorridorKeySelfTest, so the user's CorridorKey is never touched), renders two small plates through it
 with nuke.execute into 32-bit float EXRs, reads pixels back with nuke.sample, and compares them with the stored
-expectations; then moves each knob and checks both that the Inference node follows (the serialiseKnob links) and
-that the pixels change as stored. It also reads the Tcl version variables the gizmo relies on, makes the gizmo's
+expectations; then moves each knob and checks both that the Inference node follows (the serialiseKnob links; for a
+knob a native node applies after the network, that the Inference node holds it at its no-op value) and that the
+pixels change as stored. It also reads the Tcl version variables the gizmo relies on, makes the gizmo's
 Asserts fire (no build for this Nuke, a .cat from a newer release, a node keyed with another build) and reports
 the GPU the Inference node shows.
 Every check says which line of tests/fake_nuke/LIMITS.md it answers. Everything it made is deleted at the end.
@@ -31,7 +32,7 @@ from ..contract import builds
 from ..contract import selftest as spec
 from ..contract.files import atomic_write
 from ..contract.knob_spec import BOOL, ENUM, FLOAT
-from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE
+from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD
 from ..core import selftest as st
 from ..core.build_set import BuildSet, Slot
 from ..core.cattery import layout_for
@@ -365,6 +366,18 @@ class Session(object):
                         verifies, {"got": got, "want": float(value)})
         return ok
 
+    def held(self, name: str, inference: Any, knob_name: str, held: float, value: Any) -> None:
+        """Does the Inference node keep a knob that a native node applies after the network at its no-op value
+        while the gizmo's moves (so the network is not re-run)? The pixel check then proves the native node."""
+        inner = inference.knob(knob_name)
+        got = None if inner is None else float(inner.getValue())
+        ok = got is not None and abs(got - held) < 1e-6
+        self.report.add(name, st.PASS if ok else st.FAIL, "the Inference node's %s %s at %g with the gizmo's at %r "
+                        "(a native node after the network applies it)%s" % (
+                            knob_name, "stays" if ok else "does NOT stay", held, value,
+                            "" if ok else ": got %r" % got), [st.SERIALISED_VALUE, st.MODEL_FILE],
+                        {"got": got, "want": held})
+
     def knobs(self, node: Any, manifest: ModelManifest, plates: Dict[str, Any], expected: Dict[str, Any]) -> None:
         inference = _inference_in(node)
         outputs = expected["outputs"]
@@ -373,8 +386,13 @@ class Session(object):
             value = knob.far_end()
             _set(node[knob.name], knob.kind, value)
             verifies = [st.ENUM_LINK] if knob.kind == ENUM else []
-            self.link("link_%s" % knob.name, inference, knob.name, value, verifies + [st.MODEL_FILE])
-            self.pixels("knob_%s" % knob.name, node, plates, outputs[knob.name], spec.PIXEL_TOLERANCE)
+            if knob.name in NETWORK_HELD:
+                self.held("held_%s" % knob.name, inference, knob.name, NETWORK_HELD[knob.name], value)
+            else:
+                self.link("link_%s" % knob.name, inference, knob.name, value, verifies + [st.MODEL_FILE])
+            # A knob a native node applies after the network is proven by that node's pixels (its expression).
+            self.pixels("knob_%s" % knob.name, node, plates, outputs[knob.name], spec.PIXEL_TOLERANCE,
+                        verifies=PIXEL_CHECKS + ((st.EXPRESSIONS,) if knob.name in NETWORK_HELD else ()))
             _set(node[knob.name], knob.kind, knob.default)
         for toggle, tolerance in ((USE_GPU, spec.PIXEL_TOLERANCE), (HALF_PRECISION, spec.HALF_TOLERANCE)):
             self.step("toggle %s" % toggle.name, 82)

@@ -6,7 +6,7 @@ import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
-from nuke_plugin.contract.knob_spec import BOOL, ENUM, FLOAT, INT, KNOBS, KnobSpec
+from nuke_plugin.contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, INT, KNOBS, KnobSpec
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.build_set import BuildSet, Slot
 from nuke_plugin.core.cattery import cat_json_text
@@ -186,7 +186,10 @@ def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_k
     rife = open(os.path.join(FIXTURES, "RIFE.gizmo"), encoding="utf-8").read()
     assert '  modelFile "\\[lsearch -inline \\[plugins -all RIFE_n$nuke_version_major.cat] *.cat]"\n' in rife
     entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
-    assert entries == {k.name: '{"parent.%s"}' % k.name for k in KNOBS}
+    # Despill is applied after the network by a native node: the network holds the model's own despill off, so
+    # moving it never re-runs the network. Every other model knob follows the gizmo's.
+    assert graph.NETWORK_HELD == {DESPILL_STRENGTH.name: 0.0}
+    assert entries == {k.name: "0" if k.name == DESPILL_STRENGTH.name else '{"parent.%s"}' % k.name for k in KNOBS}
     assert inference.knobs["useGPUIfAvailable"].expression == "parent.%s" % USE_GPU.name
     assert inference.knobs["halfPrecision"].expression == "parent.%s" % HALF_PRECISION.name
 
@@ -194,7 +197,9 @@ def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_k
 def test_colour_chain_and_output_choice(doc):
     to_linear = doc.node("ToLinear")
     assert (to_linear.knobs["colorspace_in"].text, to_linear.knobs["colorspace_out"].text) == ("sRGB", "linear")
-    assert to_linear.inputs[0].name == "Inference1"
+    despill = to_linear.inputs[0]
+    assert despill.name == graph.DESPILL_NODE and despill.cls == "Expression"
+    assert despill.inputs[0].name == "Inference1"
     switch = doc.node("OutputSelect")
     assert switch.knobs["which"].expression == "parent.output_mode"
     assert len(switch.inputs) == len(OUTPUT_MODE.items)

@@ -3,11 +3,11 @@
 It draws Constant and Expression plates, and a gizmo that holds an Inference node (CorridorKey, the self-test's
 CorridorKeySelfTest) the way Nuke's Inference node runs a .cat: the TorchScript file the fake .cat names, each
 custom knob's value (as the fake Inference node holds it after serialiseKnob) set as a module attribute, forward on
-[1, 4, H, W] (plate RGB, the hint's alpha), then sRGB -> linear and Premult as the gizmo's nodes do. The built-in
-hint and the previews are drawn by the numpy replica (tools/render_check) evaluating the text the fake's nodes hold,
-so a change to the gizmo's expressions shows in the pixels. Before drawing, every node is checked as Nuke checks it
-before a render, so a node error (a missing .cat, an Assert) stops the render with that error. Needs torch and
-numpy, imported when it draws (so the fast tier can import this module).
+[1, 4, H, W] (plate RGB, the hint's alpha), then the Despill node, sRGB -> linear and Premult as the gizmo's nodes
+do. The Despill node, the built-in hint and the previews are drawn by the numpy replica (tools/render_check)
+evaluating the text the fake's nodes hold, so a change to the gizmo's expressions shows in the pixels. Before
+drawing, every node is checked as Nuke checks it before a render, so a node error (a missing .cat, an Assert) stops
+the render with that error. Needs torch and numpy, imported when it draws (so the fast tier can import this module).
 """
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from typing import Any, Dict, Tuple
 
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph as graph
-from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.gizmo import (
     OUTPUT_HINT,
     OUTPUT_MODE,
     OUTPUT_OVER_CHECKERBOARD,
     OUTPUT_OVER_COLOUR,
+    despill_knobs,
     hint_key_knobs,
 )
 
@@ -95,6 +96,7 @@ class Renderer(object):
             source = plate.flip(1) if self.upside_down else plate
             out = module(source.unsqueeze(0))[0]
             out = out.flip(1) if self.upside_down else out
+        out = self.despill(node, out)
         rgb = out[:3].double()
         linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()
         alpha = out[3:4]
@@ -107,6 +109,20 @@ class Renderer(object):
                                  for c in range(3)])
             return torch.cat([linear * alpha + under * (1 - alpha), alpha + (1 - alpha)])
         return [torch.cat([linear * alpha, alpha]), torch.cat([linear, alpha]), alpha.expand(4, -1, -1)][mode]
+
+    def despill(self, node: Any, out: Any) -> Any:
+        """The Despill node after the Inference node (if the gizmo has one), as the fake's node holds it, evaluated
+        by the numpy replica."""
+        import torch
+
+        from tools.render_check.nuke_expression import expression_node
+
+        despill = node.node(graph.DESPILL_NODE)
+        if despill is None:
+            return out
+        texts = {name: despill[name].value() for name in despill_knobs()}
+        knobs = {DESPILL_STRENGTH.name: node[DESPILL_STRENGTH.name].value()}
+        return torch.from_numpy(expression_node(out.permute(1, 2, 0).numpy(), texts, knobs)).permute(2, 0, 1)
 
     def hint(self, node: Any, plate: Any, knobs: Dict[str, Any]) -> Any:
         """HintSelect, HintKey and HintErode as the fake's nodes hold them, evaluated by the numpy replica."""

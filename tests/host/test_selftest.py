@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from nuke_plugin import contract
+from nuke_plugin.contract import node_graph as graph
 from nuke_plugin.contract import selftest as spec
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.core import selftest as st
@@ -33,8 +34,10 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     for name in ("cat_build", "cat_failure_mode", "gizmo_create", "gizmo_reread", "plugin_add_path"):
         assert found[name].status == st.PASS, found[name]
     assert found["cat_failure_mode"].figures["raises"] is True  # the fake's createCatFile raises
-    for name in [k.name for k in KNOBS] + ["useGPUIfAvailable", "halfPrecision"]:
+    for name in [k.name for k in KNOBS if k.name not in graph.NETWORK_HELD] + ["useGPUIfAvailable", "halfPrecision"]:
         assert found["link_" + name].status == st.PASS, found["link_" + name]
+    for name in graph.NETWORK_HELD:  # applied after the network by a native node: the Inference node keeps it off
+        assert "link_" + name not in found and found["held_" + name].status == st.PASS, found["held_" + name]
     pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
     hint_checks = len(spec.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
@@ -197,3 +200,23 @@ def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, 
     assert found[failing].figures["points_differing"] > 0
     assert st.DILATE in found[failing].verifies and st.INPUT_EXISTS in found[failing].verifies
     assert found["render_default_gradient"].status == st.PASS  # the model's own checks are untouched
+
+
+@pytest.mark.export
+@pytest.mark.parametrize("change, failing", [
+    (('expr1 "g - spill"', 'expr1 "g - spill * 0.5"'), "knob_despill_strength_gradient"),
+    (("despill_strength:0;", 'despill_strength:{"parent.despill_strength"};'), "held_despill_strength")])
+def test_a_despill_node_that_differs_or_a_network_that_follows_despill_fails(fake_nuke, tmp_path, monkeypatch, change,
+                                                                            failing):
+    """Despill after the network: the pixels with Despill Strength moved are the model's despill, and the Inference
+    node must hold the model's own despill off (following the gizmo's would despill twice and re-run the network)."""
+    real = host_selftest.gizmo_text
+    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
+    renderer = Renderer(fake_nuke)
+    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
+    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
+    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    found = checks(report)
+    assert found[failing].status == st.FAIL, found[failing]
+    assert found["render_default_gradient"].status == st.PASS

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nuke_plugin.contract import node_graph as graph
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR, gizmo_text
 from tests.gizmo_validator import validate_gizmo
@@ -147,5 +148,32 @@ def test_the_render_check_starts_at_the_gizmos_defaults_and_feeds_what_the_gizmo
     assert np.array_equal(image[3], builtin_hint(plate.linear)) and summary["hint"] == "builtin"
     cli.render(tmp_path / "pt", tmp_path / "sheet.png", (96, 54), cli._knobs(["gamma_input=0"]), "cpu", False, 0,
                "plate")
+    assert fed[0][1][DESPILL_STRENGTH.name] == 0.0
     image = fed[1][0][0]
     assert np.array_equal(image[:3], np.transpose(plate.rgb, (2, 0, 1))) and np.array_equal(image[3], plate.hint)
+
+
+def test_the_render_check_despills_after_the_network_as_the_gizmo_does(monkeypatch, tmp_path):
+    """Despill Strength moved: the host runs the model with its despill held off (the gizmo's Inference node), and the
+    sheet is drawn from the Despill node's result."""
+    from tools.inference_host.client import HostResult
+    from tools.render_check import cli
+
+    plate = synthetic_plate(54, 96)
+    spilled = plate.ideal_output().copy()
+    spilled[0, 1] += 0.3  # green spill everywhere
+    fed, drawn = [], []
+
+    def host(binary, pt, image, knobs, device="cpu", half=False):
+        fed.append(dict(knobs))
+        return HostResult(output=spilled, report={"libtorch": "-", "device": device, "forward_s_median": 0.0,
+                                                  "peak_rss_mb": 0.0}, stderr="")
+
+    real_gizmo_output = cli.gizmo_output
+    monkeypatch.setattr(cli, "build_host", lambda: tmp_path / "host")
+    monkeypatch.setattr(cli, "run_host", host)
+    monkeypatch.setattr(cli, "gizmo_output", lambda out: drawn.append(out) or real_gizmo_output(out))
+    cli.render(tmp_path / "pt", tmp_path / "sheet.png", (96, 54), cli._knobs(["despill_strength=10"]), "cpu", False, 0)
+    assert fed[0][DESPILL_STRENGTH.name] == 0.0
+    assert np.array_equal(drawn[0], gizmo_maths.despill(spilled, 10.0))
+    assert not np.allclose(drawn[0], spilled)

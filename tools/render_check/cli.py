@@ -15,12 +15,12 @@ import numpy as np
 from nuke_plugin.contract import NATIVE_RESOLUTION, PT_NAME
 from nuke_plugin.contract import manifest as manifest_schema
 from nuke_plugin.contract.files import read_json
-from nuke_plugin.contract.knob_spec import BOOL, ENUM, GAMMA_INPUT, KNOBS, KNOBS_BY_NAME
+from nuke_plugin.contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, GAMMA_INPUT, KNOBS, KNOBS_BY_NAME
 from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, node_knob
 from nuke_plugin.core.manifest import MANIFEST_SIZE_LIMIT
 
 from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
-from .gizmo_maths import gizmo_output, linear_to_srgb, model_hint, preview, srgb_to_linear
+from .gizmo_maths import despill, gizmo_output, linear_to_srgb, model_hint, network_knobs, preview, srgb_to_linear
 from .hint_figures import figures
 from .plate import synthetic_plate
 from .sheet import contact_sheet, save_png, to_display
@@ -153,12 +153,14 @@ def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, hal
     plate_in = plate.linear if linear else plate.rgb  # the plate as it enters the node
     hint = model_hint(plate_in, None if hint_source == "builtin" else plate.hint)
     host = build_host()
-    result = run_host(host, pt, plate.model_input(linear, hint), knobs, device=device, half=half)
+    # As the gizmo runs it: the Inference node with the model's despill off, then its Despill node.
+    result = run_host(host, pt, plate.model_input(linear, hint), network_knobs(knobs), device=device, half=half)
     output = result.output
     if output.shape != (1, 4, height, width):
         raise CheckError("the model returned shape %s for a %dx%d plate" % (output.shape, width, height))
     if not np.isfinite(output).all():
         raise CheckError("the model returned non-finite pixels")
+    output = despill(output, float(knobs[DESPILL_STRENGTH.name]))
 
     _, alpha = gizmo_output(output)
     # The gizmo's Output "Over checkerboard (preview)", shown as a viewer would (sRGB).
@@ -178,7 +180,7 @@ def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, hal
         % ("built-in (no Hint input)" if hint_source == "builtin" else "the plate's eroded matte",
            hint_figures["precision"], hint_figures["coverage"]),
         "alpha min %.3f max %.3f mean %.3f" % (alpha.min(), alpha.max(), alpha.mean()),
-        "gizmo: Colorspace sRGB->linear, Premult; comp: Output Over checkerboard",
+        "gizmo: Despill (Expression), Colorspace sRGB->linear, Premult; comp: Output Over checkerboard",
     ]
     panels = [
         ("plate (sRGB, synthetic)", to_display(plate.rgb)),

@@ -1,10 +1,11 @@
-"""The gizmo's native nodes in numpy: the colour maths after the Inference node, the built-in hint before it and
-the preview outputs.
+"""The gizmo's native nodes in numpy: the despill and colour maths after the Inference node, the built-in hint
+before it and the preview outputs.
 
 The model returns straight (un-premultiplied) sRGB foreground and linear alpha. The gizmo converts the
 foreground with a Colorspace node (sRGB -> linear, the exact IEC 61966-2-1 curve built into Nuke) and then
-premultiplies, which reproduces upstream's "processed" pass. The built-in hint and the preview are evaluated from
-the expressions the gizmo writer puts into those nodes (tools/render_check/nuke_expression.py), with the values of
+premultiplies, which reproduces upstream's "processed" pass. The Inference node runs with the model's despill off
+(node_graph.NETWORK_HELD); the Despill node after it, the built-in hint and the preview are evaluated from the
+expressions the gizmo writer puts into those nodes (tools/render_check/nuke_expression.py), with the values of
 nuke_plugin/contract/node_graph.py.
 """
 from __future__ import annotations
@@ -13,9 +14,18 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR, SELECT_BUILTIN
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH
+from nuke_plugin.contract.node_graph import (
+    HINT_BACKING,
+    HINT_ERODE,
+    HINT_SOURCE,
+    NETWORK_HELD,
+    PREVIEW_COLOUR,
+    SELECT_BUILTIN,
+)
 from nuke_plugin.core.gizmo import (
     OUTPUT_MODE,
+    despill_knobs,
     hint_erode_expression,
     hint_key_knobs,
     hint_select_expression,
@@ -42,8 +52,23 @@ def premultiply(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return rgb * alpha[..., None]
 
 
+def network_knobs(knobs: Dict[str, Any]) -> Dict[str, Any]:
+    """The knob values the gizmo's Inference node runs the model with: the gizmo's, but those a native node applies
+    after the network held at their no-op value."""
+    return dict(knobs, **{name: value for name, value in NETWORK_HELD.items() if name in knobs})
+
+
+def despill(model_output: np.ndarray, strength: float) -> np.ndarray:
+    """The Despill node on the Inference node's output [1, 4, H, W] (straight sRGB foreground + alpha), evaluated
+    from the knob text the gizmo writer gives it: the same layout back, float32."""
+    rgba = np.transpose(model_output[0], (1, 2, 0))
+    out = expression_node(rgba, despill_knobs(), {DESPILL_STRENGTH.name: strength})
+    return np.transpose(out, (2, 0, 1))[None].astype(np.float32)
+
+
 def gizmo_output(model_output: np.ndarray):
-    """Model output [1, 4, H, W] -> (premultiplied linear RGB [H, W, 3], alpha [H, W]): the gizmo's result."""
+    """Output of the gizmo's Despill node [1, 4, H, W] -> (premultiplied linear RGB [H, W, 3], alpha [H, W]): the
+    gizmo's result."""
     fg_srgb = np.transpose(model_output[0, 0:3], (1, 2, 0))
     alpha = model_output[0, 3]
     return premultiply(srgb_to_linear(fg_srgb), alpha), alpha

@@ -1,0 +1,100 @@
+"""Moving a knob that acts after the network leaves the network's stage as it was: the Inference node, every node
+that feeds it and every gizmo knob they read. Nuke re-renders a node only when its knobs or inputs change, so the
+network's result is kept (the line of tests/fake_nuke/LIMITS.md on the Inference node's cache). Built as Build Model
+builds it, in the strict fake, from the shipped self-test model."""
+import json
+import os
+import re
+import shutil
+
+import pytest
+
+from nuke_plugin import contract
+from nuke_plugin.contract import node_graph as graph
+from nuke_plugin.contract import selftest as spec
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS, REFINER_STRENGTH
+from nuke_plugin.core.gizmo import HALF_PRECISION, HINT_CHANNEL, KEYED_BUILD, OUTPUT_MODE, USE_GPU
+from nuke_plugin.core.paths import plugin_root
+from nuke_plugin.host.finish import finish_build
+
+PARENT_KNOB = re.compile(r"\bparent\.([A-Za-z_][A-Za-z0-9_]*)")
+INPUT = re.compile(r"^input\d+$")
+# The gizmo's knobs that only nodes after the Inference node read.
+POST_KNOBS = {DESPILL_STRENGTH.name: 7.5, OUTPUT_MODE.name: 4, graph.PREVIEW_COLOUR.name: [0.9, 0.1, 0.3]}
+
+
+@pytest.fixture
+def gizmo(fake_nuke, tmp_path):
+    """The CorridorKey node, installed from an export of the shipped self-test model, with the plate connected."""
+    data = spec.data_dir(plugin_root())
+    export = tmp_path / "export"
+    export.mkdir()
+    shutil.copy(os.path.join(data, spec.PT_NAME), str(export / contract.PT_NAME))
+    manifest = json.loads(open(os.path.join(data, spec.MANIFEST_NAME)).read())
+    manifest.update(model_id=contract.MODEL_ID, model_file=contract.PT_NAME)
+    (export / contract.MANIFEST_NAME).write_text(json.dumps(manifest))
+    finish_build(str(export), install_dir=str(tmp_path / "install"), drop=False, overwrite=True)
+    node = getattr(fake_nuke.nodes, contract.MODEL_ID)()
+    node.setInput(0, fake_nuke.nodes.Constant())
+    assert not node.hasError(), node.error_message()
+    return node
+
+
+def _upstream(node):
+    """`node` and every node that feeds it, inside the gizmo."""
+    found, pending = [], [node]
+    while pending:
+        current = pending.pop()
+        if current in found:
+            continue
+        found.append(current)
+        pending.extend(n for n in (current.input(i) for i in range(current.inputs())) if n is not None)
+    return found
+
+
+def network_stage(gizmo):
+    """What decides the network's result: each node up to the Inference node with its inputs and every knob's
+    text or expression, the Inference node's knob values as the model gets them, and the gizmo's knobs they read."""
+    inference = gizmo.node("Inference1")
+    nodes = _upstream(inference)
+    texts, read = {}, set()
+    for node in nodes:
+        inputs = [None if n is None else n.name() for n in (node.input(i) for i in range(node.inputs()))]
+        knobs = {}
+        for name, knob in node.knobs().items():
+            text = knob.expression() if knob.hasExpression() else knob.toScript()
+            knobs[name] = text
+            read.update(PARENT_KNOB.findall(text or ""))
+        texts[node.name()] = (node.Class(), inputs, knobs)
+    model = {k.name: inference[k.name].getValue() for k in KNOBS}
+    model.update({t.name: inference[t.name].getValue() for t in (USE_GPU, HALF_PRECISION)})
+    # `[exists parent.input1]` reads whether the gizmo's input is connected, not a knob.
+    inputs = {name: gizmo.input(int(name[5:])) is not None for name in read if INPUT.match(name)}
+    knobs = {name: gizmo[name].toScript() for name in sorted(read) if name not in inputs}
+    return {"nodes": texts, "model": model, "gizmo": knobs, "inputs": inputs}
+
+
+def test_the_network_stage_reads_no_knob_that_acts_after_it(gizmo):
+    read = set(network_stage(gizmo)["gizmo"])
+    assert read == {k.name for k in KNOBS} - set(graph.NETWORK_HELD) | {
+        HINT_CHANNEL.name, graph.HINT_SOURCE.name, graph.HINT_BACKING.name, graph.HINT_ERODE.name, USE_GPU.name,
+        HALF_PRECISION.name, KEYED_BUILD.name}  # the last: the build Assert before the Inference node
+    assert not read & set(POST_KNOBS)
+
+
+@pytest.mark.parametrize("knob, value", sorted(POST_KNOBS.items()))
+def test_a_post_knob_changes_nothing_the_network_stage_sees(gizmo, knob, value):
+    before = network_stage(gizmo)
+    gizmo[knob].setValue(value)
+    assert gizmo[knob].toScript() != before["gizmo"].get(knob, "unchanged")
+    after = network_stage(gizmo)
+    assert after == before
+    assert after["model"][DESPILL_STRENGTH.name] == graph.NETWORK_HELD[DESPILL_STRENGTH.name]
+
+
+@pytest.mark.parametrize("knob, value", [(REFINER_STRENGTH.name, 0.25), (graph.HINT_ERODE.name, 9)])
+def test_a_knob_before_or_inside_the_network_does_change_it(gizmo, knob, value):
+    """The comparison above can fail: moving a knob the network depends on shows in what it sees."""
+    before = network_stage(gizmo)
+    gizmo[knob].setValue(value)
+    assert network_stage(gizmo) != before
