@@ -3,9 +3,9 @@
 Never fails Nuke's start-up: any problem is printed and skipped. Imports no torch. Safe to run twice.
 """
 try:
-    from nuke_plugin.ui import menus as _corridorkey_menus
+    from nuke_plugin.ui import menus
 
-    _corridorkey_menus.register()
+    menus.register()
 except Exception as _error:  # a broken plugin must not stop Nuke from starting
     import sys
 

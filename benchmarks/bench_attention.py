@@ -6,7 +6,7 @@
 The shape is one global-attention layer of Hiera's third stage, which is most of the attention's cost at these
 resolutions: 8 heads of 56 channels over (resolution / 16)^2 tokens. Each budget is timed interleaved with
 scaled_dot_product_attention in one process (the same machine load for both), wall and CPU time, best of the
-repeats; exporter/attention.py's `score_budget` is the budget chosen from these figures and whole frames
+repeats; exporter/scripted/attention.py's `score_budget` is the budget chosen from these figures and whole frames
 (bench_resolutions.py).
 """
 import argparse
@@ -46,7 +46,7 @@ def measure(resolution, budgets, repeats):
     import torch
     import torch.nn.functional as F
 
-    from exporter.attention import chunked_attention
+    from exporter.scripted.attention import chunked_attention
 
     tokens, heads, channels = (resolution // 16) ** 2, 8, 56
     gen = torch.Generator().manual_seed(0)

@@ -44,8 +44,8 @@ def main(argv=None):
     sys.path.insert(0, ROOT)
     import torch
 
-    from exporter.despeckle import despeckle
-    from exporter.lanczos import resize_lanczos4
+    from exporter.scripted.despeckle import despeckle
+    from exporter.scripted.lanczos import resize_lanczos4
 
     lanczos = torch.jit.script(resize_lanczos4)
     clean = torch.jit.script(despeckle)
@@ -55,9 +55,9 @@ def main(argv=None):
     resized = steps["lanczos"]()
     steps["despeckle"] = lambda: clean(resized[0, 3], 400)
     if args.frame:
-        from exporter.lane_check import probe_plate
-        from exporter.network import GreenFormer
-        from exporter.nuke_module import CorridorKeyNuke
+        from exporter.lanes.lane_check import probe_plate
+        from exporter.scripted.network import GreenFormer
+        from exporter.scripted.nuke_module import CorridorKeyNuke
 
         model = CorridorKeyNuke(GreenFormer(args.resolution).eval(), args.resolution).eval().to(args.device)
         plate = probe_plate(args.height, args.width).to(args.device)

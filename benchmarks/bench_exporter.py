@@ -54,7 +54,7 @@ sys.path.insert(0, sys.argv[2])
 sys.path.insert(0, sys.argv[2] + "/benchmarks")
 from harness import timed
 from exporter.memory import limit_heap_retention
-from exporter.lane_check import probe_plate
+from exporter.lanes.lane_check import probe_plate
 limit_heap_retention()
 module = torch.jit.load(sys.argv[1]).eval()
 plate = probe_plate(1080, 1920)
@@ -82,9 +82,9 @@ def ratio_figure(pt, checkpoint, resolution, runs):
     import torch
 
     from exporter.checkpoint import load_into, read_state_dict
-    from exporter.lane_check import probe_plate
-    from exporter.network import GreenFormer
-    from exporter.nuke_module import CorridorKeyNuke
+    from exporter.lanes.lane_check import probe_plate
+    from exporter.scripted.network import GreenFormer
+    from exporter.scripted.nuke_module import CorridorKeyNuke
 
     loaded = torch.jit.load(pt).eval()
     network = GreenFormer(resolution).eval()
@@ -115,7 +115,7 @@ def prepost_seconds(resolution, runs, plate):
     """The exported wrapper's pre/post-processing (resizes, colour, despill) around a stub network."""
     import torch
 
-    from exporter.nuke_module import CorridorKeyNuke
+    from exporter.scripted.nuke_module import CorridorKeyNuke
 
     wrapper = torch.jit.script(CorridorKeyNuke(stub_network(), resolution)).eval()
     wrapper.despill_strength = 5.0  # the despill pass is part of the cost
@@ -152,7 +152,7 @@ def main():
     sys.path.insert(0, ROOT)
     import torch  # after the arguments: --help needs no torch
 
-    from exporter.lane_check import probe_plate
+    from exporter.lanes.lane_check import probe_plate
 
     print("torch %s, %d threads, %s, load average %.1f" % (torch.__version__, torch.get_num_threads(), sys.platform,
                                                            load_average()), flush=True)

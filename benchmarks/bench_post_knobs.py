@@ -32,8 +32,8 @@ def main(argv=None):
     import torch
 
     from exporter.memory import limit_heap_retention
-    from exporter.network import GreenFormer
-    from exporter.nuke_module import CorridorKeyNuke
+    from exporter.scripted.network import GreenFormer
+    from exporter.scripted.nuke_module import CorridorKeyNuke
     from exporter.validate import green_screen_probe
     from nuke_plugin.contract.knob_spec import KNOBS
     from nuke_plugin.contract.node_graph import NETWORK_HELD

@@ -28,10 +28,10 @@ def measure(variant, resolution, device, half, width, height):
     sys.path.insert(0, ROOT)
     import torch
 
-    from exporter.lane_check import probe_plate
+    from exporter.lanes.lane_check import probe_plate
     from exporter.memory import limit_heap_retention
-    from exporter.network import GreenFormer
-    from exporter.nuke_module import CorridorKeyNuke
+    from exporter.scripted.network import GreenFormer
+    from exporter.scripted.nuke_module import CorridorKeyNuke
 
     limit_heap_retention()
     network = _upstream_network(resolution) if variant == "upstream" else GreenFormer(resolution, variant)
@@ -53,7 +53,7 @@ def measure(variant, resolution, device, half, width, height):
 
 def _upstream_network(resolution):
     """The network with timm's own Hiera attention left in place (what upstream runs)."""
-    import exporter.network as network_module
+    import exporter.scripted.network as network_module
 
     keep = network_module.set_attention
     network_module.set_attention = lambda encoder, operators: 0

@@ -16,7 +16,7 @@ from . import cancel
 from .dependencies import missing_package_message
 from .errors import ExportCancelled, ExportError
 from .memory import limit_heap_retention
-from .progress import Reporter
+from .reporting import Reporter
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:

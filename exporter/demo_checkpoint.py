@@ -18,7 +18,7 @@ def make_random_checkpoint(path, resolution=512, seed=0, wrap=False, compiled_pr
     """Saves a random CorridorKey state dict, optionally under `state_dict` and/or with `_orig_mod.` keys."""
     import torch  # here, not above: --help and argument errors need no torch
 
-    from .network import GreenFormer
+    from .scripted.network import GreenFormer
 
     torch.manual_seed(seed)
     state = GreenFormer(resolution).state_dict()

@@ -16,19 +16,19 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from nuke_plugin import contract
-from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract import manifest_schema
 from nuke_plugin.contract.files import remove_partials, sha256_of
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, operators_for, parse_torch_target, release
 
 from .checkpoint import load_into, read_state_dict
 from .errors import ExportError
+from .lanes.portability import check_lane_python, compatible_torch, lane_outputs, verify_in, verify_passes
 from .manifest import build_manifest, torchscript_file_version
-from .network import GreenFormer
-from .nuke_module import CorridorKeyNuke
 from .output import SPACE_MARGIN, check_output, commit_pair, make_folder, remove_folders, require_space, write_partial
-from .portability import check_lane_python, compatible_torch, lane_outputs, verify_in, verify_passes
-from .progress import Reporter
+from .reporting import Reporter
+from .scripted.network import GreenFormer
+from .scripted.nuke_module import CorridorKeyNuke
 from .validate import VALIDATION_PASSES, eager_reference, reference_probe, validate
 
 

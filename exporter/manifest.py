@@ -10,8 +10,7 @@ import timm
 import torch
 
 from nuke_plugin import contract
-from nuke_plugin.contract import builds
-from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract import builds, manifest_schema
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.contract.torch_targets import nukes_loading
 
@@ -50,7 +49,7 @@ def build_manifest(*, pt_path: str, resolution: int, checkpoint_path: str, check
         "torchscript_file_version": file_version,
         "timm_version": timm.__version__,
         # The torch releases (so the Nuke releases) this file loads in: every operator it uses is proven to
-        # exist there (exporter/portable_ops.json), and those in verified_torch loaded and ran this very file.
+        # exist there (exporter/lanes/portable_ops.json), and those in verified_torch loaded and ran this very file.
         "compatible_torch": list(compatible_torch),
         "verified_torch": list(verified_torch),
         # The Nuke the build is for (a torch-table key, "" for none) and the attention's operator set it chose; the

@@ -14,8 +14,7 @@ import stat
 from typing import List, Optional
 
 from nuke_plugin import contract
-from nuke_plugin.contract import files
-from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract import files, manifest_schema
 from nuke_plugin.contract.files import CommitError, commit_files, foreign_owner
 from nuke_plugin.contract.files import write_partial as write_file
 

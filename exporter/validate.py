@@ -22,7 +22,7 @@ from nuke_plugin.contract.knob_spec import (
 )
 
 from .errors import ExportError
-from .lane_check import PROBE_SIZES, probe_plate
+from .lanes.lane_check import PROBE_SIZES, probe_plate
 
 # The saved (traced) model against the eager one in the same torch: fused and reordered kernels, so more than
 # the same file in two torches (CROSS_TORCH_TOLERANCE) but far below what an artist could see.
@@ -183,7 +183,7 @@ def validate(loaded: torch.nn.Module, reference: torch.Tensor, device: torch.dev
 
     Returns figures for the manifest; raises ExportError on any failure.
     """
-    from .nuke_module import CorridorKeyNuke  # the eager stages; the network plays no part in them
+    from .scripted.nuke_module import CorridorKeyNuke  # the eager stages; the network plays no part in them
 
     loaded = loaded.to(device).eval()
     eager = CorridorKeyNuke(torch.nn.Identity(), resolution).to(device).eval()

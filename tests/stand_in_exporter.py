@@ -41,7 +41,7 @@ if ROOT not in sys.path:
 
 from nuke_plugin import contract  # noqa: E402  (the path above makes the plugin importable from any folder)
 from nuke_plugin.contract import builds, exits, files, progress, selftest  # noqa: E402
-from nuke_plugin.contract.manifest import complete, path_for  # noqa: E402
+from nuke_plugin.contract.manifest_schema import complete, path_for  # noqa: E402
 from nuke_plugin.contract.torch_targets import nukes_for_target, operators_for, version_tuple  # noqa: E402
 
 BEHAVIOURS = ("success", "user", "internal", "crash", "no-files", "hang", "stubborn")

@@ -167,3 +167,42 @@ def test_the_readme_states_the_rule():
 
 def test_no_old_flat_module_is_left_behind():
     assert not (PACKAGE / "contract.py").exists() and not os.path.exists(PACKAGE / "knob_spec.py")
+
+
+# exporter/ by what constrains it: what each group may import from this repository (torch, timm and the standard
+# library aside), so the tree's grouping stays true.
+EXPORTER_GROUPS = {
+    # scripted or traced into the .pt, which must load in the oldest Nuke's torch: itself and the contract only
+    "exporter.scripted": ("exporter.scripted", "nuke_plugin.contract"),
+    # run by other interpreters or proving what they know: never the pipeline's modules
+    "exporter.lanes": ("exporter.lanes", "exporter.scripted", "exporter.errors", "exporter.safe_load",
+                       "exporter.manifest", "exporter.memory", "nuke_plugin.contract"),
+}
+# Run by path in a lane that may hold nothing but torch.
+TORCH_ONLY = ("exporter.lanes.lane_check",)
+
+
+def exporter_group_violations(source: str, module: str, is_package: bool = False) -> List[str]:
+    found = []
+    group = next((g for g in EXPORTER_GROUPS if module == g or module.startswith(g + ".")), None)
+    for line, target in imports_of(source, module, is_package):
+        top = target.split(".")[0]
+        if module in TORCH_ONLY and top not in ("torch",) and not is_stdlib(top):
+            found.append("%s:%d imports %s (a lane runs it with torch and the standard library only)"
+                         % (module, line, target))
+        if group and top in ("exporter", "nuke_plugin") and target not in ("exporter", "nuke_plugin") and not any(
+                target == allowed or target.startswith(allowed + ".") for allowed in EXPORTER_GROUPS[group]):
+            found.append("%s:%d imports %s (%s may import only %s)" % (module, line, target, group,
+                                                                      ", ".join(EXPORTER_GROUPS[group])))
+    return found
+
+
+def test_the_exporters_groups_keep_to_their_constraints():
+    found = []
+    for path in python_files(ROOT / "exporter"):
+        found += exporter_group_violations(path.read_text(encoding="utf-8"), module_name(path),
+                                           path.name == "__init__.py")
+    assert not found, "\n".join(found)
+    assert exporter_group_violations("from ..export import export\n", "exporter.scripted.nuke_module")
+    assert exporter_group_violations("from nuke_plugin.contract import selftest\n", "exporter.lanes.lane_check")
+    assert exporter_group_violations("from nuke_plugin.core import settings\n", "exporter.lanes.portability")

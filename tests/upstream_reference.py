@@ -1,6 +1,6 @@
 """An eager re-statement of upstream's inference pipeline, used as the oracle for parity tests.
 
-Written independently of exporter/nuke_module.py on purpose: torchvision's resize and normalize (what upstream
+Written independently of exporter/scripted/nuke_module.py on purpose: torchvision's resize and normalize (what upstream
 calls), the refiner scaled by a forward hook (how upstream applies refiner strength), and the sRGB curve and
 despill spelled out step by step as in reference/corridorkey.md. Upstream's CPU post-processing (its CLI
 default) is restated with the OpenCV calls it makes: Lanczos-4 resize and the connected-component matte clean-up.

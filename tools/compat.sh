@@ -4,7 +4,7 @@
 #
 # For each Nuke release in nuke_plugin/contract/torch_targets.py it keeps a venv of that Nuke's Python with that Nuke's
 # torch (a faithful stand-in for its libtorch), then:
-#   1. checks that each lane knows every operator of each operator set exporter/portable_ops.json claims for its
+#   1. checks that each lane knows every operator of each operator set exporter/lanes/portable_ops.json claims for its
 #      torch (and reports what keeps the others out), and loads the shipped self-test model and matches its stored
 #      expectations;
 #   2. exports a random-weight checkpoint with the project's own environment and no target (the portable build,
@@ -89,13 +89,13 @@ export PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}"
 # Old torches warn about their own internals (TypedStorage, __floordiv__) while loading and tracing: noise here.
 export PYTHONWARNINGS="ignore::UserWarning,ignore::FutureWarning"
 
-echo "[compat] 1. every lane knows every operator that exporter/portable_ops.json claims for its torch, and"
+echo "[compat] 1. every lane knows every operator that exporter/lanes/portable_ops.json claims for its torch, and"
 echo "         computes the portable attention exactly however it is chunked (the builds below run one chunk)"
 for i in "${!lane_pythons[@]}"; do
-  "${lane_pythons[$i]}" exporter/lane_check.py ops exporter/portable_ops.json | sed 's/^/         /'
+  "${lane_pythons[$i]}" exporter/lanes/lane_check.py ops exporter/lanes/portable_ops.json | sed 's/^/         /'
   "${lane_pythons[$i]}" - <<'PY'
 import torch
-from exporter.attention import chunked_attention
+from exporter.scripted.attention import chunked_attention
 torch.manual_seed(0)
 for shape in ((1, 2, 37, 16), (1, 2, 3, 37, 16)):  # global attention; mask units
     q, k, v = (torch.randn(*shape) for _ in range(3))
@@ -110,7 +110,7 @@ done
 echo "[compat] 1b. the shipped self-test model (nuke_plugin/selftest_model) loads and matches its expectations"
 for i in "${!lane_pythons[@]}"; do
   printf '         %s: ' "${lane_names[$i]}"
-  "${lane_pythons[$i]}" -m exporter.selftest_check
+  "${lane_pythons[$i]}" -m exporter.lanes.selftest_check
 done
 
 echo "[compat] 2. the default build (project torch, no target: portable) loads and matches in every lane"
@@ -122,7 +122,7 @@ for python in "${lane_pythons[@]}"; do verify_all+=(--verify-with "$python"); do
 if [ "$update_ops" = 1 ]; then
   "$project_py" -m exporter --checkpoint "$work/ck.pth" --output "$work/fused/CorridorKey.pt" --resolution 128 \
     --progress quiet --target-nuke nuke16
-  "$project_py" -m exporter.portability update "portable=$work/default/CorridorKey.pt" \
+  "$project_py" -m exporter.lanes.portability update "portable=$work/default/CorridorKey.pt" \
     "fused=$work/fused/CorridorKey.pt" "${lane_pythons[@]}"
 fi
 # Prints the verified differences; exits 1 unless the manifest claims exactly the Nukes (and their torches) that
@@ -168,7 +168,7 @@ for i in "${!lane_pythons[@]}"; do
     --progress quiet --target-nuke "$key" "${verify[@]}"
   check_claims "$work/${lane_names[$i]}/CorridorKey.json" "$key" "$key build"
   for j in ${refusing[@]+"${refusing[@]}"}; do
-    if refusal="$("${lane_pythons[$j]}" exporter/lane_check.py run "$build" "$work/refused.pt" \
+    if refusal="$("${lane_pythons[$j]}" exporter/lanes/lane_check.py run "$build" "$work/refused.pt" \
         "$work/defaults.json" 2>&1)"; then
       echo "[compat] ${lane_names[$j]} loads the $key build, which claims only: $claimed" >&2
       exit 1

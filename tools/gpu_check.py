@@ -50,7 +50,7 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
 
 
 def _plate(size: str) -> Any:
-    from exporter.lane_check import probe_plate
+    from exporter.lanes.lane_check import probe_plate
 
     width, height = (int(v) for v in size.lower().split("x"))
     return probe_plate(height, width)
@@ -58,9 +58,9 @@ def _plate(size: str) -> Any:
 
 def _upstream_model(checkpoint: str, resolution: int) -> Any:
     """Upstream's eager model: timm's Hiera with its own (fused) attention, this checkpoint's weights."""
-    import exporter.network as network_module
+    import exporter.scripted.network as network_module
     from exporter.checkpoint import load_into, read_state_dict
-    from exporter.nuke_module import CorridorKeyNuke
+    from exporter.scripted.nuke_module import CorridorKeyNuke
 
     keep = network_module.set_attention
     network_module.set_attention = lambda encoder, operators: 0

@@ -24,8 +24,9 @@ from typing import List, Optional, Sequence
 from ..contract.exits import EXIT_CANCELLED, EXIT_INTERNAL, EXIT_OK, EXIT_USER
 from ..contract.files import write_partial
 from ..contract.selftest import GPU_VARIABLE, REPORT_VARIABLE
-from ..core import selftest as st
+from ..core import selftest_report
 from ..core.paths import plugin_root
+from ..core.selftest_report import FAIL, PASS
 from ..core.settings import path_problem
 from ..runner import nuke_launcher, process
 
@@ -49,7 +50,7 @@ def report_problem(report: str) -> Optional[str]:
         return "--report %r is not a usable path: %s." % (report, problem)
     if os.path.isdir(report):
         return ("--report %s is a folder. Give a file name in it, e.g. %s."
-                % (report, os.path.join(report, os.path.basename(st.default_report_path()))))
+                % (report, os.path.join(report, os.path.basename(selftest_report.default_report_path()))))
     folder = os.path.dirname(report)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -103,15 +104,16 @@ def run(nuke: str, flags: Sequence[str], report: str, timeout: float, gpu: bool 
               % (flag_text, ran.message, hint, "\n" + ran.stderr_tail if ran.stderr_tail else ""), file=sys.stderr)
         return EXIT_USER
     if ran.status == nuke_launcher.EXITED:
-        check = st.Check("script_mode", st.PASS, "Nuke %s ran the script and exited by itself (status %s, %.0f s)"
-                         % (flag_text, ran.returncode, ran.seconds), (st.SCRIPT_MODE,),
+        check = selftest_report.Check("script_mode", PASS,
+                                      "Nuke %s ran the script and exited by itself (status %s, %.0f s)"
+                         % (flag_text, ran.returncode, ran.seconds), (selftest_report.SCRIPT_MODE,),
                          {"flags": list(flags), "exit": ran.returncode})
     else:
-        check = st.Check("script_mode", st.FAIL, "Nuke %s ran the script but did not exit within %.0f s"
-                         % (flag_text, timeout), (st.SCRIPT_MODE,), {"flags": list(flags)})
+        check = selftest_report.Check("script_mode", FAIL, "Nuke %s ran the script but did not exit within %.0f s"
+                         % (flag_text, timeout), (selftest_report.SCRIPT_MODE,), {"flags": list(flags)})
     try:
-        data = st.add_check_to_file(report, check)
-    except st.SelfTestFileError as exc:
+        data = selftest_report.add_check_to_file(report, check)
+    except selftest_report.SelfTestFileError as exc:
         print("ERROR: %s." % exc, file=sys.stderr)
         return EXIT_USER
     for found in data["checks"]:
@@ -140,7 +142,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except ValueError as exc:
         print("ERROR: %s" % exc, file=sys.stderr)
         return EXIT_USER
-    report = os.path.abspath(args.report or st.default_report_path())
+    report = os.path.abspath(args.report or selftest_report.default_report_path())
     problem = nuke_launcher.flags_problem(args.nuke_flags) or report_problem(report)
     if args.gpu and not args.gpu.isdigit():
         problem = problem or "--gpu %r: give the GPU's index (0, 1, ...), or nothing for Nuke's default." % args.gpu

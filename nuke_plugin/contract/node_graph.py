@@ -2,7 +2,7 @@
 despill after the network.
 
 The gizmo writer (nuke_plugin.core.gizmo) turns these into knobs and node text; the render check's replica
-(tools/render_check/gizmo_maths.py), the self-test's expectations (nuke_plugin.core.selftest) and the benchmark
+(tools/render_check/gizmo_maths.py), the self-test's expectations (nuke_plugin.core.selftest_report) and the benchmark
 (benchmarks/bench_builtin_hint.py) read the same values, so a default or a threshold changes here and nowhere else.
 
 The built-in hint is a coarse key made of native nodes for when the Hint input is not connected:

@@ -5,7 +5,7 @@
   {"event": "done",   "pt": PATH, "manifest": PATH, "seconds": S, "stages": {STAGE: S}, "progress": 1.0}
   {"event": "error",  "message": TEXT, "kind": "user"|"internal"|"cancelled"}
 
-The exporter writes these (exporter/progress.py); the Nuke side reads `progress` for its bar, `message` for its
+The exporter writes these (exporter/reporting.py); the Nuke side reads `progress` for its bar, `message` for its
 label, and the final done / error line (nuke_plugin/runner). `progress` is the share of the estimated time, and
 `remaining` the estimate in seconds; both sides show an event as a person reads it with `describe`.
 """

@@ -1,6 +1,6 @@
 """The self-test's shared facts: the shipped tiny model's names, the plates, the sample points, the knob settings
-and the tolerances. Both sides read them: `exporter.selftest_model` makes the model and its expected outputs from
-them, and the in-Nuke self-test (nuke_plugin.host.selftest) builds the same plates from them and compares.
+and the tolerances. Both sides read them: `exporter.lanes.selftest_model` makes the model and its expected outputs from
+them, and the in-Nuke self-test (nuke_plugin.host.selftest_checks) builds the same plates from them and compares.
 
 Plates are written in Nuke's pixel coordinates (x to the right, y up from the bottom row, integer pixel indices)
 as one linear formula per channel, so the same numbers become Nuke Expression-node text and Python values. The

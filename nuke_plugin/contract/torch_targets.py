@@ -18,9 +18,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 # One Hiera implementation everywhere: the last timm release that still installs on Python 3.9 (Nuke 14's).
 TIMM_PIN = "timm==1.0.30"
 
-# The operator sets a build's attention can be recorded with (exporter/attention.py). "fused" is
+# The operator sets a build's attention can be recorded with (exporter/scripted/attention.py). "fused" is
 # scaled_dot_product_attention, the fastest, which torch knows from 2.0 on; "portable" is made of matrix products
-# that every supported Nuke's torch knows. Which torches have proven each set is exporter/portable_ops.json.
+# that every supported Nuke's torch knows. Which torches have proven each set is exporter/lanes/portable_ops.json.
 FUSED = "fused"
 PORTABLE = "portable"
 OPERATOR_SETS = (FUSED, PORTABLE)

@@ -35,8 +35,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
-from ..contract import builds
-from ..contract import node_graph as graph
+from ..contract import builds, node_graph
 from ..contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
 from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD, PREVIEW_COLOUR, ColourSpec
 from .build_set import BuildSet
@@ -169,8 +168,8 @@ def serialise_knob(knobs: Sequence[KnobSpec]) -> str:
 # -- Despill after the network (contract/node_graph.py): pointwise, so a native node, and a change never re-runs it.
 def despill_knobs(spec: KnobSpec = DESPILL_STRENGTH) -> Dict[str, str]:
     """The Despill Expression node's knobs: upstream's "average" green despill of the straight sRGB foreground, as
-    the model computes it (exporter/colour.py): the green above (R + B) / 2, times strength / `spec.high` clamped to
-    0-1, is taken from G and half of it given to R and to B. Alpha passes through."""
+    the model computes it (exporter/scripted/colour.py): the green above (R + B) / 2, times strength / `spec.high`
+    clamped to 0-1, is taken from G and half of it given to R and to B. Alpha passes through."""
     return {
         "temp_name0": "spill",
         "temp_expr0": "max(g - (r + b) * 0.5, 0) * clamp(parent.%s / %s)" % (spec.name, number(spec.high)),
@@ -186,7 +185,7 @@ def despill_lines(knobs: Sequence[KnobSpec], y: int) -> List[str]:
     if not found:
         return []
     return _node("Expression", ["%s %s" % (k, quote(v)) for k, v in despill_knobs(found[0]).items()]
-                 + ["name %s" % graph.DESPILL_NODE], 0, y)
+                 + ["name %s" % node_graph.DESPILL_NODE], 0, y)
 
 
 def model_file_expression(model_id: str, build: int) -> str:
@@ -308,14 +307,14 @@ def hint_key_knobs() -> Dict[str, str]:
         return "%s ? %s : (%s ? %s : %s)" % (green, if_green, blue, if_blue, if_red)
 
     def ratio(other_1: str, other_2: str, dominant: str) -> str:
-        return "max(%s, %s) / max(%s, %s)" % (other_1, other_2, dominant, number(graph.BACKING_FLOOR))
+        return "max(%s, %s) / max(%s, %s)" % (other_1, other_2, dominant, number(node_graph.BACKING_FLOOR))
 
     return {
         "temp_name0": "key_dom", "temp_expr0": pick("g", "b", "r"),
         "temp_name1": "key_rest", "temp_expr1": pick("max(r, b)", "max(r, g)", "max(g, b)"),
         "temp_name2": "key_limit",
         "temp_expr2": "pow(%s, %s)" % (pick(ratio(r, b, g), ratio(r, g, b), ratio(g, b, r)),
-                                       number(graph.KEY_EXPONENT)),
+                                       number(node_graph.KEY_EXPONENT)),
         "expr3": "key_rest > key_limit * key_dom ? 1 : 0",
     }
 
@@ -338,13 +337,13 @@ def builtin_hint_lines() -> List[str]:
     HintSelect (0: built-in, 1: the Hint input) under the plate, which CopyHint takes as A and B."""
     key = hint_key_knobs()
     lines = ["set NPlate [stack 0]"]
-    lines += crop_to_format(graph.HINT_CROP_NODE, -220, -260)
+    lines += crop_to_format(node_graph.HINT_CROP_NODE, -220, -260)
     lines += _node("Expression", ["%s %s" % (k, quote(v) if k.startswith(("temp_expr", "expr")) else word(v))
-                                  for k, v in key.items()] + ["name %s" % graph.HINT_KEY_NODE], -220, -230)
+                                  for k, v in key.items()] + ["name %s" % node_graph.HINT_KEY_NODE], -220, -230)
     lines += _node("Dilate", ["channels alpha", expression_knob("size", hint_erode_expression()),
-                              "name %s" % graph.HINT_ERODE_NODE], -220, -200)
+                              "name %s" % node_graph.HINT_ERODE_NODE], -220, -200)
     lines += _node("Switch", ["inputs 2", expression_knob("which", hint_select_expression()),
-                              "name %s" % graph.HINT_SELECT_NODE], 220, -180)
+                              "name %s" % node_graph.HINT_SELECT_NODE], 220, -180)
     return lines + ["push $NPlate"]
 
 
@@ -353,7 +352,8 @@ def preview_background_expressions() -> List[str]:
     """PreviewBackground's expr0-2: the Preview Colour for Over colour, else the checkerboard (x, y: pixel indices
     from the bottom left, squares of CHECKER_SIZE, the light one at the origin)."""
     checker = "fmod(floor(x / %d) + floor(y / %d), 2) < 1 ? %s : %s" % (
-        graph.CHECKER_SIZE, graph.CHECKER_SIZE, number(graph.CHECKER_LIGHT), number(graph.CHECKER_DARK))
+        node_graph.CHECKER_SIZE, node_graph.CHECKER_SIZE, number(node_graph.CHECKER_LIGHT),
+        number(node_graph.CHECKER_DARK))
     return ["parent.%s == %d ? parent.%s.%s : (%s)" % (OUTPUT_MODE.name, OUTPUT_OVER_COLOUR, PREVIEW_COLOUR.name, c,
                                                        checker) for c in "rgb"]
 
@@ -364,8 +364,8 @@ def _preview_lines(y: int) -> List[str]:
     lines = _node("Premult", ["name PreviewPremult"], 440, y)
     lines += ["push $NStraight"]
     lines += _node("Expression", ["expr%d %s" % (c, quote(background[c])) for c in range(3)] + [
-        "expr3 1", "name %s" % graph.PREVIEW_BACKGROUND_NODE], 660, y)
-    lines += _node("Merge2", ["inputs 2", "operation over", "name %s" % graph.PREVIEW_OVER_NODE], 440, y + 40)
+        "expr3 1", "name %s" % node_graph.PREVIEW_BACKGROUND_NODE], 660, y)
+    lines += _node("Merge2", ["inputs 2", "operation over", "name %s" % node_graph.PREVIEW_OVER_NODE], 440, y + 40)
     return lines + ["set NPreview [stack 0]"]
 
 

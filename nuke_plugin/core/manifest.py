@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 from .. import contract
-from ..contract import builds
-from ..contract import manifest as schema
+from ..contract import builds, manifest_schema
 from ..contract.files import read_json, sha256_of
 from ..contract.knob_spec import KnobSpec, short
 from ..contract.torch_targets import nukes_loading
@@ -91,8 +90,8 @@ class _Reader:
         return ManifestError("%s: %s. %s" % (self.path, problem, self.remedy))
 
     def _typed(self, key: str, value: Any) -> Any:
-        field = schema.FIELDS_BY_KEY[key]
-        if not schema.type_matches(field, value):
+        field = manifest_schema.FIELDS_BY_KEY[key]
+        if not manifest_schema.type_matches(field, value):
             raise self.fail("%r should be %s, found %s" % (key, field.kind.__name__, short(value)))
         return value
 
@@ -160,14 +159,14 @@ def read_manifest(folder_or_file: str, remedy: str = RERUN, require_model: bool 
         data = read_json(path, MANIFEST_SIZE_LIMIT)
     except (OSError, ValueError) as exc:
         raise ManifestError("%s cannot be read as JSON (%s). %s" % (path, exc, remedy))
-    if not isinstance(data, dict) or data.get("format") != schema.FORMAT:
+    if not isinstance(data, dict) or data.get("format") != manifest_schema.FORMAT:
         raise ManifestError("%s is not a CorridorKey export manifest (no \"format\": %r). %s"
-                            % (path, schema.FORMAT, remedy))
+                            % (path, manifest_schema.FORMAT, remedy))
     reader = _Reader(path, data, remedy)
     version = reader.require("format_version")
-    if version > schema.FORMAT_VERSION:
+    if version > manifest_schema.FORMAT_VERSION:
         raise ManifestError("%s was written by a newer exporter (manifest version %d; this plugin reads up to %d). "
-                            "Update the CorridorKey plugin." % (path, version, schema.FORMAT_VERSION))
+                            "Update the CorridorKey plugin." % (path, version, manifest_schema.FORMAT_VERSION))
     model_file = reader.require("model_file")
     if os.path.basename(model_file) != model_file or not model_file.endswith(".pt") or "\0" in model_file:
         raise reader.fail("model_file must be a .pt file name beside the manifest, got %s" % short(model_file))

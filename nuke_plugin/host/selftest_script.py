@@ -1,7 +1,7 @@
 """The self-test's command-line form, run by Nuke as a file: ``Nuke -t selftest_script.py [REPORT.json]`` or
 ``Nuke --nukex -i selftest_script.py [REPORT.json]`` (farms and CI; `python -m nuke_plugin.cli.selftest` runs it).
 
-It runs every check of nuke_plugin.host.selftest, writes the JSON report (the path given last, else
+It runs every check of nuke_plugin.host.selftest_checks, writes the JSON report (the path given last, else
 CORRIDORKEY_SELFTEST_REPORT, else a new file in the temporary folder), prints the summary and closes Nuke with
 exit status 0 when nothing failed, 1 otherwise.
 
@@ -32,7 +32,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if PLUGIN_ROOT not in sys.path:
         sys.path.insert(0, PLUGIN_ROOT)
     from nuke_plugin.contract.exits import EXIT_INTERNAL, EXIT_OK
-    from nuke_plugin.host.selftest import run_selftest
+    from nuke_plugin.host.selftest_checks import run_selftest
 
     report, path = run_selftest(find_report_path(list(sys.argv[1:] if argv is None else argv)))
     sys.stdout.write(report.summary() + "\nReport: %s\n" % path)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Callable, List, Optional, Sequence
 
-from ..contract import manifest as manifest_schema
+from ..contract import manifest_schema
 from ..contract.files import remove_partials
 from ..contract.progress import INTERNAL, Event
 from ..core.paths import plugin_root

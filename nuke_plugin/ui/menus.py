@@ -81,7 +81,7 @@ def menu_probe(report: Any) -> None:
     """Self-test check: does addCommand of an existing name add a second item or replace the first?"""
     import nuke
 
-    from ..core import selftest
+    from ..core import selftest_report
 
     menu = _submenu(nuke.menu("Nuke"), MENU_NAME)
     name = "Self-test probe"
@@ -90,16 +90,17 @@ def menu_probe(report: Any) -> None:
     count = sum(1 for item in menu.items() if item.name() == name)
     while menu.findItem(name) is not None:
         menu.removeItem(name)
-    report.add("menu_add_command", selftest.PASS, "addCommand of an existing name %s; registration removes first, "
+    report.add("menu_add_command", selftest_report.PASS,
+               "addCommand of an existing name %s; registration removes first, "
                "so either is fine" % ("replaces it" if count == 1 else "adds a duplicate (%d items)" % count),
-               [selftest.ADD_COMMAND], {"items": count})
+               [selftest_report.ADD_COMMAND], {"items": count})
 
 
 def selftest_command() -> None:
     """Menu command: runs the self-test in this Nuke and shows its summary and report path."""
     import nuke
 
-    from ..host.selftest import run_selftest
+    from ..host.selftest_checks import run_selftest
 
     try:
         report, path = run_selftest(probes=[menu_probe])

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from nuke_plugin.cli import selftest as cli
+from nuke_plugin.cli import selftest
 from nuke_plugin.core.paths import plugin_root
 
 ROOT = plugin_root()
@@ -114,9 +114,9 @@ def test_a_nuke_that_does_not_run_the_script_is_reported(tmp_path):
 
 
 def test_nuke_command_line():
-    argv = cli.nuke_command("/opt/Nuke16.0v2/Nuke16.0", "/tmp/report.json")
-    assert argv == ["/opt/Nuke16.0v2/Nuke16.0", "--nukex", "-i", cli.SELFTEST_SCRIPT, "/tmp/report.json"]
-    assert os.path.isfile(cli.SELFTEST_SCRIPT)
+    argv = selftest.nuke_command("/opt/Nuke16.0v2/Nuke16.0", "/tmp/report.json")
+    assert argv == ["/opt/Nuke16.0v2/Nuke16.0", "--nukex", "-i", selftest.SELFTEST_SCRIPT, "/tmp/report.json"]
+    assert os.path.isfile(selftest.SELFTEST_SCRIPT)
 
 
 # ---- the launcher: process group, signals, timeout ----------------------------------------------------------------
@@ -242,9 +242,10 @@ def test_an_old_report_that_cannot_be_removed_or_a_read_only_folder_is_named(tmp
     def refuse(*args):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cli.os, "remove", refuse)
-    assert "the old report there cannot be removed (Permission denied)" in cli.report_problem(str(tmp_path / "r.json"))
+    monkeypatch.setattr(selftest.os, "remove", refuse)
+    problem = selftest.report_problem(str(tmp_path / "r.json"))
+    assert "the old report there cannot be removed (Permission denied)" in problem
     monkeypatch.undo()
     monkeypatch.setattr(files.os, "open", refuse)
-    assert "nothing can be written in %s (Permission denied)" % tmp_path in cli.report_problem(
+    assert "nothing can be written in %s (Permission denied)" % tmp_path in selftest.report_problem(
         str(tmp_path / "new.json"))

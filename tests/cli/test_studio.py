@@ -161,7 +161,7 @@ def test_the_guides_example_outputs_are_what_the_code_prints(monkeypatch):
     """The guide's example of the studio command's output, its render-log error and the self-test's GPU lines,
     against the code that prints them (the same folder, paths and build, so only the cut lines differ)."""
     from nuke_plugin import contract
-    from nuke_plugin.core import selftest as st
+    from nuke_plugin.core import selftest_report
     from nuke_plugin.core.build_set import BuildSet, Slot
     from nuke_plugin.core.cattery import InstallLayout
     from nuke_plugin.core.gizmo import assert_build_for_this_nuke, assert_nuke_new_enough, assert_same_build
@@ -179,8 +179,8 @@ def test_the_guides_example_outputs_are_what_the_code_prints(monkeypatch):
 
     text = "\n".join("\n".join(b) for b in _guide_blocks())
     assert "ERROR: CorridorKey1: SameBuild: %s" % assert_same_build(built)[1] in text
-    assert "gpu: pass: %s" % st.gpu_verdict("NVIDIA RTX A6000", True)[1] in text
-    assert "gpu: fail: %s" % st.gpu_verdict("", True)[1] in text
+    assert "gpu: pass: %s" % selftest_report.gpu_verdict("NVIDIA RTX A6000", True)[1] in text
+    assert "gpu: fail: %s" % selftest_report.gpu_verdict("", True)[1] in text
     with open(os.path.join(ROOT, "docs", "artist_guide.md"), encoding="utf-8") as handle:
         table = handle.read()
     no_build = assert_build_for_this_nuke(BuildSet(contract.MODEL_ID, 1, (Slot(14), Slot(16))))[1]

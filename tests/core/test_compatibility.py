@@ -2,7 +2,7 @@
 cannot load."""
 import pytest
 
-from nuke_plugin.contract import torch_targets as tt
+from nuke_plugin.contract import torch_targets
 from nuke_plugin.core.compatibility import load_problem, nukes_text, target_problem
 
 FUSED_NUKES = ("nuke15.1", "nuke16")
@@ -38,10 +38,10 @@ def test_before_an_export_the_target_says_where_its_build_will_load():
 
 
 def test_the_torch_table_is_the_one_home_of_each_targets_operator_set():
-    assert [t.key for t in tt.nukes_for_target("nuke16")] == list(FUSED_NUKES)
-    assert [t.key for t in tt.nukes_for_target("nuke14")] == ["nuke14", "nuke15.1", "nuke16"]
-    assert tt.operators_for("") == tt.operators_for("nuke14") == tt.PORTABLE
-    assert tt.operators_for("nuke16") == tt.operators_for("nuke15.1") == tt.FUSED
-    assert tt.operators_for("nuke13") == tt.PORTABLE  # unsupported: never a set it cannot load
-    assert [t.key for t in tt.nukes_loading(["2.1.1", "2.7.1+cu126", "2.14.1"])] == list(FUSED_NUKES)
+    assert [t.key for t in torch_targets.nukes_for_target("nuke16")] == list(FUSED_NUKES)
+    assert [t.key for t in torch_targets.nukes_for_target("nuke14")] == ["nuke14", "nuke15.1", "nuke16"]
+    assert torch_targets.operators_for("") == torch_targets.operators_for("nuke14") == torch_targets.PORTABLE
+    assert torch_targets.operators_for("nuke16") == torch_targets.operators_for("nuke15.1") == torch_targets.FUSED
+    assert torch_targets.operators_for("nuke13") == torch_targets.PORTABLE  # unsupported: never a set it cannot load
+    assert [t.key for t in torch_targets.nukes_loading(["2.1.1", "2.7.1+cu126", "2.14.1"])] == list(FUSED_NUKES)
     assert nukes_text(["nuke14"]) == "Nuke 14 / 15.0" and nukes_text([]) == "no supported Nuke"

@@ -5,7 +5,7 @@ import os
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import node_graph as graph
+from nuke_plugin.contract import node_graph
 from nuke_plugin.contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, INT, KNOBS, KnobSpec
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.build_set import BuildSet, Slot
@@ -100,8 +100,8 @@ def test_hint_is_copied_into_the_fourth_channel_of_the_plate(doc):
     copy = doc.node("CopyHint")
     assert (copy.knobs["from0"].text, copy.knobs["to0"].text) == ("rgba.alpha", "rgba.alpha")
     plate, select = copy.inputs
-    assert plate.name == "Plate" and select.name == graph.HINT_SELECT_NODE
-    hint = select.inputs[graph.SELECT_INPUT]
+    assert plate.name == "Plate" and select.name == node_graph.HINT_SELECT_NODE
+    hint = select.inputs[node_graph.SELECT_INPUT]
     assert hint.name == "HintToAlpha" and hint.inputs[0].name == "Hint"
     expression = hint.knobs["expr3"].text
     for index, item in enumerate(HINT_CHANNEL.items):
@@ -113,19 +113,19 @@ def test_without_a_hint_input_a_built_in_hint_is_keyed_from_the_plate_and_eroded
     """Plate -> HintCrop -> HintKey (Expression) -> HintErode (Dilate) -> HintSelect, whose `which` tests the Hint
     input as public gizmos do (`[exists parent.input1]`); the knob text is the writer's, which the numpy replica
     (tools/render_check/gizmo_maths.py) evaluates."""
-    select = doc.node(graph.HINT_SELECT_NODE)
+    select = doc.node(node_graph.HINT_SELECT_NODE)
     assert select.cls == "Switch" and select.knobs["which"].expression == hint_select_expression()
     assert "[exists parent.input1]" in hint_select_expression()
     assert '  which {{"parent.hint_source == 0 ? \\[exists parent.input1] :' in gizmo_text(BUILDS)  # `[` escaped
-    erode = select.inputs[graph.SELECT_BUILTIN]
-    assert (erode.cls, erode.name) == ("Dilate", graph.HINT_ERODE_NODE)
+    erode = select.inputs[node_graph.SELECT_BUILTIN]
+    assert (erode.cls, erode.name) == ("Dilate", node_graph.HINT_ERODE_NODE)
     assert erode.knobs["size"].expression == hint_erode_expression() == "-parent.%s" % HINT_ERODE.name
     assert erode.knobs["channels"].text == "alpha"
     key = erode.inputs[0]
-    assert (key.cls, key.name) == ("Expression", graph.HINT_KEY_NODE)
+    assert (key.cls, key.name) == ("Expression", node_graph.HINT_KEY_NODE)
     assert {k: v.text for k, v in key.knobs.items() if k not in ("name", "xpos", "ypos")} == hint_key_knobs()
     crop = key.inputs[0]
-    assert crop.name == graph.HINT_CROP_NODE and crop.inputs[0].name == "Plate"
+    assert crop.name == node_graph.HINT_CROP_NODE and crop.inputs[0].name == "Plate"
     assert crop.knobs["box"].text == doc.node("CropToFormat").knobs["box"].text
     # the knobs: a source, the backing colour (a Color_Knob with its default) and the erode (an Int, no range)
     assert doc.knob(HINT_SOURCE.name).items == HINT_SOURCE.items
@@ -141,9 +141,9 @@ def test_the_output_shows_the_hint_and_previews_over_a_checkerboard_or_a_colour(
     assert all(hint_view.knobs["expr%d" % i].text == "a" for i in range(4))
     over = switch.inputs[OUTPUT_OVER_CHECKERBOARD]
     assert switch.inputs[OUTPUT_OVER_COLOUR] is over
-    assert (over.cls, over.name, over.knobs["operation"].text) == ("Merge2", graph.PREVIEW_OVER_NODE, "over")
+    assert (over.cls, over.name, over.knobs["operation"].text) == ("Merge2", node_graph.PREVIEW_OVER_NODE, "over")
     background, premult = over.inputs  # Merge2: input 0 is B, input 1 is A
-    assert background.name == graph.PREVIEW_BACKGROUND_NODE and premult.cls == "Premult"
+    assert background.name == node_graph.PREVIEW_BACKGROUND_NODE and premult.cls == "Premult"
     assert background.inputs[0].name == premult.inputs[0].name == "ToLinear"
     assert [background.knobs["expr%d" % i].text for i in range(3)] == preview_background_expressions()
     assert background.knobs["expr3"].text == "1"
@@ -188,7 +188,7 @@ def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_k
     entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
     # Despill is applied after the network by a native node: the network holds the model's own despill off, so
     # moving it never re-runs the network. Every other model knob follows the gizmo's.
-    assert graph.NETWORK_HELD == {DESPILL_STRENGTH.name: 0.0}
+    assert node_graph.NETWORK_HELD == {DESPILL_STRENGTH.name: 0.0}
     assert entries == {k.name: "0" if k.name == DESPILL_STRENGTH.name else '{"parent.%s"}' % k.name for k in KNOBS}
     assert inference.knobs["useGPUIfAvailable"].expression == "parent.%s" % USE_GPU.name
     assert inference.knobs["halfPrecision"].expression == "parent.%s" % HALF_PRECISION.name
@@ -198,7 +198,7 @@ def test_colour_chain_and_output_choice(doc):
     to_linear = doc.node("ToLinear")
     assert (to_linear.knobs["colorspace_in"].text, to_linear.knobs["colorspace_out"].text) == ("sRGB", "linear")
     despill = to_linear.inputs[0]
-    assert despill.name == graph.DESPILL_NODE and despill.cls == "Expression"
+    assert despill.name == node_graph.DESPILL_NODE and despill.cls == "Expression"
     assert despill.inputs[0].name == "Inference1"
     switch = doc.node("OutputSelect")
     assert switch.knobs["which"].expression == "parent.output_mode"
@@ -272,7 +272,7 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     assert node.node("OutputSelect")["which"].value() == 2.0
     assert node[HINT_BACKING.name].value() == HINT_BACKING.default
     assert node[HINT_SOURCE.name].value() == "Automatic" and node[HINT_ERODE.name].value() == HINT_ERODE.default
-    assert node.node(graph.HINT_ERODE_NODE).Class() == "Dilate"
+    assert node.node(node_graph.HINT_ERODE_NODE).Class() == "Dilate"
     node["useGPUIfAvailable"].setValue(False)
     assert node.node("Inference1")["useGPUIfAvailable"].value() is False
 

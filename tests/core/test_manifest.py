@@ -6,8 +6,7 @@ import shutil
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import manifest as schema
-from nuke_plugin.contract import selftest as selftest_spec
+from nuke_plugin.contract import manifest_schema, selftest
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.core.errors import ManifestError
 from nuke_plugin.core.manifest import INFERENCE_CHANNELS, read_manifest
@@ -72,7 +71,7 @@ def test_malformed_json(export_dir):
 
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.update(format="something-else"), "not a CorridorKey export manifest"),
-    (lambda d: d.update(format_version=schema.FORMAT_VERSION + 1), "newer exporter"),
+    (lambda d: d.update(format_version=manifest_schema.FORMAT_VERSION + 1), "newer exporter"),
     (lambda d: d.pop("model_file"), "no 'model_file'"),
     (lambda d: d.update(model_file="../elsewhere/CorridorKey.pt"), "file name beside the manifest"),
     (lambda d: d.update(model_file="Other.pt"), "Other.pt, which is missing"),
@@ -126,9 +125,9 @@ SHIPPED = os.path.join(plugin_root(), "nuke_plugin", "selftest_model")
 def shipped_copy(tmp_path):
     folder = tmp_path / "export"
     folder.mkdir()
-    for name in (selftest_spec.MANIFEST_NAME, selftest_spec.PT_NAME):
+    for name in (selftest.MANIFEST_NAME, selftest.PT_NAME):
         shutil.copyfile(os.path.join(SHIPPED, name), str(folder / name))
-    return folder / selftest_spec.MANIFEST_NAME
+    return folder / selftest.MANIFEST_NAME
 
 
 def _edited(path, change):
@@ -191,7 +190,7 @@ def test_a_manifest_that_would_exhaust_the_reader_is_refused(shipped_copy, text,
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_manifest_or_model_that_is_not_a_file_never_blocks(shipped_copy):
-    pt = shipped_copy.parent / selftest_spec.PT_NAME
+    pt = shipped_copy.parent / selftest.PT_NAME
     manifest = read_manifest(str(shipped_copy))
     pt.unlink()
     os.mkfifo(str(pt))  # a pipe in the .pt's place: the checksum must not wait for a writer

@@ -11,7 +11,7 @@ import torch
 
 from exporter.checkpoint import load_into, read_state_dict, resize_pos_embed
 from exporter.errors import ExportError
-from exporter.network import GreenFormer
+from exporter.scripted.network import GreenFormer
 from tests.conftest import SMALL_RESOLUTION, make_checkpoint
 
 

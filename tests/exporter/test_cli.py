@@ -154,7 +154,7 @@ def test_files_are_readable_by_others(exported_model):
 def test_demo_checkpoint_command_writes_a_loadable_checkpoint(tmp_path, capsys):
     from exporter.checkpoint import load_into, read_state_dict
     from exporter.demo_checkpoint import main
-    from exporter.network import GreenFormer
+    from exporter.scripted.network import GreenFormer
 
     target = tmp_path / "sub" / "random.pth"
     assert main([str(target), "--resolution", "64"]) == 0

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from exporter.components import keep_large_components
-from exporter.despeckle import blur_mask_11, despeckle, dilate_ellipse_51
+from exporter.scripted.components import keep_large_components
+from exporter.scripted.despeckle import blur_mask_11, despeckle, dilate_ellipse_51
 from tests.upstream_reference import clean_matte
 
 keep_scripted = torch.jit.script(keep_large_components)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from exporter.colour import despill_in_place
+from exporter.scripted.colour import despill_in_place
 from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
 from tests.exporter.test_nuke_module import BILINEAR, CLI_PARITY_TOLERANCE, PARITY_TOLERANCE, _plate
 from tests.upstream_reference import run_upstream_cli_pipeline, run_upstream_pipeline
@@ -47,7 +47,7 @@ def loaded(exported_model):
 @pytest.fixture(scope="module")
 def eager(exported_model):
     from exporter.checkpoint import load_into, read_state_dict
-    from exporter.network import GreenFormer
+    from exporter.scripted.network import GreenFormer
 
     network = GreenFormer(exported_model.resolution).eval()
     load_into(network, read_state_dict(str(exported_model.checkpoint)))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from exporter.lanczos import resize_lanczos4
+from exporter.scripted.lanczos import resize_lanczos4
 
 resize_scripted = torch.jit.script(resize_lanczos4)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from exporter.network import GreenFormer
+from exporter.scripted.network import GreenFormer
 
 LAYOUT = Path(__file__).parents[1] / "data" / "checkpoint_layout_2048.json"
 

@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from exporter.checkpoint import load_into, read_state_dict
-from exporter.lane_check import probe_plate
-from exporter.network import GreenFormer
+from exporter.lanes.lane_check import probe_plate
+from exporter.scripted.network import GreenFormer
 from nuke_plugin.contract.knob_spec import KNOBS, KNOBS_BY_NAME
 from tests.upstream_reference import clean_matte, run_upstream_cli_pipeline, run_upstream_pipeline
 
@@ -240,7 +240,7 @@ def test_a_plate_from_a_default_read_keys_like_the_srgb_file_it_came_from(loaded
     """A Read node with its defaults converts an sRGB file to scene-linear. The node's default Input Gamma
     (read from the gizmo it installs) must undo exactly that, so the key equals the .cat's reference path
     (sRGB) on the file's own values; the .cat's old default, sRGB, on the linear plate must not."""
-    from exporter.colour import srgb_to_linear
+    from exporter.scripted.colour import srgb_to_linear
     from nuke_plugin.contract.knob_spec import GAMMA_INPUT
     from nuke_plugin.core.gizmo import gizmo_text
     from tests.gizmo_validator import validate_gizmo

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from exporter import lane_check, portability, safe_load
-from exporter.attention import (
+from exporter.errors import ExportError
+from exporter.scripted.attention import (
     HieraAttention,
     chunk_sizes,
     chunked_attention,
@@ -24,8 +25,7 @@ from exporter.attention import (
     score_budget,
     set_attention,
 )
-from exporter.errors import ExportError
-from exporter.network import ENCODER_NAME
+from exporter.scripted.network import ENCODER_NAME
 from nuke_plugin.contract import torch_targets
 from nuke_plugin.contract.knob_spec import KNOBS
 

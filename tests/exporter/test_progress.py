@@ -7,14 +7,14 @@ import time
 import pytest
 import torch
 
-import exporter.progress as progress_module
+import exporter.reporting as progress_module
 from exporter.checkpoint import load_into, read_state_dict
 from exporter.export import trace_with_reference
-from exporter.network import GreenFormer
-from exporter.nuke_module import CorridorKeyNuke
-from exporter.progress import Reporter
+from exporter.reporting import Reporter
+from exporter.scripted.network import GreenFormer
+from exporter.scripted.nuke_module import CorridorKeyNuke
 from exporter.validate import VALIDATION_PASSES, reference_probe, validate
-from nuke_plugin.contract import progress as protocol
+from nuke_plugin.contract import progress
 from nuke_plugin.contract.knob_spec import KNOBS
 from tests.conftest import SMALL_RESOLUTION
 
@@ -151,24 +151,24 @@ def test_human_lines_into_a_log_are_one_per_stage_or_per_five_percent(clock, str
 
 
 def test_the_line_throttle_passes_log_done_and_error_events_and_each_new_stage():
-    lines = protocol.LineThrottle()
+    lines = progress.LineThrottle()
     stage = {"event": "stage", "stage": "validate", "message": "x", "progress": 0.50}
     assert lines.admit(stage) and not lines.admit(dict(stage, progress=0.54))
     assert lines.admit(dict(stage, progress=0.55)) and lines.admit(dict(stage, stage="manifest", progress=0.55))
-    assert all(lines.admit(event) for event in (protocol.log_event("hi"), protocol.error_event("no"),
-                                                protocol.done_event("a.pt", "a.json", 1.0)))
+    assert all(lines.admit(event) for event in (progress.log_event("hi"), progress.error_event("no"),
+                                                progress.done_event("a.pt", "a.json", 1.0)))
     assert lines.admit(dict(stage, progress="junk"))  # a malformed event reads as 0 % of a new stage
 
 
 @pytest.mark.parametrize("seconds, text", [(0.4, "0 s"), (59.6, "1 min 00 s"), (185, "3 min 05 s"),
                                            (3725, "1 h 02 min")])
 def test_durations_read_as_a_person_says_them(seconds, text):
-    assert protocol.duration(seconds) == text
+    assert progress.duration(seconds) == text
 
 
 def test_an_older_exporters_stage_event_still_reads():
     old = {"event": "stage", "stage": "trace", "message": "Tracing", "progress": 0.5}
-    assert protocol.describe(old) == "[ 50%] Tracing" and protocol.stage_text(old) == "Tracing"
+    assert progress.describe(old) == "[ 50%] Tracing" and progress.stage_text(old) == "Tracing"
 
 
 @pytest.fixture(scope="module")

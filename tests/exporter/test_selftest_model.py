@@ -45,7 +45,7 @@ def test_the_manifest_is_a_real_export_manifest_with_every_knob():
     manifest = read_manifest(os.path.join(DATA, selftest.MANIFEST_NAME))
     manifest.verify_model_file()
     assert manifest.model_id == selftest.MODEL_ID and manifest.resolution == selftest.RESOLUTION
-    assert manifest.knobs == KNOBS, "knob spec changed: run python -m exporter.selftest_model"
+    assert manifest.knobs == KNOBS, "knob spec changed: run python -m exporter.lanes.selftest_model"
     assert _expected()["model_sha256"] == manifest.model_sha256
     assert os.path.getsize(manifest.model_path) < 100 * 1024
 
@@ -73,7 +73,7 @@ def test_an_upside_down_plate_gives_other_pixels():
 def test_regenerating_gives_the_shipped_expectations(tmp_path):
     fresh = selftest_model.generate(str(tmp_path))
     assert max_difference(_expected()["outputs"], fresh["outputs"]) <= CROSS_TORCH_TOLERANCE, \
-        "the Nuke module changed: run python -m exporter.selftest_model and commit nuke_plugin/selftest_model"
+        "the Nuke module changed: run python -m exporter.lanes.selftest_model and commit nuke_plugin/selftest_model"
     assert sorted(os.listdir(tmp_path)) == sorted([selftest.PT_NAME, selftest.MANIFEST_NAME, selftest.EXPECTED_NAME])
 
 

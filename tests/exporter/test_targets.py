@@ -8,12 +8,12 @@ import torch
 import torch.nn.functional as F
 
 from exporter import export as export_module
-from exporter import portability
 from exporter.errors import ExportError
 from exporter.export import export
-from exporter.nuke_module import CorridorKeyNuke, _resize
-from exporter.progress import Reporter
-from exporter.selftest_model import TinyNetwork
+from exporter.lanes import portability
+from exporter.lanes.selftest_model import TinyNetwork
+from exporter.reporting import Reporter
+from exporter.scripted.nuke_module import CorridorKeyNuke, _resize
 from exporter.validate import (
     FINISH_KNOBS,
     KNOB_CHANGES,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Dict, Tuple
 
 from nuke_plugin import contract
-from nuke_plugin.contract import node_graph as graph
+from nuke_plugin.contract import node_graph
 from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.gizmo import (
@@ -103,7 +103,7 @@ class Renderer(object):
         if mode in (OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR):
             straight = np.concatenate([linear.permute(1, 2, 0).numpy(), alpha.permute(1, 2, 0).numpy()], axis=-1)
             context = image_context(straight, knobs)
-            background = node.node(graph.PREVIEW_BACKGROUND_NODE)
+            background = node.node(node_graph.PREVIEW_BACKGROUND_NODE)
             under = torch.stack([torch.from_numpy(np.broadcast_to(evaluate(background["expr%d" % c].value(), context),
                                                                   straight.shape[:2]).astype(np.float32))
                                  for c in range(3)])
@@ -117,7 +117,7 @@ class Renderer(object):
 
         from tools.render_check.nuke_expression import expression_node
 
-        despill = node.node(graph.DESPILL_NODE)
+        despill = node.node(node_graph.DESPILL_NODE)
         if despill is None:
             return out
         texts = {name: despill[name].value() for name in despill_knobs()}
@@ -132,14 +132,14 @@ class Renderer(object):
         from tools.render_check.nuke_expression import Context, evaluate, expression_node
 
         hint_input = node.input(1)
-        which = evaluate(node.node(graph.HINT_SELECT_NODE)["which"].expression(),
+        which = evaluate(node.node(node_graph.HINT_SELECT_NODE)["which"].expression(),
                          Context({}, knobs, {1: hint_input is not None}))
-        if int(which) == graph.SELECT_INPUT:
+        if int(which) == node_graph.SELECT_INPUT:
             if hint_input is None:
                 return np.zeros(tuple(plate.shape[1:]), np.float32)
             return self.image(hint_input)[3].clamp(0, 1).numpy()
-        key = node.node(graph.HINT_KEY_NODE)
+        key = node.node(node_graph.HINT_KEY_NODE)
         texts = {name: key[name].value() for name in hint_key_knobs()}
         keyed = expression_node(plate.permute(1, 2, 0).numpy(), texts, knobs)[..., 3]
-        return dilate(keyed, float(evaluate(node.node(graph.HINT_ERODE_NODE)["size"].expression(),
+        return dilate(keyed, float(evaluate(node.node(node_graph.HINT_ERODE_NODE)["size"].expression(),
                                             Context({}, knobs))))

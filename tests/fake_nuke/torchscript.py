@@ -26,7 +26,7 @@ class NotTorchScript(ValueError):
 
 @dataclass(frozen=True)
 class ScriptedModule:
-    class_name: str                # e.g. __torch__.exporter.nuke_module.CorridorKeyNuke
+    class_name: str                # e.g. __torch__.exporter.scripted.nuke_module.CorridorKeyNuke
     attributes: Dict[str, str]     # settable attributes: name -> TorchScript type ("float", "int", "Tensor", ...)
     constants: Dict[str, str]      # Final attributes (fixed when scripted): name -> type
     methods: Tuple[str, ...]

@@ -10,8 +10,7 @@ import shutil
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import node_graph as graph
-from nuke_plugin.contract import selftest as spec
+from nuke_plugin.contract import node_graph, selftest
 from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS, REFINER_STRENGTH
 from nuke_plugin.core.gizmo import HALF_PRECISION, HINT_CHANNEL, KEYED_BUILD, OUTPUT_MODE, USE_GPU
 from nuke_plugin.core.paths import plugin_root
@@ -20,17 +19,17 @@ from nuke_plugin.host.finish import finish_build
 PARENT_KNOB = re.compile(r"\bparent\.([A-Za-z_][A-Za-z0-9_]*)")
 INPUT = re.compile(r"^input\d+$")
 # The gizmo's knobs that only nodes after the Inference node read.
-POST_KNOBS = {DESPILL_STRENGTH.name: 7.5, OUTPUT_MODE.name: 4, graph.PREVIEW_COLOUR.name: [0.9, 0.1, 0.3]}
+POST_KNOBS = {DESPILL_STRENGTH.name: 7.5, OUTPUT_MODE.name: 4, node_graph.PREVIEW_COLOUR.name: [0.9, 0.1, 0.3]}
 
 
 @pytest.fixture
 def gizmo(fake_nuke, tmp_path):
     """The CorridorKey node, installed from an export of the shipped self-test model, with the plate connected."""
-    data = spec.data_dir(plugin_root())
+    data = selftest.data_dir(plugin_root())
     export = tmp_path / "export"
     export.mkdir()
-    shutil.copy(os.path.join(data, spec.PT_NAME), str(export / contract.PT_NAME))
-    manifest = json.loads(open(os.path.join(data, spec.MANIFEST_NAME)).read())
+    shutil.copy(os.path.join(data, selftest.PT_NAME), str(export / contract.PT_NAME))
+    manifest = json.loads(open(os.path.join(data, selftest.MANIFEST_NAME)).read())
     manifest.update(model_id=contract.MODEL_ID, model_file=contract.PT_NAME)
     (export / contract.MANIFEST_NAME).write_text(json.dumps(manifest))
     finish_build(str(export), install_dir=str(tmp_path / "install"), drop=False, overwrite=True)
@@ -76,9 +75,9 @@ def network_stage(gizmo):
 
 def test_the_network_stage_reads_no_knob_that_acts_after_it(gizmo):
     read = set(network_stage(gizmo)["gizmo"])
-    assert read == {k.name for k in KNOBS} - set(graph.NETWORK_HELD) | {
-        HINT_CHANNEL.name, graph.HINT_SOURCE.name, graph.HINT_BACKING.name, graph.HINT_ERODE.name, USE_GPU.name,
-        HALF_PRECISION.name, KEYED_BUILD.name}  # the last: the build Assert before the Inference node
+    assert read == {k.name for k in KNOBS} - set(node_graph.NETWORK_HELD) | {
+        HINT_CHANNEL.name, node_graph.HINT_SOURCE.name, node_graph.HINT_BACKING.name, node_graph.HINT_ERODE.name,
+        USE_GPU.name, HALF_PRECISION.name, KEYED_BUILD.name}  # the last: the build Assert before the Inference node
     assert not read & set(POST_KNOBS)
 
 
@@ -89,10 +88,10 @@ def test_a_post_knob_changes_nothing_the_network_stage_sees(gizmo, knob, value):
     assert gizmo[knob].toScript() != before["gizmo"].get(knob, "unchanged")
     after = network_stage(gizmo)
     assert after == before
-    assert after["model"][DESPILL_STRENGTH.name] == graph.NETWORK_HELD[DESPILL_STRENGTH.name]
+    assert after["model"][DESPILL_STRENGTH.name] == node_graph.NETWORK_HELD[DESPILL_STRENGTH.name]
 
 
-@pytest.mark.parametrize("knob, value", [(REFINER_STRENGTH.name, 0.25), (graph.HINT_ERODE.name, 9)])
+@pytest.mark.parametrize("knob, value", [(REFINER_STRENGTH.name, 0.25), (node_graph.HINT_ERODE.name, 9)])
 def test_a_knob_before_or_inside_the_network_does_change_it(gizmo, knob, value):
     """The comparison above can fail: moving a knob the network depends on shows in what it sees."""
     before = network_stage(gizmo)

@@ -8,18 +8,18 @@ import shutil
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import node_graph as graph
-from nuke_plugin.contract import selftest as spec
+from nuke_plugin.contract import node_graph, selftest
 from nuke_plugin.contract.knob_spec import KNOBS
-from nuke_plugin.core import selftest as st
+from nuke_plugin.core import selftest_report
 from nuke_plugin.core.build_set import BuildSet, Slot
 from nuke_plugin.core.gizmo import OUTPUT_MODE
 from nuke_plugin.core.paths import plugin_root
-from nuke_plugin.host import selftest as host_selftest
+from nuke_plugin.core.selftest_report import FAIL, PASS, SKIPPED
+from nuke_plugin.host import selftest_checks
 from nuke_plugin.host.finish import finish_build
 from tests.fake_nuke.render import Renderer
 
-DATA = spec.data_dir(plugin_root())
+DATA = selftest.data_dir(plugin_root())
 PIXEL_CHECKS = ("plate_", "render_", "knob_", "toggle_", "output_", "builtin_hint_", "hint_source_")
 
 
@@ -28,35 +28,36 @@ def checks(report):
 
 
 def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_skipped(fake_nuke, tmp_path):
-    report, path = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, path = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
     assert report.ok, report.summary()
     for name in ("cat_build", "cat_failure_mode", "gizmo_create", "gizmo_reread", "plugin_add_path"):
-        assert found[name].status == st.PASS, found[name]
+        assert found[name].status == PASS, found[name]
     assert found["cat_failure_mode"].figures["raises"] is True  # the fake's createCatFile raises
-    for name in [k.name for k in KNOBS if k.name not in graph.NETWORK_HELD] + ["useGPUIfAvailable", "halfPrecision"]:
-        assert found["link_" + name].status == st.PASS, found["link_" + name]
-    for name in graph.NETWORK_HELD:  # applied after the network by a native node: the Inference node keeps it off
-        assert "link_" + name not in found and found["held_" + name].status == st.PASS, found["held_" + name]
+    held = [k.name for k in KNOBS if k.name not in node_graph.NETWORK_HELD] + ["useGPUIfAvailable", "halfPrecision"]
+    for name in held:
+        assert found["link_" + name].status == PASS, found["link_" + name]
+    for name in node_graph.NETWORK_HELD:  # applied after the network by a native node: the Inference node keeps it off
+        assert "link_" + name not in found and found["held_" + name].status == PASS, found["held_" + name]
     pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
-    hint_checks = len(spec.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
-    assert len(pixel_checks) == len(spec.PLATES) * (1 + len(KNOBS) + 2 + model_outputs + 1) + hint_checks
-    assert all(c.status == st.SKIPPED and "cannot render" in c.detail for c in pixel_checks)
-    assert found["installed_node"].status == st.SKIPPED and found["progress_cancel"].status == st.SKIPPED
+    hint_checks = len(selftest.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
+    assert len(pixel_checks) == len(selftest.PLATES) * (1 + len(KNOBS) + 2 + model_outputs + 1) + hint_checks
+    assert all(c.status == SKIPPED and "cannot render" in c.detail for c in pixel_checks)
+    assert found["installed_node"].status == SKIPPED and found["progress_cancel"].status == SKIPPED
     # the gizmo's version logic: Tcl variables read through expressions, each Assert stops a render with its message
-    assert found["tcl_versions"].status == st.PASS
+    assert found["tcl_versions"].status == PASS
     assert found["tcl_versions"].figures == {"nuke_version_major": 15.0, "nuke_version": 15.103}
     for name, node in (("assert_same_build", "SameBuild"), ("assert_no_build", "BuildForThisNuke"),
                        ("assert_newer_release", "NukeNewEnough")):
-        assert found[name].status == st.PASS and node in found[name].detail, found[name]
-        assert st.ASSERT_ERRORS in found[name].verifies
+        assert found[name].status == PASS and node in found[name].detail, found[name]
+        assert selftest_report.ASSERT_ERRORS in found[name].verifies
     # the fake has no GPU: without --gpu that is a fact, not a failure
-    assert found["gpu"].status == st.PASS and "on the CPU" in found["gpu"].detail
+    assert found["gpu"].status == PASS and "on the CPU" in found["gpu"].detail
     assert found["gpu"].figures == {"gpuName": "", "requested": False, "useGPUIfAvailable": True}
-    assert all(set(c.verifies) <= set(st.ASSUMPTIONS) for c in report.checks)
+    assert all(set(c.verifies) <= set(selftest_report.ASSUMPTIONS) for c in report.checks)
     data = json.loads(open(path).read())
-    assert data["format"] == spec.REPORT_FORMAT and data["ok"] is True and len(data["checks"]) == len(report.checks)
+    assert data["format"] == selftest.REPORT_FORMAT and data["ok"] is True and len(data["checks"]) == len(report.checks)
     assert data["environment"]["edition"] == "NukeX" and data["environment"]["nuke_version"] == "15.1v3"
     # everything it made is gone, and it opened no dialog (the menu shows the summary)
     assert fake_nuke.allNodes() == [] and not os.path.exists(data["cleanup"]["removed_folder"])
@@ -66,47 +67,47 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
 def test_every_assumption_named_is_a_line_of_limits_md():
     limits = open(os.path.join(plugin_root(), "tests", "fake_nuke", "LIMITS.md"), encoding="utf-8").read()
     lines = [line[2:] for line in limits.splitlines() if line.startswith("- ")]
-    for assumption in st.ASSUMPTIONS:
+    for assumption in selftest_report.ASSUMPTIONS:
         assert any(line.startswith(assumption) for line in lines), assumption
 
 
 def test_in_plain_nuke_the_cat_checks_are_skipped_not_failed(plain_nuke, tmp_path):
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    assert report.ok and found["cat_build"].status == st.SKIPPED and "CatFileCreator" in found["cat_build"].detail
+    assert report.ok and found["cat_build"].status == SKIPPED and "CatFileCreator" in found["cat_build"].detail
     assert "gizmo_create" not in found and report.environment["edition"] == "Nuke"
 
 
 def test_a_broken_knob_link_fails(fake_nuke, tmp_path, monkeypatch):
-    real = host_selftest.gizmo_text
-    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(
+    real = selftest_checks.gizmo_text
+    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(
         'gamma_input:{"parent.gamma_input"};', ""))
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    assert not report.ok and found["link_gamma_input"].status == st.FAIL
-    assert st.ENUM_LINK in found["link_gamma_input"].verifies
+    assert not report.ok and found["link_gamma_input"].status == FAIL
+    assert selftest_report.ENUM_LINK in found["link_gamma_input"].verifies
     assert "FAILED link_gamma_input" in report.summary()
 
 
 def test_with_gpu_requested_a_fall_back_to_the_cpu_fails(fake_nuke, tmp_path, monkeypatch):
-    monkeypatch.setenv(spec.GPU_VARIABLE, "1")
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    monkeypatch.setenv(selftest.GPU_VARIABLE, "1")
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     gpu = checks(report)["gpu"]
-    assert gpu.status == st.FAIL and "fell back to the CPU" in gpu.detail and gpu.figures["requested"] is True
+    assert gpu.status == FAIL and "fell back to the CPU" in gpu.detail and gpu.figures["requested"] is True
     assert "FAILED gpu" in report.summary()
 
 
 @pytest.mark.parametrize("name, requested, status, words", [
-    ("NVIDIA RTX A4000", True, st.PASS, "used the GPU NVIDIA RTX A4000"),
-    ("NVIDIA RTX A4000", False, st.PASS, "only when Nuke starts with --gpu"),
-    ("", True, st.FAIL, "fell back to the CPU"),
-    ("Not available", True, st.FAIL, "fell back to the CPU"),
-    ("", False, st.PASS, "on the CPU"),
-    (None, True, st.FAIL, "no gpuName knob"),
-    (None, False, st.SKIPPED, "no gpuName knob"),
+    ("NVIDIA RTX A4000", True, PASS, "used the GPU NVIDIA RTX A4000"),
+    ("NVIDIA RTX A4000", False, PASS, "only when Nuke starts with --gpu"),
+    ("", True, FAIL, "fell back to the CPU"),
+    ("Not available", True, FAIL, "fell back to the CPU"),
+    ("", False, PASS, "on the CPU"),
+    (None, True, FAIL, "no gpuName knob"),
+    (None, False, SKIPPED, "no gpuName knob"),
 ])
 def test_the_gpu_verdict(name, requested, status, words):
-    verdict = st.gpu_verdict(name, requested)
+    verdict = selftest_report.gpu_verdict(name, requested)
     assert verdict[0] == status and words in verdict[1]
 
 
@@ -115,20 +116,20 @@ def test_an_assert_that_does_not_stop_the_render_fails(fake_nuke, tmp_path, monk
     renderer = Renderer(fake_nuke)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
-    real = host_selftest.gizmo_text
-    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(
+    real = selftest_checks.gizmo_text
+    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(
         "parent.keyed_build == 0 ||", "1 ||"))
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    assert found["assert_same_build"].status == st.FAIL and "did not stop it" in found["assert_same_build"].detail
-    assert found["assert_no_build"].status == st.PASS
+    assert found["assert_same_build"].status == FAIL and "did not stop it" in found["assert_same_build"].detail
+    assert found["assert_no_build"].status == PASS
 
 
 def test_cancel_stops_and_is_reported(fake_nuke, tmp_path):
     fake_nuke.cancel_progress_tasks = True
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    assert found["progress_cancel"].status == st.PASS and "isCancelled" in found["progress_cancel"].detail
+    assert found["progress_cancel"].status == PASS and "isCancelled" in found["progress_cancel"].detail
     assert "cat_build" not in found and fake_nuke.allNodes() == []
 
 
@@ -146,14 +147,14 @@ def _files_under(folder):
 def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
     export = tmp_path / "export"
     export.mkdir()
-    shutil.copy(os.path.join(DATA, spec.PT_NAME), str(export / contract.PT_NAME))
-    manifest = json.loads(open(os.path.join(DATA, spec.MANIFEST_NAME)).read())
+    shutil.copy(os.path.join(DATA, selftest.PT_NAME), str(export / contract.PT_NAME))
+    manifest = json.loads(open(os.path.join(DATA, selftest.MANIFEST_NAME)).read())
     manifest.update(model_id=contract.MODEL_ID, model_file=contract.PT_NAME)
     (export / contract.MANIFEST_NAME).write_text(json.dumps(manifest))
     installed = finish_build(str(export), drop=False, overwrite=True)
     before = _files_under(installed.install_dir)
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
-    assert checks(report)["installed_node"].status == st.SKIPPED  # created; the fake cannot render it
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
+    assert checks(report)["installed_node"].status == SKIPPED  # created; the fake cannot render it
     assert "cannot render" in checks(report)["installed_node"].detail
     after = _files_under(installed.install_dir)
     assert after == before and fake_nuke.allNodes() == []
@@ -166,17 +167,17 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     renderer = Renderer(fake_nuke, upside_down)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
     pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     if not upside_down:
         assert report.ok, report.summary()
-        assert all(c.status == st.PASS for c in pixel_checks)
+        assert all(c.status == PASS for c in pixel_checks)
         return
-    failed = {c.name for c in report.checks if c.status == st.FAIL}
+    failed = {c.name for c in report.checks if c.status == FAIL}
     assert "render_default_gradient" in failed and "upside down" in found["render_default_gradient"].detail
-    assert all(found["plate_" + plate].status == st.PASS for plate in spec.PLATES)
-    assert st.ORIENTATION in found["render_default_gradient"].verifies
+    assert all(found["plate_" + plate].status == PASS for plate in selftest.PLATES)
+    assert selftest_report.ORIENTATION in found["render_default_gradient"].verifies
 
 
 @pytest.mark.export
@@ -186,20 +187,20 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     (("? b : r)", "? b : g)"), "builtin_hint_knobs")])  # the red-dominant backing's branch of HintKey
 def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, tmp_path, monkeypatch, change,
                                                                        failing):
-    """The hint checks compare with the pure-Python expectation (nuke_plugin/core/selftest.py): a gizmo whose
+    """The hint checks compare with the pure-Python expectation (nuke_plugin/core/selftest_report.py): a gizmo whose
     erosion, input test or key differs fails them, here rendered by the replica of what the fake's nodes hold."""
-    real = host_selftest.gizmo_text
-    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    real = selftest_checks.gizmo_text
+    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
     assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
     renderer = Renderer(fake_nuke)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    assert found[failing].status == st.FAIL, found[failing]
+    assert found[failing].status == FAIL, found[failing]
     assert found[failing].figures["points_differing"] > 0
-    assert st.DILATE in found[failing].verifies and st.INPUT_EXISTS in found[failing].verifies
-    assert found["render_default_gradient"].status == st.PASS  # the model's own checks are untouched
+    assert selftest_report.DILATE in found[failing].verifies and selftest_report.INPUT_EXISTS in found[failing].verifies
+    assert found["render_default_gradient"].status == PASS  # the model's own checks are untouched
 
 
 @pytest.mark.export
@@ -210,13 +211,13 @@ def test_a_despill_node_that_differs_or_a_network_that_follows_despill_fails(fak
                                                                             failing):
     """Despill after the network: the pixels with Despill Strength moved are the model's despill, and the Inference
     node must hold the model's own despill off (following the gizmo's would despill twice and re-run the network)."""
-    real = host_selftest.gizmo_text
-    monkeypatch.setattr(host_selftest, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    real = selftest_checks.gizmo_text
+    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
     assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
     renderer = Renderer(fake_nuke)
     monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
     monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
-    report, _ = host_selftest.run_selftest(str(tmp_path / "report.json"))
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
     found = checks(report)
-    assert found[failing].status == st.FAIL, found[failing]
-    assert found["render_default_gradient"].status == st.PASS
+    assert found[failing].status == FAIL, found[failing]
+    assert found["render_default_gradient"].status == PASS

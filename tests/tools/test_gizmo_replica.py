@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nuke_plugin.contract import node_graph as graph
+from nuke_plugin.contract import node_graph
 from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR, gizmo_text
@@ -37,20 +37,20 @@ def test_expressions_follow_cs_precedence_and_nukes_functions():
 def test_the_replica_reads_the_knob_text_of_the_gizmo_itself():
     """What the replica evaluates is what the written gizmo holds, node by node."""
     doc = validate_gizmo(gizmo_text(BUILDS))
-    key = doc.node(graph.HINT_KEY_NODE)
+    key = doc.node(node_graph.HINT_KEY_NODE)
     written = {k: v.text for k, v in key.knobs.items() if k not in ("name", "xpos", "ypos")}
     rgba = np.random.default_rng(0).uniform(0, 1, (6, 5, 4)).astype(np.float32)
     values = gizmo_maths.node_knob_defaults()
     assert np.array_equal(expression_node(rgba, written, values), expression_node(rgba, gizmo_maths.hint_key_knobs(),
                                                                                    values))
-    assert doc.node(graph.HINT_ERODE_NODE).knobs["size"].expression == gizmo_maths.hint_erode_expression()
-    assert doc.node(graph.HINT_SELECT_NODE).knobs["which"].expression == gizmo_maths.hint_select_expression()
+    assert doc.node(node_graph.HINT_ERODE_NODE).knobs["size"].expression == gizmo_maths.hint_erode_expression()
+    assert doc.node(node_graph.HINT_SELECT_NODE).knobs["which"].expression == gizmo_maths.hint_select_expression()
 
 
 @pytest.mark.parametrize("source, connected, chosen", [
-    ("Automatic", True, graph.SELECT_INPUT), ("Automatic", False, graph.SELECT_BUILTIN),
-    ("Hint input", True, graph.SELECT_INPUT), ("Hint input", False, graph.SELECT_INPUT),
-    ("Built-in", True, graph.SELECT_BUILTIN), ("Built-in", False, graph.SELECT_BUILTIN)])
+    ("Automatic", True, node_graph.SELECT_INPUT), ("Automatic", False, node_graph.SELECT_BUILTIN),
+    ("Hint input", True, node_graph.SELECT_INPUT), ("Hint input", False, node_graph.SELECT_INPUT),
+    ("Built-in", True, node_graph.SELECT_BUILTIN), ("Built-in", False, node_graph.SELECT_BUILTIN)])
 def test_hint_source_picks_the_input_when_connected_or_forced(source, connected, chosen):
     assert hint_select({HINT_SOURCE.name: HINT_SOURCE.items.index(source)}, connected) == chosen
 
@@ -113,10 +113,10 @@ def test_the_preview_is_the_keyed_foreground_over_a_checkerboard_or_the_preview_
     over = straight * alpha[..., None] + np.array([0.5, 0.25, 0.0]) * (1 - alpha[..., None])
     assert np.allclose(colour[..., :3], over, atol=1e-6)
     # Squares of CHECKER_SIZE from the bottom-left corner (row -1 is Nuke's y = 0), the light one first.
-    size = graph.CHECKER_SIZE
+    size = node_graph.CHECKER_SIZE
     bottom = checker[-1, :10, 0]
-    assert np.allclose(bottom, graph.CHECKER_LIGHT)
-    assert np.allclose(checker[-1 - size, :10, 0], graph.CHECKER_DARK)
+    assert np.allclose(bottom, node_graph.CHECKER_LIGHT)
+    assert np.allclose(checker[-1 - size, :10, 0], node_graph.CHECKER_DARK)
     default = preview(straight, np.zeros_like(alpha), OUTPUT_OVER_COLOUR)
     assert np.allclose(default[..., :3], PREVIEW_COLOUR.default)
 

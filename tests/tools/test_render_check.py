@@ -10,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from exporter.colour import linear_to_srgb as torch_linear_to_srgb
-from exporter.colour import srgb_to_linear as torch_srgb_to_linear
+from exporter.scripted.colour import linear_to_srgb as torch_linear_to_srgb
+from exporter.scripted.colour import srgb_to_linear as torch_srgb_to_linear
 from nuke_plugin.contract.knob_spec import defaults
 from tests.cpp_host import host_binary
 from tools.render_check import cli

@@ -25,7 +25,7 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
     """The whole artist path: menu -> dialog (filled in and Build clicked) -> background build -> main thread."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", exc_type=ImportError)
-    from nuke_plugin.ui import build_dialog as dialogs
+    from nuke_plugin.ui import build_dialog
 
     QtCore, QtWidgets = qt_compat.QtCore, qt_compat.QtWidgets
     qt_compat.application()
@@ -38,7 +38,7 @@ def test_menu_command_opens_the_dialog_and_builds(fake_nuke, tmp_path, monkeypat
 
     def artist():
         dialog = QtWidgets.QApplication.activeModalWidget()
-        if not isinstance(dialog, dialogs.BuildModelDialog) or dialog.environment.probing:
+        if not isinstance(dialog, build_dialog.BuildModelDialog) or dialog.environment.probing:
             QtCore.QTimer.singleShot(50, artist)
             return
         seen["target"] = dialog.settings().torch_target

@@ -24,12 +24,12 @@ def test_the_menu_entry_runs_the_self_test_and_shows_its_summary(fake_nuke, tmp_
 
 
 def test_a_self_test_that_cannot_start_says_why(fake_nuke, monkeypatch):
-    from nuke_plugin.host import selftest
+    from nuke_plugin.host import selftest_checks
 
     def broken(report_path=None, probes=()):
         raise OSError("no space left on device")
 
-    monkeypatch.setattr(selftest, "run_selftest", broken)
+    monkeypatch.setattr(selftest_checks, "run_selftest", broken)
     menus.register()
     fake_nuke.menu("Nuke").findItem("CorridorKey/Self-test").invoke()
     (message,) = fake_nuke.fake_dialogs_of("message")

@@ -15,8 +15,8 @@ import sys
 
 import torch
 
-from exporter import lane_check
-from exporter.portability import knob_settings
+from exporter.lanes import lane_check
+from exporter.lanes.portability import knob_settings
 from exporter.validate import KNOB_CHANGES, KNOB_CONTEXT, reference_probe
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.contract.torch_targets import CROSS_TORCH_TOLERANCE

@@ -12,8 +12,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from nuke_plugin.contract import NATIVE_RESOLUTION, PT_NAME
-from nuke_plugin.contract import manifest as manifest_schema
+from nuke_plugin.contract import NATIVE_RESOLUTION, PT_NAME, manifest_schema
 from nuke_plugin.contract.files import read_json
 from nuke_plugin.contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, GAMMA_INPUT, KNOBS, KNOBS_BY_NAME
 from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, node_knob

@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
-from ..contract import node_graph as graph
-from ..contract import selftest
+from ..contract import node_graph, selftest
 from ..contract.files import atomic_write, read_json
 from .errors import CorridorKeyError, ManifestError
 from .gizmo import OUTPUT_HINT, OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR
@@ -227,17 +226,17 @@ def srgb_to_linear(value: float) -> float:
 
 
 def preview_background(x: int, y: int, output_mode: int,
-                       colour: Sequence[float] = graph.PREVIEW_COLOUR.default) -> List[float]:
+                       colour: Sequence[float] = node_graph.PREVIEW_COLOUR.default) -> List[float]:
     """PreviewBackground at pixel (x, y): the Preview Colour, or the checkerboard (light square at the origin)."""
     if output_mode == OUTPUT_OVER_COLOUR:
         return list(colour)
-    square = graph.CHECKER_SIZE
+    square = node_graph.CHECKER_SIZE
     light = (math.floor(x / square) + math.floor(y / square)) % 2 < 1
-    return [graph.CHECKER_LIGHT if light else graph.CHECKER_DARK] * 3
+    return [node_graph.CHECKER_LIGHT if light else node_graph.CHECKER_DARK] * 3
 
 
 def gizmo_pixel(model_rgba: Sequence[float], output_mode: int = 0, x: int = 0, y: int = 0,
-                preview_colour: Sequence[float] = graph.PREVIEW_COLOUR.default) -> List[float]:
+                preview_colour: Sequence[float] = node_graph.PREVIEW_COLOUR.default) -> List[float]:
     """What the gizmo outputs at pixel (x, y) for the model's pixel there: 0 premultiplied linear, 1 straight
     linear, 2 matte, 4 and 5 the preview over the checkerboard or the Preview Colour (Merge over: A + B (1 - a)).
     Output 3 (the hint) does not come from the model: see builtin_hint_rows."""
@@ -260,14 +259,14 @@ def _float32(value: float) -> float:
     return float(struct.unpack("f", struct.pack("f", value))[0])
 
 
-def hint_key(rgb: Sequence[float], backing: Sequence[float] = graph.HINT_BACKING.default) -> float:
+def hint_key(rgb: Sequence[float], backing: Sequence[float] = node_graph.HINT_BACKING.default) -> float:
     """HintKey on one pixel (contract/node_graph.py): 1 where the larger of the pixel's two other channels reaches
     the backing's own such ratio ** KEY_EXPONENT of its value in the backing's dominant channel."""
     r, g, b = backing
     dominant = 1 if g >= max(r, b) else (2 if b >= r else 0)
     others = [i for i in range(3) if i != dominant]
-    limit = (max(backing[others[0]], backing[others[1]]) / max(backing[dominant], graph.BACKING_FLOOR)
-             ) ** graph.KEY_EXPONENT
+    limit = (max(backing[others[0]], backing[others[1]]) / max(backing[dominant], node_graph.BACKING_FLOOR)
+             ) ** node_graph.KEY_EXPONENT
     return 1.0 if max(rgb[others[0]], rgb[others[1]]) > limit * rgb[dominant] else 0.0
 
 
@@ -283,8 +282,8 @@ def dilate_rows(rows: List[List[float]], size: float) -> List[List[float]]:
              for c in range(width)] for r in range(height)]
 
 
-def builtin_hint_rows(plate: str, backing: Sequence[float] = graph.HINT_BACKING.default,
-                      erode: int = graph.HINT_ERODE.default) -> List[List[float]]:
+def builtin_hint_rows(plate: str, backing: Sequence[float] = node_graph.HINT_BACKING.default,
+                      erode: int = node_graph.HINT_ERODE.default) -> List[List[float]]:
     """The built-in hint of a self-test plate, [row][column] with row 0 the top: HintKey, then HintErode."""
     channels = selftest.plate_rows(plate)
     keyed = [[hint_key([_float32(channels[c][row][col]) for c in range(3)], backing)

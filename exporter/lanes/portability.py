@@ -7,7 +7,7 @@ with a torch when every operator it uses is proven there; an operator no set lis
 wrote it, and the manifest says so. `verify_in` goes further: it loads the saved file in another Python's torch,
 runs it on the fixed probes with every knob set, and compares with this torch.
 
-  .venv/bin/python -m exporter.portability update portable=A.pt fused=B.pt LANE_PYTHON...
+  .venv/bin/python -m exporter.lanes.portability update portable=A.pt fused=B.pt LANE_PYTHON...
       rewrite portable_ops.json from each build's operators and the lanes that know all of them (a lane whose
       Nuke gets that set must know them all)
 """
@@ -33,9 +33,9 @@ from nuke_plugin.contract.torch_targets import (
     version_tuple,
 )
 
+from ..errors import ExportError
+from ..safe_load import load_tensors
 from . import lane_check
-from .errors import ExportError
-from .safe_load import load_tensors
 
 OPS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "portable_ops.json")
 LANE_CHECK_SCRIPT = os.path.abspath(lane_check.__file__)

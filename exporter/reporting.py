@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Dict, List, Optional
 
-from nuke_plugin.contract import progress as protocol
+from nuke_plugin.contract import progress
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Reporter:
         self._stop = threading.Event()
         self._heartbeat: Optional[threading.Thread] = None
         # Human lines into a log (a farm, CI, `> file`): one per stage or per 5 % (contract's LineThrottle).
-        self._lines = protocol.LineThrottle() if mode == "human" and not protocol.is_terminal(self.stream) else None
+        self._lines = progress.LineThrottle() if mode == "human" and not progress.is_terminal(self.stream) else None
 
     def plan(self, resolution: int, validate_passes: float, verify_passes: float = 0.0,
              gpu_reference: bool = False) -> None:
@@ -143,7 +143,7 @@ class Reporter:
         remaining = max(self._step_remaining - (now - self._step_started), 1.0)
         # Never backwards, never 100 % before the end: a bar that retreats is worse than one that waits.
         self._shown = max(self._shown, min(elapsed / (elapsed + remaining), 0.99))
-        self._emit(protocol.stage_event(self._stage, self._message, self._shown, elapsed, remaining))
+        self._emit(progress.stage_event(self._stage, self._message, self._shown, elapsed, remaining))
         self._last_stage_event = now
 
     def _start_heartbeat(self) -> None:
@@ -166,25 +166,25 @@ class Reporter:
             self._finish_stage(time.monotonic())
             self._stage = ""
 
-    def _emit(self, event: protocol.Event) -> None:
+    def _emit(self, event: progress.Event) -> None:
         with self._lock:
             if self.mode == "json":
-                self.stream.write(protocol.encode(event) + "\n")
+                self.stream.write(progress.encode(event) + "\n")
             elif self.mode == "human":
                 if self._lines is not None and not self._lines.admit(event):
                     return
-                self.stream.write(protocol.describe(event) + "\n")
-            elif event["event"] == protocol.ERROR:
-                sys.stderr.write(protocol.describe(event) + "\n")
+                self.stream.write(progress.describe(event) + "\n")
+            elif event["event"] == progress.ERROR:
+                sys.stderr.write(progress.describe(event) + "\n")
             self.stream.flush()
 
     def log(self, message: str) -> None:
-        self._emit(protocol.log_event(message))
+        self._emit(progress.log_event(message))
 
     def done(self, pt: str, manifest: str) -> None:
         self._close()
-        self._emit(protocol.done_event(pt, manifest, time.monotonic() - self.started, self.stage_seconds))
+        self._emit(progress.done_event(pt, manifest, time.monotonic() - self.started, self.stage_seconds))
 
-    def error(self, message: str, kind: str = protocol.USER) -> None:
+    def error(self, message: str, kind: str = progress.USER) -> None:
         self._close()
-        self._emit(protocol.error_event(message, kind))
+        self._emit(progress.error_event(message, kind))

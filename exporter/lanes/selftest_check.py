@@ -3,7 +3,7 @@
 Imports only torch and nuke_plugin.contract, and keeps to Python 3.9, so every torch lane (the torch of each
 Nuke release, 1.12 on) runs it as it is: `tools/compat.sh` does, and so can a TD.
 
-  PYTHON -m exporter.selftest_check [MODEL.pt [EXPECTED.json]]     (run from the repository root)
+  PYTHON -m exporter.lanes.selftest_check [MODEL.pt [EXPECTED.json]]     (run from the repository root)
 
 Exit 0 when every stored output is matched within the tolerance, 1 otherwise; it prints the largest difference.
 """
@@ -20,8 +20,8 @@ from nuke_plugin.contract.files import read_json
 from nuke_plugin.contract.selftest import max_difference
 from nuke_plugin.contract.torch_targets import CROSS_TORCH_TOLERANCE
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "nuke_plugin",
-                        selftest.DATA_FOLDER)
+# exporter/lanes/ -> the repository (or plugin) root, which holds nuke_plugin/selftest_model/
+DATA_DIR = selftest.data_dir(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def plate_tensor(plate: str) -> torch.Tensor:

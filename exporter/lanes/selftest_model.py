@@ -1,6 +1,6 @@
 """Makes the self-test model shipped in nuke_plugin/selftest_model/, and its expected outputs, on purpose.
 
-  .venv/bin/python -m exporter.selftest_model [--output-dir DIR]      (default: the shipped folder)
+  .venv/bin/python -m exporter.lanes.selftest_model [--output-dir DIR]      (default: the shipped folder)
 
 The model is the real Nuke module (`CorridorKeyNuke`: every knob, the same resizes, colour maths, despeckle and
 despill) around a tiny stand-in for the network, traced and scripted as the export does, so the self-test in
@@ -27,9 +27,9 @@ from nuke_plugin.contract.files import commit_files, sha256_of, write_partial
 from nuke_plugin.contract.selftest import max_difference
 from nuke_plugin.contract.torch_targets import PORTABLE, release
 
-from .errors import ExportError
-from .manifest import build_manifest, torchscript_file_version
-from .nuke_module import CorridorKeyNuke
+from ..errors import ExportError
+from ..manifest import build_manifest, torchscript_file_version
+from ..scripted.nuke_module import CorridorKeyNuke
 from .portability import compatible_torch
 from .selftest_check import DATA_DIR, run
 
@@ -120,7 +120,7 @@ def _expectations(scripted: torch.jit.ScriptModule, saved: str, pt: str) -> Tupl
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m exporter.selftest_model", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m exporter.lanes.selftest_model", description=__doc__.split("\n")[0])
     parser.add_argument("--output-dir", default=DATA_DIR, help="where to write (default: %(default)s)")
     args = parser.parse_args(argv)
     generate(args.output_dir)
