@@ -39,20 +39,6 @@ def test_the_inference_node_runs_the_model_with_its_despill_off():
         k: v for k, v in knobs.items() if k != DESPILL_STRENGTH.name}
 
 
-@pytest.fixture(scope="module")
-def loaded(exported_model):
-    return torch.jit.load(str(exported_model.pt)).eval()
-
-
-@pytest.fixture(scope="module")
-def eager(exported_model):
-    from exporter.checkpoint import load_into, read_state_dict
-    from exporter.scripted.network import GreenFormer
-
-    network = GreenFormer(exported_model.resolution).eval()
-    load_into(network, read_state_dict(str(exported_model.checkpoint)))
-    return network
-
 
 def _gizmo(loaded, plate, despill_strength, **knobs):
     """The exported .pt as the gizmo's Inference node runs it, then its Despill node."""

@@ -2,19 +2,16 @@
 that feeds it and every gizmo knob they read. Nuke re-renders a node only when its knobs or inputs change, so the
 network's result is kept (the line of tests/fake_nuke/LIMITS.md on the Inference node's cache). Built as Build Model
 builds it, in the strict fake, from the shipped self-test model."""
-import json
-import os
 import re
-import shutil
 
 import pytest
 
 from nuke_plugin import contract
-from nuke_plugin.contract import node_graph, selftest
+from nuke_plugin.contract import node_graph
 from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS, REFINER_STRENGTH
 from nuke_plugin.core.gizmo import HALF_PRECISION, HINT_CHANNEL, KEYED_BUILD, OUTPUT_MODE, USE_GPU
-from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.host.finish import finish_build
+from tests import stand_in_exporter
 
 PARENT_KNOB = re.compile(r"\bparent\.([A-Za-z_][A-Za-z0-9_]*)")
 INPUT = re.compile(r"^input\d+$")
@@ -25,13 +22,8 @@ POST_KNOBS = {DESPILL_STRENGTH.name: 7.5, OUTPUT_MODE.name: 4, node_graph.PREVIE
 @pytest.fixture
 def gizmo(fake_nuke, tmp_path):
     """The CorridorKey node, installed from an export of the shipped self-test model, with the plate connected."""
-    data = selftest.data_dir(plugin_root())
     export = tmp_path / "export"
-    export.mkdir()
-    shutil.copy(os.path.join(data, selftest.PT_NAME), str(export / contract.PT_NAME))
-    manifest = json.loads(open(os.path.join(data, selftest.MANIFEST_NAME)).read())
-    manifest.update(model_id=contract.MODEL_ID, model_file=contract.PT_NAME)
-    (export / contract.MANIFEST_NAME).write_text(json.dumps(manifest))
+    stand_in_exporter.write_export(str(export / contract.PT_NAME))
     finish_build(str(export), install_dir=str(tmp_path / "install"), drop=False, overwrite=True)
     node = getattr(fake_nuke.nodes, contract.MODEL_ID)()
     node.setInput(0, fake_nuke.nodes.Constant())

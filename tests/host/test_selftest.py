@@ -3,7 +3,6 @@ reported as skipped; with a test renderer that runs the shipped model (through t
 values) every pixel check passes, and a Nuke that hands the image over upside down or drops a knob link fails."""
 import json
 import os
-import shutil
 
 import pytest
 
@@ -17,6 +16,7 @@ from nuke_plugin.core.paths import plugin_root
 from nuke_plugin.core.selftest_report import FAIL, PASS, SKIPPED
 from nuke_plugin.host import selftest_checks
 from nuke_plugin.host.finish import finish_build
+from tests import stand_in_exporter
 from tests.fake_nuke.render import Renderer
 
 DATA = selftest.data_dir(plugin_root())
@@ -146,11 +146,7 @@ def _files_under(folder):
 
 def test_the_installed_build_is_used_and_left_alone(fake_nuke, tmp_path):
     export = tmp_path / "export"
-    export.mkdir()
-    shutil.copy(os.path.join(DATA, selftest.PT_NAME), str(export / contract.PT_NAME))
-    manifest = json.loads(open(os.path.join(DATA, selftest.MANIFEST_NAME)).read())
-    manifest.update(model_id=contract.MODEL_ID, model_file=contract.PT_NAME)
-    (export / contract.MANIFEST_NAME).write_text(json.dumps(manifest))
+    stand_in_exporter.write_export(str(export / contract.PT_NAME))
     installed = finish_build(str(export), drop=False, overwrite=True)
     before = _files_under(installed.install_dir)
     report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
@@ -180,6 +176,19 @@ def test_with_pixels_every_check_compares_with_the_stored_expectations(fake_nuke
     assert selftest_report.ORIENTATION in found["render_default_gradient"].verifies
 
 
+def _selftest_of_a_changed_gizmo(fake_nuke, tmp_path, monkeypatch, change):
+    """The self-test's checks on a gizmo whose text has `change` made (old, new), rendered by the replica of what
+    the fake's nodes hold."""
+    real = selftest_checks.gizmo_text
+    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
+    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
+    renderer = Renderer(fake_nuke)
+    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
+    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
+    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
+    return checks(report)
+
+
 @pytest.mark.export
 @pytest.mark.parametrize("change, failing", [
     (("size {{-parent.hint_erode}}", "size {{1-parent.hint_erode}}"), "builtin_hint_gradient"),
@@ -189,14 +198,7 @@ def test_a_built_in_hint_that_erodes_selects_or_keys_otherwise_fails(fake_nuke, 
                                                                        failing):
     """The hint checks compare with the pure-Python expectation (nuke_plugin/core/selftest_report.py): a gizmo whose
     erosion, input test or key differs fails them, here rendered by the replica of what the fake's nodes hold."""
-    real = selftest_checks.gizmo_text
-    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
-    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
-    renderer = Renderer(fake_nuke)
-    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
-    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
-    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
-    found = checks(report)
+    found = _selftest_of_a_changed_gizmo(fake_nuke, tmp_path, monkeypatch, change)
     assert found[failing].status == FAIL, found[failing]
     assert found[failing].figures["points_differing"] > 0
     assert selftest_report.DILATE in found[failing].verifies and selftest_report.INPUT_EXISTS in found[failing].verifies
@@ -211,13 +213,6 @@ def test_a_despill_node_that_differs_or_a_network_that_follows_despill_fails(fak
                                                                             failing):
     """Despill after the network: the pixels with Despill Strength moved are the model's despill, and the Inference
     node must hold the model's own despill off (following the gizmo's would despill twice and re-run the network)."""
-    real = selftest_checks.gizmo_text
-    monkeypatch.setattr(selftest_checks, "gizmo_text", lambda *a, **k: real(*a, **k).replace(*change))
-    assert change[0] in real(BuildSet(contract.MODEL_ID, 1, (Slot(15),)))
-    renderer = Renderer(fake_nuke)
-    monkeypatch.setattr(fake_nuke, "execute", renderer.execute)
-    monkeypatch.setattr(fake_nuke, "sample", renderer.sample)
-    report, _ = selftest_checks.run_selftest(str(tmp_path / "report.json"))
-    found = checks(report)
+    found = _selftest_of_a_changed_gizmo(fake_nuke, tmp_path, monkeypatch, change)
     assert found[failing].status == FAIL, found[failing]
     assert found["render_default_gradient"].status == PASS
