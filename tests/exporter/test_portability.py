@@ -15,8 +15,9 @@ import timm
 import torch
 import torch.nn.functional as F
 
-from exporter import lane_check, portability, safe_load
+from exporter import safe_load
 from exporter.errors import ExportError
+from exporter.lanes import lane_check, portability
 from exporter.scripted.attention import (
     HieraAttention,
     chunk_sizes,

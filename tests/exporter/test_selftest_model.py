@@ -5,7 +5,7 @@ import os
 
 import torch
 
-from exporter import selftest_check, selftest_model
+from exporter.lanes import selftest_check, selftest_model
 from nuke_plugin.contract import selftest
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.contract.selftest import max_difference
