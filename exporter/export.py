@@ -21,6 +21,7 @@ from nuke_plugin.contract.files import remove_partials, sha256_of
 from nuke_plugin.contract.knob_spec import KNOBS
 from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, operators_for, parse_torch_target, release
 
+from . import cancel
 from .checkpoint import load_into, read_state_dict
 from .errors import ExportError
 from .lanes.portability import check_lane_python, compatible_torch, lane_outputs, verify_in, verify_passes
@@ -134,6 +135,7 @@ def export(checkpoint: str, output: str, *, resolution: int = contract.NATIVE_RE
     """`verify_with`: other Pythons (each with the torch of a Nuke release) that must load and run the saved
     file like this torch does before it replaces anything."""
     reporter = reporter or Reporter("quiet")
+    cancel.reset()  # each export starts cancellable: a process that exported before (tests, benchmarks) is no longer
     check_resolution(resolution)
     target_nuke = target_key(target_nuke)
     for python in verify_with:  # a wrong interpreter costs seconds here, not the whole export first

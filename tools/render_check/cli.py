@@ -219,7 +219,7 @@ def main(argv=None) -> int:
                 folder = temp
             default_resolution = RANDOM_RESOLUTION if args.random_weights else NATIVE_RESOLUTION
             pt = _export(None if args.random_weights else args.checkpoint, args.resolution or default_resolution,
-                         resolution=folder)
+                         folder)
         summary = render(pt, args.out, args.size, knobs, args.device, args.half, args.seed, args.hint)
     except (CheckError, HostUnavailable) as error:
         sys.stderr.write("error: %s\n" % error)
