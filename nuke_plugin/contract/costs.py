@@ -35,8 +35,8 @@ FRAME_COSTS: Tuple[FrameCost, ...] = (
     FrameCost(PORTABLE, 1024, 14.9, 2.31, "2026-12-03", 2.4),
     FrameCost(FUSED, 1536, 56.0, 3.82, "2026-12-03", 2.5),
     FrameCost(PORTABLE, 1536, 51.9, 3.83, "2026-12-03", 2.5),
-    FrameCost(FUSED, 2048, 83.9, 5.94, "2026-12-03", 2.3),
-    FrameCost(PORTABLE, 2048, 162.6, 5.94, "2026-12-03", 2.3),
+    FrameCost(FUSED, 2048, 80.8, 5.94, "2026-12-03", 1.9),
+    FrameCost(PORTABLE, 2048, 91.5, 5.94, "2026-12-03", 1.9),
 )
 FRAME_COSTS_BY_KEY: Dict[Tuple[str, int], FrameCost] = {(c.operators, c.resolution): c for c in FRAME_COSTS}
 OPERATOR_SET_NAMES = {FUSED: "fused attention (Nuke 15.1+ builds)", PORTABLE: "portable (Nuke 14 / 15.0 builds)"}
