@@ -31,8 +31,8 @@ class FrameCost:
 
 
 FRAME_COSTS: Tuple[FrameCost, ...] = (
-    FrameCost(FUSED, 1024, 14.0, 2.31, "2026-12-03", 2.4),
-    FrameCost(PORTABLE, 1024, 14.9, 2.31, "2026-12-03", 2.4),
+    FrameCost(FUSED, 1024, 11.7, 2.31, "2026-12-03", 1.4),
+    FrameCost(PORTABLE, 1024, 12.3, 2.32, "2026-12-03", 1.4),
     FrameCost(FUSED, 1536, 56.0, 3.82, "2026-12-03", 2.5),
     FrameCost(PORTABLE, 1536, 51.9, 3.83, "2026-12-03", 2.5),
     FrameCost(FUSED, 2048, 80.8, 5.94, "2026-12-03", 1.9),
