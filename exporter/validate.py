@@ -4,7 +4,8 @@ One full pass of the network, the saved file's `forward` on an odd-sized probe, 
 other check calls the saved file's stages (nuke_module: `prepare`, `refiner_scale`, `finish`) where each knob
 acts, so it costs no further network pass (minutes each at 2048 on a CPU) and does not depend on what the
 weights make of a probe: the knobs after the network are checked on a synthetic network output built so that
-each of them must act, and a matte without islands cannot hide despeckle.
+each of them must act, and a matte without islands cannot hide despeckle. Clean-up Only is checked as the gizmo
+uses it: `forward` with it on, given the result made with Auto Despeckle off, must give the one-node result.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 
 from nuke_plugin.contract.knob_spec import (
     AUTO_DESPECKLE,
+    CLEAN_UP_ONLY,
     DESPECKLE_SIZE,
     DESPILL_STRENGTH,
     GAMMA_INPUT,
@@ -36,11 +38,14 @@ KNOB_CHANGES = (
     (AUTO_DESPECKLE.name, 0),
     # Larger than the plate: every island goes, so the matte changes wherever despeckle kept something.
     (DESPECKLE_SIZE.name, DESPECKLE_SIZE.maximum),
+    (CLEAN_UP_ONLY.name, 1),
 )
 # Each knob by the stage of the saved module that reads it: the stage its liveness is checked on.
 PREPARE_KNOBS = (GAMMA_INPUT.name,)
 NETWORK_KNOBS = (REFINER_STRENGTH.name,)
 FINISH_KNOBS = (RESAMPLE.name, AUTO_DESPECKLE.name, DESPECKLE_SIZE.name, DESPILL_STRENGTH.name)
+# Read by `forward` itself: with it on, the network does not run (checked against `finish`: see _clean_up_split).
+STAGE_KNOBS = (CLEAN_UP_ONLY.name,)
 # The whole-frame view of the same changes (the C++ host checks run `forward` only, on random weights): switching
 # despeckle off shows only where it removed something, so it is switched off from a size that removes everything.
 KNOB_CONTEXT = {AUTO_DESPECKLE.name: {DESPECKLE_SIZE.name: DESPECKLE_SIZE.maximum}}
@@ -133,6 +138,10 @@ def _finish(keyed: torch.Tensor, height: int, width: int) -> Stage:
     return lambda module: module.finish(keyed, height, width)
 
 
+def _forward(image: torch.Tensor) -> Stage:
+    return lambda module: module(image)
+
+
 class _Checker:
     """Runs one stage of the saved module and of the eager one at the same knob values, and keeps the figures."""
 
@@ -176,6 +185,25 @@ def _require_change(name: str, before: torch.Tensor, after: torch.Tensor, where:
     return changed
 
 
+def _clean_up_split(check: _Checker, keyed: torch.Tensor, name: str, value: Any) -> float:
+    """The gizmo's two nodes against one: `forward` with Clean-up Only on, given what the network node gives (the
+    finish with Auto Despeckle and Despill off), must give the finish with both at their defaults (despeckle on).
+    No network runs: with the knob dead, `forward` would run the network and could not match. Returns how much the
+    clean-up changed its input."""
+    height, width = FINISH_SIZE
+    whole = check.run(_finish(keyed, height, width), {}, "post-processing at the defaults")
+    held = check.run(_finish(keyed, height, width), {AUTO_DESPECKLE.name: 0, DESPILL_STRENGTH.name: 0.0},
+                     "post-processing with Auto Despeckle and Despill off")
+    cleaned = check.run(_forward(held), {name: value}, "forward with %s=%s" % (name, value))
+    _require_shape(cleaned, tuple(whole.shape), "forward with %s=%s" % (name, value))
+    error = float((cleaned - whole).abs().max())
+    if error > TOLERANCE:
+        raise ExportError("Saved model's clean-up stage (%s=%s) differs from its whole post-processing by %.3g "
+                          "(tolerance %.0e); the gizmo's two nodes would not give one node's matte. Report this "
+                          "with the exporter's log." % (name, value, error, TOLERANCE))
+    return _require_change(name, held, cleaned, "clean-up stage")
+
+
 def validate(loaded: torch.nn.Module, reference: torch.Tensor, device: torch.device,
              progress: Callable[[str, float], None], resolution: int) -> Dict[str, Any]:
     """Checks the loaded module: its forward against `reference` (the eager output on the reference probe), its
@@ -215,6 +243,9 @@ def validate(loaded: torch.nn.Module, reference: torch.Tensor, device: torch.dev
 
         live: List[Tuple[str, float]] = []
         for name, value in KNOB_CHANGES:
+            if name in STAGE_KNOBS:
+                live.append((name, _clean_up_split(check, keyed, name, value)))
+                continue
             if name in PREPARE_KNOBS:
                 stage, where = _prepare(probe), "network input"
             elif name in NETWORK_KNOBS:

@@ -1,9 +1,10 @@
 """The top-level module Nuke's Inference node runs: upstream's pre/post-processing around the traced network.
 
-Its stages are methods of their own, exported with the file (`prepare`, `refiner_scale`, `keyed`, `finish`), so
-the exporter's validation can call the saved file's stages one by one: each knob is proven live where it acts,
-without a full network pass per knob and whatever the weights make of a probe. `forward` composes them and is the
-only method Nuke calls.
+Its stages are methods of their own, exported with the file (`prepare`, `refiner_scale`, `keyed`, `finish`,
+`clean_up`), so the exporter's validation can call the saved file's stages one by one: each knob is proven live
+where it acts, without a full network pass per knob and whatever the weights make of a probe. `forward` composes
+them and is the only method Nuke calls; with Clean-up Only on it runs `clean_up` alone, which lets the gizmo keep
+the network's result while the knobs after the resample move.
 
 Why scripted and not traced: Nuke sets the .cat's custom knobs as attributes of this module at render time,
 and only a scripted `forward` reads them then (tracing would freeze their values). The heavy network inside
@@ -21,6 +22,7 @@ import torch.nn as nn
 
 from nuke_plugin.contract.knob_spec import (
     AUTO_DESPECKLE,
+    CLEAN_UP_ONLY,
     DESPECKLE_SIZE,
     DESPILL_STRENGTH,
     GAMMA_INPUT,
@@ -64,6 +66,7 @@ class CorridorKeyNuke(nn.Module):
     resample: int
     auto_despeckle: int
     despeckle_size: int
+    clean_up_only: int
 
     def __init__(self, network: nn.Module, resolution: int) -> None:
         super().__init__()
@@ -84,9 +87,13 @@ class CorridorKeyNuke(nn.Module):
         self.resample = int(RESAMPLE.default)
         self.auto_despeckle = int(AUTO_DESPECKLE.default)
         self.despeckle_size = int(DESPECKLE_SIZE.default)
+        self.clean_up_only = int(CLEAN_UP_ONLY.default)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """What Nuke's Inference node calls: plate RGB + hint in, straight sRGB foreground + alpha out."""
+        """What Nuke's Inference node calls: plate RGB + hint in, straight sRGB foreground + alpha out. With Clean-up
+        Only on, the input is this model's own result instead and only the steps after the resample run on it."""
+        if self.clean_up_only > 0:
+            return self.clean_up(self.keyed(x[:, 3:4], x[:, 0:3])).to(x.dtype)
         alpha, fg = self.network(self.prepare(x), self.refiner_scale(x))
         return self.finish(self.keyed(alpha, fg), x.shape[2], x.shape[3]).to(x.dtype)
 
@@ -142,6 +149,13 @@ class CorridorKeyNuke(nn.Module):
         if out is keyed:
             out = out.clone()
 
+        return self.clean_up(out)
+
+    @torch.jit.export
+    def clean_up(self, out: torch.Tensor) -> torch.Tensor:
+        """Steps 6b-7 (Auto Despeckle, Despeckle Size, Despill Strength) in place on a plate-sized fp32 image of fg
+        RGB + alpha that this stage owns. They act at the plate's size after the resample, so a second node can run
+        them alone on the first one's result (Clean-up Only) and give what one node gives with them on."""
         # 6b. Upstream's CLI matte clean-up on the plate-sized alpha, before the despill as upstream orders it.
         if self.auto_despeckle > 0:
             size = min(max(self.despeckle_size, 0), self.despeckle_max)

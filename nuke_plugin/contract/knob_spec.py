@@ -241,8 +241,19 @@ DESPECKLE_SIZE = KnobSpec(
     maximum=100000,
 )
 
+CLEAN_UP_ONLY = KnobSpec(
+    name="clean_up_only",
+    kind=BOOL,
+    label="Clean-up Only",
+    tooltip="Off: the whole model. On: the network does not run; the input is taken as this model's own result "
+    "(straight sRGB foreground + alpha, made with Auto Despeckle off) and only Auto Despeckle and Despill Strength "
+    "are applied to it. The CorridorKey gizmo runs a second node this way, so that moving Auto Despeckle or "
+    "Despeckle Size never re-runs the network.",
+    default=0,
+)
+
 KNOBS: Tuple[KnobSpec, ...] = (DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH, RESAMPLE, AUTO_DESPECKLE,
-                                DESPECKLE_SIZE)
+                                DESPECKLE_SIZE, CLEAN_UP_ONLY)
 KNOBS_BY_NAME: Dict[str, KnobSpec] = {k.name: k for k in KNOBS}
 
 

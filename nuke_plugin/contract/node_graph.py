@@ -16,19 +16,25 @@ The built-in hint is a coarse key made of native nodes for when the Hint input i
   hint ("coarse and slightly eroded").
 - HintSelect (Switch): the Hint input when it is connected (or forced), the built-in hint otherwise.
 
-Despill runs after the Inference node as a native Expression node (DESPILL_NODE), because it is pointwise: Nuke
-re-renders only the nodes whose knobs or inputs change, so moving Despill Strength re-runs that node and not the
-network. The Inference node holds the model's own despill at NETWORK_HELD's value (off) instead of following the
-gizmo's knob; CorridorKey.cat alone, in a plain Inference node, still despills with its own knob.
+Nuke re-renders only the nodes whose knobs or inputs change, so every model knob that acts after the network is
+applied by a node after the network's own Inference node (NETWORK_NODE), which holds it at a fixed value instead
+(`network_held`) and so keeps its result:
+- Despill runs as a native Expression node (DESPILL_NODE), because it is pointwise.
+- Auto Despeckle and Despeckle Size need connected components, which no native node computes. A second Inference
+  node (CLEAN_UP_NODE) runs the same .cat with Clean-up Only on: the network does not run there, and the model's
+  own clean-up acts on the first node's result (`clean_up_held` says what it holds). The exporter proves that the
+  two nodes give what one gives (exporter/validate.py).
+A build from before Clean-up Only existed has no such knob (its manifest says so): its gizmo keeps Auto Despeckle on
+the network node. CorridorKey.cat alone, in a plain Inference node, still applies every knob itself.
 
 Pure Python 3.9+: no Nuke, no numpy.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Any, Dict, Sequence, Tuple
 
-from .knob_spec import DESPILL_STRENGTH, ENUM, INT, KnobSpec
+from .knob_spec import AUTO_DESPECKLE, CLEAN_UP_ONLY, DESPECKLE_SIZE, DESPILL_STRENGTH, ENUM, INT, KnobSpec
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,35 @@ CHECKER_DARK = 0.10  # linear, about 0.35
 PREVIEW_BACKGROUND_NODE = "PreviewBackground"
 PREVIEW_OVER_NODE = "PreviewOver"
 
-# The model knobs the gizmo applies with native nodes after the Inference node, each with the value its Inference
-# node holds instead (the model's no-op), so that moving them never re-runs the network.
-NETWORK_HELD = {DESPILL_STRENGTH.name: 0.0}
+# The nodes after the network (see the docstring).
+NETWORK_NODE = "Inference1"
 DESPILL_NODE = "Despill"
+CLEAN_UP_NODE = "CleanUp"
+# The gizmo knobs the clean-up node follows; the model knobs no panel shows (each node holds its own value).
+CLEAN_UP_FOLLOWS = (AUTO_DESPECKLE.name, DESPECKLE_SIZE.name)
+STAGE_KNOBS = (CLEAN_UP_ONLY.name,)
+
+
+def splits_clean_up(knobs: Sequence[KnobSpec]) -> bool:
+    """Whether this build's gizmo runs despeckle in a clean-up node (its model has Clean-up Only)."""
+    return any(k.name == CLEAN_UP_ONLY.name for k in knobs)
+
+
+def network_held(knobs: Sequence[KnobSpec]) -> Dict[str, Any]:
+    """The model knobs the network node holds instead of following the gizmo (a node after it applies them), with
+    their held values: despill off; with a clean-up node, Auto Despeckle off, Despeckle Size at its default (unread
+    then, and constant so that moving it changes nothing here) and Clean-up Only off."""
+    names = {k.name for k in knobs}
+    held: Dict[str, Any] = {DESPILL_STRENGTH.name: 0.0} if DESPILL_STRENGTH.name in names else {}
+    if splits_clean_up(knobs):
+        held.update({k.name: (0 if k.name == AUTO_DESPECKLE.name else k.default) for k in knobs
+                     if k.name in CLEAN_UP_FOLLOWS + STAGE_KNOBS})
+    return held
+
+
+def clean_up_held(knobs: Sequence[KnobSpec]) -> Dict[str, Any]:
+    """The model knobs the clean-up node holds: Clean-up Only on, despill off (the Despill node applies it) and the
+    knobs it does not read at their defaults; it follows only CLEAN_UP_FOLLOWS."""
+    held = {k.name: k.default for k in knobs if k.name not in CLEAN_UP_FOLLOWS}
+    held.update({CLEAN_UP_ONLY.name: 1, DESPILL_STRENGTH.name: 0.0})
+    return {name: value for name, value in held.items() if name in {k.name for k in knobs}}

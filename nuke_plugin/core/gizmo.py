@@ -5,15 +5,18 @@ The node graph inside the gizmo:
     Hint --> HintToAlpha (alpha | red | luminance -> alpha) ------------------> HintSelect
     Plate --> HintCrop --> HintKey --> HintErode (the built-in hint) ----------> HintSelect
     Plate + HintSelect --> CopyHint (hint into the 4th channel) --> CropToFormat (the Hint output taps here)
-        --> BuildForThisNuke --> NukeNewEnough --> SameBuild (Asserts) --> Inference (the .cat)
-        --> Despill (Expression) --> ToLinear (sRGB -> linear on RGB)
+        --> BuildForThisNuke --> NukeNewEnough --> SameBuild (Asserts) --> Inference1 (the .cat: the network)
+        --> CleanUp (the same .cat, Clean-up Only: Auto Despeckle) --> Despill (Expression)
+        --> ToLinear (sRGB -> linear on RGB)
         --+--> Premult ------------> \
           +--> (straight) ---------> OutputSelect --> Output
           +--> MatteOnly, previews --> /
 
-Only the knobs that act before or inside the network (and Resample, Auto Despeckle, Despeckle Size, which the model
-applies at the plate's size) reach the Inference node. Despill and Output are native nodes after it
-(contract/node_graph.py: NETWORK_HELD), so moving them re-renders those nodes from the network's kept result.
+Only the knobs that act before or inside the network (and Resample, which scales the network's result to the
+plate) reach the network's Inference node. Auto Despeckle and Despeckle Size reach the CleanUp node, where the
+network does not run, and Despill and Output are native nodes (contract/node_graph.py: `network_held`), so moving
+any of them re-renders those nodes from the network's kept result. A build whose model has no Clean-up Only knob
+(made before it existed) gets no CleanUp node: its network node applies Auto Despeckle itself.
 
 CropToFormat clips the image to the plate's format before Inference, as the public RIFE port does
 (tests/data/gizmos/RIFE.gizmo): overscan (pixels outside the format) never reaches the model, which sees exactly the
@@ -32,12 +35,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
 from ..contract import builds, node_graph
 from ..contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
-from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD, PREVIEW_COLOUR, ColourSpec
+from ..contract.node_graph import (
+    HINT_BACKING,
+    HINT_ERODE,
+    HINT_SOURCE,
+    PREVIEW_COLOUR,
+    STAGE_KNOBS,
+    ColourSpec,
+    clean_up_held,
+    network_held,
+    splits_clean_up,
+)
 from .build_set import BuildSet
 
 # Where the node's default differs from the model's own. Input Gamma: a Read node in a Nuke script delivers
@@ -158,11 +171,37 @@ def toggle_lines(toggle: Toggle) -> List[str]:
     return lines + [" %s %s" % (toggle.name, "true" if toggle.default else "false")]
 
 
-def serialise_knob(knobs: Sequence[KnobSpec]) -> str:
-    """The Inference node's serialiseKnob value: every model knob follows the gizmo knob of the same name, except
-    those a native node applies after the network (NETWORK_HELD), which stay at their no-op value."""
-    return "{" + "".join("%s:%s;" % (k.name, number(NETWORK_HELD[k.name])) if k.name in NETWORK_HELD
+def held_text(spec: KnobSpec, value: Any) -> str:
+    """A held knob's value as the knob's own .nk text: a number, true / false, or the enumeration's item."""
+    if spec.kind == ENUM:
+        return word(spec.items[int(value)])
+    if spec.kind == BOOL:
+        return "true" if value else "false"
+    return "%d" % value if spec.kind == INT else number(float(value))
+
+
+def serialise_knob(knobs: Sequence[KnobSpec], held: Dict[str, Any]) -> str:
+    """An Inference node's serialiseKnob value: every model knob follows the gizmo knob of the same name, except
+    those in `held` (node_graph.network_held / clean_up_held), which stay at the value given there."""
+    return "{" + "".join("%s:%s;" % (k.name, held_text(k, held[k.name])) if k.name in held
                          else '%s:{"parent.%s"};' % (k.name, k.name) for k in knobs) + "}"
+
+
+def inference_lines(model_id: str, build: int, knobs: Sequence[KnobSpec], held: Dict[str, Any], name: str,
+                    y: int) -> List[str]:
+    """An Inference node on this build's .cat, following the gizmo's GPU toggles and its model knobs but `held`."""
+    return _node("Inference", [
+        "useGPUIfAvailable {{parent.%s}}" % USE_GPU.name,
+        "halfPrecision {{parent.%s}}" % HALF_PRECISION.name,
+        model_file_line(model_id, build),
+        "serialiseKnob %s" % serialise_knob(knobs, held),
+        "name %s" % name,
+    ], 0, y)
+
+
+def panel_knobs(knobs: Sequence[KnobSpec]) -> List[KnobSpec]:
+    """The model knobs the gizmo's panel shows: all but those each of its nodes holds (Clean-up Only)."""
+    return [k for k in knobs if k.name not in STAGE_KNOBS]
 
 
 # -- Despill after the network (contract/node_graph.py): pointwise, so a native node, and a change never re-runs it.
@@ -427,7 +466,7 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
              " addUserKnob {20 %s l %s}" % (contract.MODEL_ID, word(contract.MODEL_ID))]
     lines += user_knob_lines(HINT_CHANNEL)
     lines += builtin_hint_knob_lines()
-    for spec in knobs:
+    for spec in panel_knobs(knobs):
         lines += user_knob_lines(node_knob(spec))
     lines += user_knob_lines(OUTPUT_MODE)
     lines += colour_knob_lines(PREVIEW_COLOUR)
@@ -451,15 +490,12 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
     if late:
         lines += assert_node("NukeNewEnough", late, 0, -150)
     lines += assert_node("SameBuild", assert_same_build(build_set), 0, -140)
-    lines += _node("Inference", [
-        "useGPUIfAvailable {{parent.%s}}" % USE_GPU.name,
-        "halfPrecision {{parent.%s}}" % HALF_PRECISION.name,
-        model_file_line(model_id, build_set.build_id),
-        "serialiseKnob %s" % serialise_knob(knobs),
-        "name Inference1",
-    ], 0, -100)
-    lines += despill_lines(knobs, -80)
-    lines += _node("Colorspace", ["colorspace_in sRGB", "colorspace_out linear", "name ToLinear"], 0, -60)
+    lines += inference_lines(model_id, build_set.build_id, knobs, network_held(knobs), node_graph.NETWORK_NODE, -115)
+    if splits_clean_up(knobs):
+        lines += inference_lines(model_id, build_set.build_id, knobs, clean_up_held(knobs), node_graph.CLEAN_UP_NODE,
+                                 -90)
+    lines += despill_lines(knobs, -65)
+    lines += _node("Colorspace", ["colorspace_in sRGB", "colorspace_out linear", "name ToLinear"], 0, -40)
     lines.append("set NStraight [stack 0]")
     # Switch input 0 is the top of the stack, so the branches are stacked from the last choice to the first; the
     # straight result is on the stack already for the first.
@@ -480,6 +516,7 @@ def gizmo_text(build_set: BuildSet, knobs: Sequence[KnobSpec] = KNOBS, info: Opt
 
 def gizmo_knob_names(knobs: Sequence[KnobSpec] = KNOBS) -> List[str]:
     """The knobs an artist sees on the node, in panel order (the Info tab's build knobs last)."""
-    return ([HINT_CHANNEL.name, HINT_SOURCE.name, HINT_BACKING.name, HINT_ERODE.name] + [k.name for k in knobs]
+    return ([HINT_CHANNEL.name, HINT_SOURCE.name, HINT_BACKING.name, HINT_ERODE.name]
+            + [k.name for k in panel_knobs(knobs)]
             + [OUTPUT_MODE.name, PREVIEW_COLOUR.name] + [t.name for t in TOGGLES]
             + [INSTALLED_BUILD_KNOB, KEYED_BUILD.name, USE_INSTALLED])

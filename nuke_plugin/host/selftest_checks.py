@@ -31,12 +31,21 @@ from .. import contract
 from ..contract import builds, selftest
 from ..contract.files import atomic_write
 from ..contract.knob_spec import BOOL, ENUM, FLOAT
-from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, NETWORK_HELD
+from ..contract.node_graph import (
+    CLEAN_UP_NODE,
+    HINT_BACKING,
+    HINT_ERODE,
+    HINT_SOURCE,
+    NETWORK_NODE,
+    STAGE_KNOBS,
+    clean_up_held,
+    network_held,
+)
 from ..core import selftest_report
 from ..core.build_set import BuildSet, Slot
 from ..core.cattery import layout_for
 from ..core.errors import CorridorKeyError
-from ..core.gizmo import HALF_PRECISION, KEYED_BUILD, OUTPUT_HINT, OUTPUT_MODE, USE_GPU, gizmo_text
+from ..core.gizmo import HALF_PRECISION, KEYED_BUILD, OUTPUT_HINT, OUTPUT_MODE, USE_GPU, gizmo_text, panel_knobs
 from ..core.manifest import ModelManifest
 from ..core.paths import plugin_root, same_path
 from ..core.selftest_report import FAIL, PASS, SKIPPED
@@ -208,8 +217,10 @@ class Session(object):
             node = getattr(nuke.nodes, selftest.MODEL_ID)()
         node.forceValidate()
         inference = _inference_in(node)
+        clean_up = node.node(CLEAN_UP_NODE)
         verifies = [selftest_report.MODEL_FILE, selftest_report.CATALOGUE]
-        if inference is None or node.hasError() or inference.hasError():
+        if inference is None or node.hasError() or inference.hasError() or (clean_up is not None
+                                                                               and clean_up.hasError()):
             self.report.add("gizmo_create", FAIL, "the gizmo was created with an error: %s"
                             % (_error_text(node) or "no Inference node inside"), verifies)
             return None
@@ -372,33 +383,44 @@ class Session(object):
         return ok
 
     def held(self, name: str, inference: Any, knob_name: str, held: float, value: Any) -> None:
-        """Does the Inference node keep a knob that a native node applies after the network at its no-op value
-        while the gizmo's moves (so the network is not re-run)? The pixel check then proves the native node."""
+        """Does an Inference node keep a knob at its held value while the gizmo's moves (a node after the network
+        applies it, so the network is not re-run)? The pixel check then proves the node that applies it."""
         inner = inference.knob(knob_name)
         got = None if inner is None else float(inner.getValue())
         ok = got is not None and abs(got - held) < 1e-6
-        self.report.add(name, PASS if ok else FAIL, "the Inference node's %s %s at %g with the gizmo's at %r "
-                        "(a native node after the network applies it)%s" % (
-                            knob_name, "stays" if ok else "does NOT stay", held, value,
+        self.report.add(name, PASS if ok else FAIL, "%s's %s %s at %g with the gizmo's at %r%s" % (
+                            inference.name(), knob_name, "stays" if ok else "does NOT stay", held, value,
                             "" if ok else ": got %r" % got), [selftest_report.SERIALISED_VALUE,
                                                               selftest_report.MODEL_FILE],
                         {"got": got, "want": held})
 
     def knobs(self, node: Any, manifest: ModelManifest, plates: Dict[str, Any], expected: Dict[str, Any]) -> None:
-        inference = _inference_in(node)
+        """Each model knob moved alone on the gizmo: every Inference node inside follows it or holds its own value,
+        as the gizmo writer says (node_graph), and the gizmo's pixels match the model's with that knob moved."""
         outputs = expected["outputs"]
+        stages = [(_inference_in(node), network_held(manifest.knobs), "")]
+        clean_up = node.node(CLEAN_UP_NODE)
+        if clean_up is not None:
+            stages.append((clean_up, clean_up_held(manifest.knobs), "_clean_up"))
         for index, knob in enumerate(manifest.knobs):
             self.step("knob %s" % knob.name, 40 + 40 * index // max(len(manifest.knobs), 1))
+            if knob.name in STAGE_KNOBS:  # not on the panel: each node holds its own value
+                for inference, held, suffix in stages:
+                    self.held("held_%s%s" % (knob.name, suffix), inference, knob.name, held[knob.name], None)
+                continue
             value = knob.far_end()
             _set(node[knob.name], knob.kind, value)
             verifies = [selftest_report.ENUM_LINK] if knob.kind == ENUM else []
-            if knob.name in NETWORK_HELD:
-                self.held("held_%s" % knob.name, inference, knob.name, NETWORK_HELD[knob.name], value)
-            else:
-                self.link("link_%s" % knob.name, inference, knob.name, value, verifies + [selftest_report.MODEL_FILE])
+            for inference, held, suffix in stages:
+                if knob.name in held:
+                    self.held("held_%s%s" % (knob.name, suffix), inference, knob.name, held[knob.name], value)
+                else:
+                    self.link("link_%s%s" % (knob.name, suffix), inference, knob.name, value,
+                              verifies + [selftest_report.MODEL_FILE])
             # A knob a native node applies after the network is proven by that node's pixels (its expression).
+            native = all(knob.name in held for _, held, _ in stages)
             self.pixels("knob_%s" % knob.name, node, plates, outputs[knob.name], selftest.PIXEL_TOLERANCE,
-                        verifies=PIXEL_CHECKS + ((selftest_report.EXPRESSIONS,) if knob.name in NETWORK_HELD else ()))
+                        verifies=PIXEL_CHECKS + ((selftest_report.EXPRESSIONS,) if native else ()))
             _set(node[knob.name], knob.kind, knob.default)
         for toggle, tolerance in ((USE_GPU, selftest.PIXEL_TOLERANCE), (HALF_PRECISION, selftest.HALF_TOLERANCE)):
             self.step("toggle %s" % toggle.name, 82)
@@ -510,7 +532,7 @@ class Session(object):
             node = self.create_gizmo(manifest, cat)
             self.gizmo_reread(manifest)
         if node is not None:
-            for knob in manifest.knobs:
+            for knob in panel_knobs(manifest.knobs):
                 _set(node[knob.name], knob.kind, knob.default)
             self.step("rendering the defaults", 35)
             self.pixels("render_default", node, plates, expected["outputs"][selftest.DEFAULT_SETTING],
@@ -525,6 +547,10 @@ class Session(object):
 
 
 def _inference_in(node: Any) -> Any:
+    """The gizmo's network node (any Inference node in a gizmo from another version of the writer)."""
+    named = node.node(NETWORK_NODE)
+    if named is not None and named.Class() == "Inference":
+        return named
     found = [n for n in node.nodes() if n.Class() == "Inference"]
     return found[0] if found else None
 

@@ -7,14 +7,15 @@ from typing import Optional
 from .. import contract
 from ..contract.knob_spec import GAMMA_INPUT, KNOBS
 from ..contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
-from ..core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES, node_knob
+from ..core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES, node_knob, panel_knobs
 from .qt_compat import QtWidgets
 
 
 def _knob_rows() -> str:
     """Every knob on the node, from the specs that build it (the model's knobs and the gizmo's own)."""
     rows = []
-    for knob in (HINT_CHANNEL, HINT_SOURCE, HINT_ERODE) + tuple(node_knob(k) for k in KNOBS) + (OUTPUT_MODE,):
+    model = tuple(node_knob(k) for k in panel_knobs(KNOBS))
+    for knob in (HINT_CHANNEL, HINT_SOURCE, HINT_ERODE) + model + (OUTPUT_MODE,):
         span = "%s; default %s" % (knob.span_text(" to "), knob.default_text())
         rows.append("<li><b>%s</b> (%s): %s</li>" % (knob.label, span, knob.tooltip))
     for colour in (HINT_BACKING, PREVIEW_COLOUR):

@@ -6,7 +6,18 @@ import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph
-from nuke_plugin.contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, INT, KNOBS, KnobSpec
+from nuke_plugin.contract.knob_spec import (
+    AUTO_DESPECKLE,
+    BOOL,
+    CLEAN_UP_ONLY,
+    DESPECKLE_SIZE,
+    DESPILL_STRENGTH,
+    ENUM,
+    FLOAT,
+    INT,
+    KNOBS,
+    KnobSpec,
+)
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.build_set import BuildSet, Slot
 from nuke_plugin.core.cattery import cat_json_text
@@ -52,7 +63,16 @@ def test_inputs_are_plate_and_hint(doc):
     assert doc.input_named("Hint").knobs["number"].text == "1"
 
 
-@pytest.mark.parametrize("spec", KNOBS + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE), ids=lambda s: s.name)
+PANEL_MODEL_KNOBS = tuple(k for k in KNOBS if k.name not in node_graph.STAGE_KNOBS)
+
+
+def test_clean_up_only_is_held_by_each_node_and_never_on_the_panel(doc):
+    assert node_graph.STAGE_KNOBS == (CLEAN_UP_ONLY.name,)
+    assert CLEAN_UP_ONLY.name not in {k.name for k in doc.user_knobs}
+
+
+@pytest.mark.parametrize("spec", PANEL_MODEL_KNOBS + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE),
+                         ids=lambda s: s.name)
 def test_every_knob_carries_its_spec(doc, spec):
     spec = node_knob(spec)
     knob = _user(doc, spec.name)
@@ -186,10 +206,11 @@ def test_inference_finds_the_cat_through_the_plugin_path_and_follows_the_gizmo_k
     rife = open(os.path.join(FIXTURES, "RIFE.gizmo"), encoding="utf-8").read()
     assert '  modelFile "\\[lsearch -inline \\[plugins -all RIFE_n$nuke_version_major.cat] *.cat]"\n' in rife
     entries = parse_serialise_knob(inference.knobs["serialiseKnob"].text)
-    # Despill is applied after the network by a native node: the network holds the model's own despill off, so
-    # moving it never re-runs the network. Every other model knob follows the gizmo's.
-    assert node_graph.NETWORK_HELD == {DESPILL_STRENGTH.name: 0.0}
-    assert entries == {k.name: "0" if k.name == DESPILL_STRENGTH.name else '{"parent.%s"}' % k.name for k in KNOBS}
+    # Despill (a native node) and despeckle (the CleanUp node) are applied after the network: the network holds
+    # them off, so moving them never re-runs it. Every other model knob follows the gizmo's.
+    held = {DESPILL_STRENGTH.name: "0", AUTO_DESPECKLE.name: "false", DESPECKLE_SIZE.name: "400",
+            CLEAN_UP_ONLY.name: "false"}
+    assert entries == {k.name: held.get(k.name, '{"parent.%s"}' % k.name) for k in KNOBS}
     assert inference.knobs["useGPUIfAvailable"].expression == "parent.%s" % USE_GPU.name
     assert inference.knobs["halfPrecision"].expression == "parent.%s" % HALF_PRECISION.name
 
@@ -199,7 +220,15 @@ def test_colour_chain_and_output_choice(doc):
     assert (to_linear.knobs["colorspace_in"].text, to_linear.knobs["colorspace_out"].text) == ("sRGB", "linear")
     despill = to_linear.inputs[0]
     assert despill.name == node_graph.DESPILL_NODE and despill.cls == "Expression"
-    assert despill.inputs[0].name == "Inference1"
+    clean_up = despill.inputs[0]
+    assert clean_up.name == node_graph.CLEAN_UP_NODE and clean_up.cls == "Inference"
+    assert clean_up.inputs[0].name == node_graph.NETWORK_NODE
+    assert clean_up.knobs["modelFile"].text == doc.node(node_graph.NETWORK_NODE).knobs["modelFile"].text
+    entries = parse_serialise_knob(clean_up.knobs["serialiseKnob"].text)
+    # The CleanUp node follows despeckle alone; it holds the knobs it does not read at the .cat's defaults.
+    assert entries == {DESPILL_STRENGTH.name: "0", "gamma_input": "sRGB", "refiner_strength": "1",
+                       "resample": "Lanczos", AUTO_DESPECKLE.name: '{"parent.auto_despeckle"}',
+                       DESPECKLE_SIZE.name: '{"parent.despeckle_size"}', CLEAN_UP_ONLY.name: "true"}
     switch = doc.node("OutputSelect")
     assert switch.knobs["which"].expression == "parent.output_mode"
     assert len(switch.inputs) == len(OUTPUT_MODE.items)
@@ -226,6 +255,20 @@ def test_a_different_knob_spec_changes_the_gizmo_accordingly():
     assert set(parse_serialise_knob(inference.knobs["serialiseKnob"].text)) == {"strength", "flavour"}
     assert "Other_23456789_n$nuke_version_major.cat" in inference.knobs["modelFile"].text
     assert "despill_strength" not in gizmo_text(BUILDS, knobs)
+    with pytest.raises(KeyError):  # no Clean-up Only knob: no CleanUp node
+        doc.node(node_graph.CLEAN_UP_NODE)
+
+
+def test_a_build_from_before_clean_up_only_keeps_despeckle_on_its_network_node():
+    """An installed build's manifest lists the knobs its model has: one made before Clean-up Only existed gets the
+    one-node layout, where its network node applies Auto Despeckle itself."""
+    older = tuple(k for k in KNOBS if k.name != CLEAN_UP_ONLY.name)
+    doc = validate_gizmo(gizmo_text(BUILDS, older))
+    with pytest.raises(KeyError):
+        doc.node(node_graph.CLEAN_UP_NODE)
+    assert doc.node(node_graph.DESPILL_NODE).inputs[0].name == node_graph.NETWORK_NODE
+    entries = parse_serialise_knob(doc.node(node_graph.NETWORK_NODE).knobs["serialiseKnob"].text)
+    assert entries == {k.name: "0" if k.name == DESPILL_STRENGTH.name else '{"parent.%s"}' % k.name for k in older}
 
 
 @pytest.mark.parametrize("text", ['plain', 'with "quotes"', "brackets [x] and {y}", "dollar $HOME", "back\\slash",
@@ -255,7 +298,7 @@ def test_the_gizmo_loads_in_the_fake_with_spec_defaults(fake_nuke, tmp_path):
     (folder / contract.GIZMO_NAME).write_text(gizmo_text(BUILDS))
     fake_nuke.pluginAddPath(str(folder))
     node = fake_nuke.createNode(contract.MODEL_ID)
-    for spec in map(node_knob, KNOBS):
+    for spec in map(node_knob, PANEL_MODEL_KNOBS):
         if spec.kind == ENUM:
             expected = spec.items[spec.default]
         else:

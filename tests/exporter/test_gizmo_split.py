@@ -1,15 +1,16 @@
-"""The gizmo's split of the work: the model with its despill held off, then the native Despill node (evaluated from
-the very text the gizmo writer gives it) is the model with its despill on, and so keeps the parity bars with
-upstream that tests/exporter/test_nuke_module.py holds the model to."""
+"""The gizmo's split of the work: the model with its despill and despeckle held off (the network node), the same model
+with Clean-up Only on its result (the CleanUp node), then the native Despill node (evaluated from the very text the
+gizmo writer gives it) is the model with every knob on, and so keeps the parity bars with upstream that
+tests/exporter/test_nuke_module.py holds the model to."""
 import numpy as np
 import pytest
 import torch
 
 from exporter.scripted.colour import despill_in_place
-from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
+from nuke_plugin.contract.knob_spec import AUTO_DESPECKLE, CLEAN_UP_ONLY, DESPECKLE_SIZE, DESPILL_STRENGTH, KNOBS
 from tests.exporter.test_nuke_module import BILINEAR, CLI_PARITY_TOLERANCE, PARITY_TOLERANCE, _plate
 from tests.upstream_reference import run_upstream_cli_pipeline, run_upstream_pipeline
-from tools.render_check.gizmo_maths import despill, network_knobs
+from tools.render_check.gizmo_maths import clean_up_knobs, despill, network_knobs
 
 # fp32 in torch against the expression evaluated in float64 and stored as float32.
 REPLICA_TOLERANCE = 2e-6
@@ -30,27 +31,35 @@ def test_the_despill_node_is_the_models_despill(strength):
         assert not np.allclose(native, rgba.numpy(), atol=1e-3)
 
 
-def test_the_inference_node_runs_the_model_with_its_despill_off():
+def test_the_network_node_runs_the_model_with_despill_and_despeckle_off_and_the_clean_up_node_follows_despeckle():
     knobs = {k.name: k.default for k in KNOBS}
-    knobs[DESPILL_STRENGTH.name] = 6.0
-    held = network_knobs(knobs)
-    assert held[DESPILL_STRENGTH.name] == 0.0
-    assert {k: v for k, v in held.items() if k != DESPILL_STRENGTH.name} == {
-        k: v for k, v in knobs.items() if k != DESPILL_STRENGTH.name}
+    knobs.update({DESPILL_STRENGTH.name: 6.0, DESPECKLE_SIZE.name: 55, "refiner_strength": 0.3})
+    network = network_knobs(knobs)
+    after = (DESPILL_STRENGTH.name, AUTO_DESPECKLE.name, DESPECKLE_SIZE.name, CLEAN_UP_ONLY.name)
+    assert [network[k] for k in after] == [0.0, 0, DESPECKLE_SIZE.default, 0]
+    assert {k: v for k, v in network.items() if k not in after} == {k: v for k, v in knobs.items() if k not in after}
+    clean_up = clean_up_knobs(knobs)
+    assert [clean_up[k] for k in after] == [0.0, knobs[AUTO_DESPECKLE.name], 55, 1]
+    assert clean_up["refiner_strength"] == 1.0  # held at the .cat's default: the CleanUp node does not read it
 
 
 
 def _gizmo(loaded, plate, despill_strength, **knobs):
-    """The exported .pt as the gizmo's Inference node runs it, then its Despill node."""
-    for name, value in network_knobs(dict(knobs, despill_strength=despill_strength)).items():
-        setattr(loaded, name, value)
+    """The exported .pt as the gizmo's two Inference nodes run it (the network, then CleanUp on its result), then
+    its Despill node."""
+    gizmo = dict({k.name: k.default for k in KNOBS}, **knobs)
+    gizmo[DESPILL_STRENGTH.name] = despill_strength
+    out = plate
     try:
-        with torch.no_grad():
-            out = loaded(plate).numpy()
+        for stage in (network_knobs(gizmo), clean_up_knobs(gizmo)):
+            for name, value in stage.items():
+                setattr(loaded, name, value)
+            with torch.no_grad():
+                out = loaded(out)
     finally:
         for k in KNOBS:
             setattr(loaded, k.name, k.default)
-    return torch.from_numpy(despill(out, despill_strength))
+    return torch.from_numpy(despill(out.numpy(), despill_strength))
 
 
 @pytest.mark.parametrize("despill_strength, gamma, refiner", [(7.0, 1, 0.35)])  # everything at once
@@ -68,4 +77,14 @@ def test_the_split_keeps_parity_with_upstreams_cli(loaded, eager, despill_streng
     plate = _plate(*size, seed=9)
     ours = _gizmo(loaded, plate, despill_strength, gamma_input=0, refiner_strength=1.0, resample=0, auto_despeckle=0)
     theirs = run_upstream_cli_pipeline(eager, plate, despill_strength, False, 1.0)
+    assert float((ours - theirs).abs().max()) <= CLI_PARITY_TOLERANCE
+
+
+@pytest.mark.parametrize("despeckle_size", [400, 5000])
+def test_the_split_with_despeckle_in_its_clean_up_node_keeps_parity_with_upstreams_cli(loaded, eager, despeckle_size):
+    """Auto Despeckle on, in the CleanUp node: upstream's CLI with its matte clean-up, at its own bar."""
+    plate = _plate(300, 420, seed=9)
+    ours = _gizmo(loaded, plate, 10.0, gamma_input=0, refiner_strength=1.0, resample=0, auto_despeckle=1,
+                  despeckle_size=despeckle_size)
+    theirs = run_upstream_cli_pipeline(eager, plate, 10.0, False, 1.0, despeckle_size=despeckle_size)
     assert float((ours - theirs).abs().max()) <= CLI_PARITY_TOLERANCE

@@ -201,15 +201,17 @@ def test_trace_reports_each_encoder_block(network):
 
 
 class CountingModule:
-    """The loaded model with its forward calls counted (the only method that runs the network); its stages and
-    knob attributes pass through to it."""
+    """The loaded model with its forward calls counted: `calls` those that run the network (Clean-up Only off: the
+    only way it runs), `clean_ups` the others. Its stages and knob attributes pass through to it."""
 
     def __init__(self, module):
         object.__setattr__(self, "module", module)
         object.__setattr__(self, "calls", 0)
+        object.__setattr__(self, "clean_ups", 0)
 
     def __call__(self, x):
-        object.__setattr__(self, "calls", self.calls + 1)
+        counter = "clean_ups" if self.module.clean_up_only else "calls"
+        object.__setattr__(self, counter, getattr(self, counter) + 1)
         return self.module(x)
 
     def to(self, device):
@@ -233,6 +235,7 @@ def test_validation_runs_the_network_once_and_its_pass_count_is_the_plans(export
     figures = validate(loaded, reference, torch.device("cpu"), lambda message, fraction: fractions.append(fraction),
                        exported_model.resolution)
     assert loaded.calls == VALIDATION_PASSES == 1
+    assert loaded.clean_ups == 1  # the two-node check: forward with Clean-up Only on, no network
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert figures["max_abs_error_vs_eager"] == 0.0 and figures["max_abs_error_of_stages_vs_eager"] <= 1e-6
     assert sorted(figures["knob_effect"]) == sorted(k.name for k in KNOBS)

@@ -19,6 +19,7 @@ from exporter.validate import (
     KNOB_CHANGES,
     NETWORK_KNOBS,
     PREPARE_KNOBS,
+    STAGE_KNOBS,
     VALIDATION_PASSES,
     reference_probe,
     validate,
@@ -84,7 +85,7 @@ def test_a_torch_without_the_fused_op_builds_the_portable_attention_and_says_so(
 
 
 def test_every_knob_is_checked_on_the_stage_that_reads_it():
-    groups = (PREPARE_KNOBS, NETWORK_KNOBS, FINISH_KNOBS)
+    groups = (PREPARE_KNOBS, NETWORK_KNOBS, FINISH_KNOBS, STAGE_KNOBS)
     names = [name for group in groups for name in group]
     assert sorted(names) == sorted(k.name for k in KNOBS) == sorted(name for name, _ in KNOB_CHANGES)
     assert VALIDATION_PASSES == 1
@@ -146,4 +147,37 @@ def test_validation_refuses_a_saved_stage_that_differs_from_the_eager_one(tmp_pa
     monkeypatch.setattr(CorridorKeyNuke, "finish",
                         lambda self, keyed, height, width: eager_finish(self, keyed, height, width) + 1e-3)
     with pytest.raises(ExportError, match="differs from the eager model by 0.001 in finish to 53x37"):
+        validate(loaded, reference, torch.device("cpu"), lambda message, fraction: None, 64)
+
+
+
+class _CleanUpIgnored(CorridorKeyNuke):
+    """A saved module whose forward never reads Clean-up Only: the network runs on whatever it is given."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        alpha, fg = self.network(self.prepare(x), self.refiner_scale(x))
+        return self.finish(self.keyed(alpha, fg), x.shape[2], x.shape[3]).to(x.dtype)
+
+
+def test_validation_refuses_a_saved_module_that_ignores_clean_up_only(tmp_path):
+    torch.manual_seed(0)
+    loaded, reference = _saved(_CleanUpIgnored, TinyNetwork(), tmp_path)
+    with pytest.raises(ExportError, match="differs from the eager model by .* in forward with clean_up_only=1"):
+        validate(loaded, reference, torch.device("cpu"), lambda message, fraction: None, 64)
+
+
+def _forward_clean_up_without_despeckle(self, x: torch.Tensor) -> torch.Tensor:
+    """A forward whose Clean-up Only branch forgets despeckle: the gizmo's two nodes would not give one node's
+    matte, though the saved and the eager module agree (the same code)."""
+    if self.clean_up_only > 0:
+        return self.keyed(x[:, 3:4], x[:, 0:3]).to(x.dtype)
+    alpha, fg = self.network(self.prepare(x), self.refiner_scale(x))
+    return self.finish(self.keyed(alpha, fg), x.shape[2], x.shape[3]).to(x.dtype)
+
+
+def test_validation_refuses_a_clean_up_stage_that_differs_from_the_whole_post_processing(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    monkeypatch.setattr(CorridorKeyNuke, "forward", _forward_clean_up_without_despeckle)
+    loaded, reference = _saved(CorridorKeyNuke, TinyNetwork(), tmp_path)
+    with pytest.raises(ExportError, match=r"clean-up stage \(clean_up_only=1\) differs from its whole post-proc"):
         validate(loaded, reference, torch.device("cpu"), lambda message, fraction: None, 64)

@@ -1,11 +1,12 @@
 """A test renderer for graphs the plugin makes: it stands in for Nuke's renderer where the fake computes no pixels.
 
-It draws Constant and Expression plates, and a gizmo that holds an Inference node (CorridorKey, the self-test's
+It draws Constant and Expression plates, and a gizmo that holds Inference nodes (CorridorKey, the self-test's
 CorridorKeySelfTest) the way Nuke's Inference node runs a .cat: the TorchScript file the fake .cat names, each
 custom knob's value (as the fake Inference node holds it after serialiseKnob) set as a module attribute, forward on
-[1, 4, H, W] (plate RGB, the hint's alpha), then the Despill node, sRGB -> linear and Premult as the gizmo's nodes
-do. The Despill node, the built-in hint and the previews are drawn by the numpy replica (tools/render_check)
-evaluating the text the fake's nodes hold, so a change to the gizmo's expressions shows in the pixels. Before
+[1, 4, H, W] (plate RGB, the hint's alpha), the CleanUp node the same way on the network node's result, then the
+Despill node, sRGB -> linear and Premult as the gizmo's nodes do. The Despill node, the built-in hint and the
+previews are drawn by the numpy replica (tools/render_check) evaluating the text the fake's nodes hold, so a change
+to the gizmo's expressions shows in the pixels. Before
 drawing, every node is checked as Nuke checks it before a render, so a node error (a missing .cat, an Assert) stops
 the render with that error. Needs torch and numpy, imported when it draws (so the fast tier can import this module).
 """
@@ -73,7 +74,22 @@ class Renderer(object):
         inference = [n for n in node.nodes() if n.Class() == "Inference"] if node.is_group() else []
         if not inference:
             raise RuntimeError("the test renderer draws plates and Inference gizmos only, not %s" % node.Class())
-        return self.gizmo(node, inference[0])
+        network = node.node(node_graph.NETWORK_NODE)
+        return self.gizmo(node, network if network is not None else inference[0])
+
+    def run_model(self, inference: Any, image: Any) -> Any:
+        """One Inference node on a [4, H, W] image: its .cat's TorchScript with the node's knob values."""
+        import torch
+
+        module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")
+        for knob in KNOBS:
+            if inference.knob(knob.name) is not None:  # a build from before a knob existed has none
+                value = inference[knob.name].getValue()
+                setattr(module, knob.name, float(value) if knob.torch_type == "float" else int(value))
+        with torch.no_grad():
+            source = image.flip(1) if self.upside_down else image
+            out = module(source.unsqueeze(0))[0]
+            return out.flip(1) if self.upside_down else out
 
     def gizmo(self, node: Any, inference: Any) -> Any:
         import numpy as np
@@ -88,14 +104,10 @@ class Renderer(object):
         mode = int(knobs[OUTPUT_MODE.name])
         if mode == OUTPUT_HINT:
             return plate[3:4].expand(4, -1, -1)
-        module = torch.jit.load(inference.fake_cat["torchScriptFile"], map_location="cpu")
-        for knob in KNOBS:
-            value = inference[knob.name].getValue()
-            setattr(module, knob.name, float(value) if knob.torch_type == "float" else int(value))
-        with torch.no_grad():
-            source = plate.flip(1) if self.upside_down else plate
-            out = module(source.unsqueeze(0))[0]
-            out = out.flip(1) if self.upside_down else out
+        out = self.run_model(inference, plate)
+        clean_up = node.node(node_graph.CLEAN_UP_NODE)
+        if clean_up is not None:
+            out = self.run_model(clean_up, out)
         out = self.despill(node, out)
         rgb = out[:3].double()
         linear = torch.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4).float()

@@ -11,7 +11,7 @@ import pytest
 from nuke_plugin import contract
 from nuke_plugin.contract import builds
 from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS
-from nuke_plugin.contract.node_graph import NETWORK_HELD
+from nuke_plugin.contract.node_graph import CLEAN_UP_NODE, NETWORK_NODE, STAGE_KNOBS, clean_up_held, network_held
 from nuke_plugin.core.build_set import BuildSet, Slot, summary
 from nuke_plugin.core.cattery import default_install_dir, layout_for
 from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, InstallError, ManifestError
@@ -82,16 +82,24 @@ def test_build_installs_the_node_and_drops_it_on_the_selection(fake_nuke, stand_
     assert not node.hasError(), node.error_message()
     assert [k.name() for k in node.user_knobs() if k.Class() not in ("Tab_Knob", "Text_Knob")] == gizmo_knob_names()
     assert node["keyed_build"].value() == build  # keyed with the build it was made with
-    inference = node.node("Inference1")
-    assert inference.fake_cat_path == layout.cat(build, 15)
+    inference = node.node(NETWORK_NODE)
+    clean_up = node.node(CLEAN_UP_NODE)
+    assert inference.fake_cat_path == clean_up.fake_cat_path == layout.cat(build, 15)
     for spec in KNOBS:
+        if spec.name in STAGE_KNOBS:  # not on the panel: each Inference node holds its own
+            assert (inference[spec.name].value(), clean_up[spec.name].value()) == (False, True)
+            continue
         if spec.kind == ENUM:
             new = spec.items[-1]
         else:
             new = (not spec.default) if spec.kind == BOOL else spec.high
         node[spec.name].setValue(new)
-        # despill is applied by the Despill node after the network: the Inference node holds the model's own off
-        assert inference[spec.name].value() == NETWORK_HELD.get(spec.name, new)
+        # every knob reaches one Inference node; the other holds it (despill: the Despill node applies it)
+        for stage, held in ((inference, network_held(KNOBS)), (clean_up, clean_up_held(KNOBS))):
+            want = held.get(spec.name, new)
+            if spec.kind == ENUM and not isinstance(want, str):
+                want = spec.items[want]
+            assert stage[spec.name].value() == (bool(want) if spec.kind == BOOL else want), (stage.name(), spec.name)
     node["halfPrecision"].setValue(True)
     assert inference["halfPrecision"].value() is True
 

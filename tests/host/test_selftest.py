@@ -34,15 +34,21 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     for name in ("cat_build", "cat_failure_mode", "gizmo_create", "gizmo_reread", "plugin_add_path"):
         assert found[name].status == PASS, found[name]
     assert found["cat_failure_mode"].figures["raises"] is True  # the fake's createCatFile raises
-    held = [k.name for k in KNOBS if k.name not in node_graph.NETWORK_HELD] + ["useGPUIfAvailable", "halfPrecision"]
-    for name in held:
+    network_held, clean_up_held = node_graph.network_held(KNOBS), node_graph.clean_up_held(KNOBS)
+    linked = [k.name for k in KNOBS if k.name not in network_held] + ["useGPUIfAvailable", "halfPrecision"]
+    for name in linked:
         assert found["link_" + name].status == PASS, found["link_" + name]
-    for name in node_graph.NETWORK_HELD:  # applied after the network by a native node: the Inference node keeps it off
+    for name in network_held:  # applied after the network: the network node holds it
         assert "link_" + name not in found and found["held_" + name].status == PASS, found["held_" + name]
+    for name in node_graph.CLEAN_UP_FOLLOWS:  # the clean-up node follows despeckle and holds the rest
+        assert found["link_%s_clean_up" % name].status == PASS, found["link_%s_clean_up" % name]
+    for name in clean_up_held:
+        assert found["held_%s_clean_up" % name].status == PASS, found["held_%s_clean_up" % name]
     pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
     hint_checks = len(selftest.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
-    assert len(pixel_checks) == len(selftest.PLATES) * (1 + len(KNOBS) + 2 + model_outputs + 1) + hint_checks
+    panel_knobs = len(KNOBS) - len(node_graph.STAGE_KNOBS)
+    assert len(pixel_checks) == len(selftest.PLATES) * (1 + panel_knobs + 2 + model_outputs + 1) + hint_checks
     assert all(c.status == SKIPPED and "cannot render" in c.detail for c in pixel_checks)
     assert found["installed_node"].status == SKIPPED and found["progress_cancel"].status == SKIPPED
     # the gizmo's version logic: Tcl variables read through expressions, each Assert stops a render with its message

@@ -6,13 +6,21 @@ import numpy as np
 import pytest
 
 from nuke_plugin.contract import node_graph
-from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH
+from nuke_plugin.contract.knob_spec import AUTO_DESPECKLE, CLEAN_UP_ONLY, DESPILL_STRENGTH
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
 from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, OUTPUT_OVER_COLOUR, gizmo_text
 from tests.gizmo_validator import validate_gizmo
 from tests.golden.regenerate import BUILDS
 from tools.render_check import gizmo_maths
-from tools.render_check.gizmo_maths import builtin_hint, dilate, hint_select, model_hint, preview
+from tools.render_check.gizmo_maths import (
+    builtin_hint,
+    clean_up_knobs,
+    dilate,
+    hint_select,
+    model_hint,
+    network_knobs,
+    preview,
+)
 from tools.render_check.hint_figures import INTERIOR_COVERAGE_BAR, PRECISION_BAR, figures, measure
 from tools.render_check.nuke_expression import Context, ExpressionError, evaluate, expression_node
 from tools.render_check.plate import HINT_PLATES, synthetic_plate
@@ -146,10 +154,15 @@ def test_the_render_check_starts_at_the_gizmos_defaults_and_feeds_what_the_gizmo
     image = fed[0][0][0]
     assert np.array_equal(image[:3], np.transpose(plate.linear, (2, 0, 1)))
     assert np.array_equal(image[3], builtin_hint(plate.linear)) and summary["hint"] == "builtin"
+    # Two runs per frame, as the gizmo's two Inference nodes: the network with despill and despeckle held off, then
+    # the CleanUp node (Clean-up Only) on the network's result, following despeckle.
+    assert len(fed) == 2 and fed[0][1] == network_knobs(knobs) and fed[1][1] == clean_up_knobs(knobs)
+    assert fed[0][1][DESPILL_STRENGTH.name] == 0.0 and fed[0][1][CLEAN_UP_ONLY.name] == 0
+    assert fed[1][1][CLEAN_UP_ONLY.name] == 1 and fed[1][1][AUTO_DESPECKLE.name] == knobs[AUTO_DESPECKLE.name]
+    assert np.array_equal(fed[1][0], plate.ideal_output())
     cli.render(tmp_path / "pt", tmp_path / "sheet.png", (96, 54), cli._knobs(["gamma_input=0"]), "cpu", False, 0,
                "plate")
-    assert fed[0][1][DESPILL_STRENGTH.name] == 0.0
-    image = fed[1][0][0]
+    image = fed[2][0][0]
     assert np.array_equal(image[:3], np.transpose(plate.rgb, (2, 0, 1))) and np.array_equal(image[3], plate.hint)
 
 

@@ -16,10 +16,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 qt_compat = pytest.importorskip("nuke_plugin.ui.qt_compat", reason="needs PySide6 or PySide2",
                                 exc_type=ImportError)
 from nuke_plugin.contract.costs import frame_cost  # noqa: E402
-from nuke_plugin.contract.knob_spec import KNOBS  # noqa: E402
+from nuke_plugin.contract.knob_spec import CLEAN_UP_ONLY, KNOBS  # noqa: E402
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR  # noqa: E402
 from nuke_plugin.contract.torch_targets import FUSED, PORTABLE, TORCH_TARGETS_BY_KEY  # noqa: E402
-from nuke_plugin.core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES  # noqa: E402
+from nuke_plugin.core.gizmo import HINT_CHANNEL, OUTPUT_MODE, TOGGLES, panel_knobs  # noqa: E402
 from nuke_plugin.core.settings import Settings, cost_text, load_settings  # noqa: E402
 from nuke_plugin.runner import env_probe, env_setup, process  # noqa: E402
 from nuke_plugin.ui import build_dialog as dialogs  # noqa: E402
@@ -326,8 +326,10 @@ def test_help_dialog_opens_from_the_button_with_the_comp_advice(app):
     QtCore.QTimer.singleShot(20, read_and_close)
     QTest.mouseClick(dialog.help_button, LEFT)
     text = shown[0]
-    for knob in KNOBS + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE, HINT_BACKING, PREVIEW_COLOUR):
+    for knob in tuple(panel_knobs(KNOBS)) + (HINT_CHANNEL, OUTPUT_MODE, HINT_SOURCE, HINT_ERODE, HINT_BACKING,
+                                             PREVIEW_COLOUR):
         assert knob.label in text and knob.tooltip in text
+    assert CLEAN_UP_ONLY.label not in text  # held by the gizmo's nodes, never on its panel
     assert "built-in hint" in text and "unconnected" in text
     for toggle in TOGGLES:
         assert toggle.label in text

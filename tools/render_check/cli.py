@@ -19,7 +19,16 @@ from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, node_knob
 from nuke_plugin.core.manifest import MANIFEST_SIZE_LIMIT
 
 from ..inference_host import HostBuildError, HostError, HostUnavailable, build_host, run_host
-from .gizmo_maths import despill, gizmo_output, linear_to_srgb, model_hint, network_knobs, preview, srgb_to_linear
+from .gizmo_maths import (
+    clean_up_knobs,
+    despill,
+    gizmo_output,
+    linear_to_srgb,
+    model_hint,
+    network_knobs,
+    preview,
+    srgb_to_linear,
+)
 from .hint_figures import figures
 from .plate import synthetic_plate
 from .sheet import contact_sheet, save_png, to_display
@@ -152,13 +161,15 @@ def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, hal
     plate_in = plate.linear if linear else plate.rgb  # the plate as it enters the node
     hint = model_hint(plate_in, None if hint_source == "builtin" else plate.hint)
     host = build_host()
-    # As the gizmo runs it: the Inference node with the model's despill off, then its Despill node.
+    # As the gizmo runs it: the network's Inference node with the model's despill and despeckle off, the CleanUp
+    # node (the same file, Clean-up Only) on its result, then the Despill node.
     result = run_host(host, pt, plate.model_input(linear, hint), network_knobs(knobs), device=device, half=half)
     output = result.output
     if output.shape != (1, 4, height, width):
         raise CheckError("the model returned shape %s for a %dx%d plate" % (output.shape, width, height))
     if not np.isfinite(output).all():
         raise CheckError("the model returned non-finite pixels")
+    output = run_host(host, pt, output, clean_up_knobs(knobs), device=device, half=half).output
     output = despill(output, float(knobs[DESPILL_STRENGTH.name]))
 
     _, alpha = gizmo_output(output)
@@ -179,7 +190,8 @@ def render(pt: Path, out: Path, size, knobs: Dict[str, object], device: str, hal
         % ("built-in (no Hint input)" if hint_source == "builtin" else "the plate's eroded matte",
            hint_figures["precision"], hint_figures["coverage"]),
         "alpha min %.3f max %.3f mean %.3f" % (alpha.min(), alpha.max(), alpha.mean()),
-        "gizmo: Despill (Expression), Colorspace sRGB->linear, Premult; comp: Output Over checkerboard",
+        "gizmo: CleanUp (Clean-up Only), Despill (Expression), Colorspace sRGB->linear, Premult; comp: Output "
+        "Over checkerboard",
     ]
     panels = [
         ("plate (sRGB, synthetic)", to_display(plate.rgb)),

@@ -3,8 +3,9 @@ before it and the preview outputs.
 
 The model returns straight (un-premultiplied) sRGB foreground and linear alpha. The gizmo converts the
 foreground with a Colorspace node (sRGB -> linear, the exact IEC 61966-2-1 curve built into Nuke) and then
-premultiplies, which reproduces upstream's "processed" pass. The Inference node runs with the model's despill off
-(node_graph.NETWORK_HELD); the Despill node after it, the built-in hint and the preview are evaluated from the
+premultiplies, which reproduces upstream's "processed" pass. The network's Inference node runs with the model's
+despill and despeckle off (node_graph.network_held), the CleanUp node on its result with Clean-up Only on
+(node_graph.clean_up_held); the Despill node after them, the built-in hint and the preview are evaluated from the
 expressions the gizmo writer puts into those nodes (tools/render_check/nuke_expression.py), with the values of
 nuke_plugin/contract/node_graph.py.
 """
@@ -14,14 +15,15 @@ from typing import Any, Dict, Optional
 
 import numpy as np
 
-from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH
+from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
 from nuke_plugin.contract.node_graph import (
     HINT_BACKING,
     HINT_ERODE,
     HINT_SOURCE,
-    NETWORK_HELD,
     PREVIEW_COLOUR,
     SELECT_BUILTIN,
+    clean_up_held,
+    network_held,
 )
 from nuke_plugin.core.gizmo import (
     OUTPUT_MODE,
@@ -53,9 +55,14 @@ def premultiply(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def network_knobs(knobs: Dict[str, Any]) -> Dict[str, Any]:
-    """The knob values the gizmo's Inference node runs the model with: the gizmo's, but those a native node applies
-    after the network held at their no-op value."""
-    return dict(knobs, **{name: value for name, value in NETWORK_HELD.items() if name in knobs})
+    """The knob values the gizmo's network node runs the model with: the gizmo's, but those a node after it
+    applies held at the value the node holds."""
+    return dict(knobs, **{name: value for name, value in network_held(KNOBS).items() if name in knobs})
+
+
+def clean_up_knobs(knobs: Dict[str, Any]) -> Dict[str, Any]:
+    """The knob values the gizmo's CleanUp node runs the model with, on the network node's result."""
+    return dict(knobs, **{name: value for name, value in clean_up_held(KNOBS).items() if name in knobs})
 
 
 def despill(model_output: np.ndarray, strength: float) -> np.ndarray:
