@@ -43,8 +43,8 @@ def main(argv=None):
     from exporter.memory import limit_heap_retention
     from exporter.scripted.network import GreenFormer
     from exporter.scripted.nuke_module import CorridorKeyNuke
-    from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS
-    from nuke_plugin.contract.node_graph import CLEAN_UP_FOLLOWS, STAGE_KNOBS, network_held
+    from nuke_plugin.contract.knob_spec import DESPILL_STRENGTH, KNOBS, STAGE_KNOBS
+    from nuke_plugin.contract.node_graph import CLEAN_UP_FOLLOWS, network_held
     from nuke_plugin.core.gizmo import OUTPUT_OVER_CHECKERBOARD, node_knob
     from tools.render_check.gizmo_maths import (
         clean_up_knobs,

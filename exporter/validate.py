@@ -21,6 +21,7 @@ from nuke_plugin.contract.knob_spec import (
     GAMMA_INPUT,
     REFINER_STRENGTH,
     RESAMPLE,
+    STAGE_KNOBS,
 )
 
 from .errors import ExportError
@@ -44,8 +45,7 @@ KNOB_CHANGES = (
 PREPARE_KNOBS = (GAMMA_INPUT.name,)
 NETWORK_KNOBS = (REFINER_STRENGTH.name,)
 FINISH_KNOBS = (RESAMPLE.name, AUTO_DESPECKLE.name, DESPECKLE_SIZE.name, DESPILL_STRENGTH.name)
-# Read by `forward` itself: with it on, the network does not run (checked against `finish`: see _clean_up_split).
-STAGE_KNOBS = (CLEAN_UP_ONLY.name,)
+# STAGE_KNOBS (knob_spec) are read by `forward` itself: checked by comparing stages (see _clean_up_split).
 # The whole-frame view of the same changes (the C++ host checks run `forward` only, on random weights): switching
 # despeckle off shows only where it removed something, so it is switched off from a size that removes everything.
 KNOB_CONTEXT = {AUTO_DESPECKLE.name: {DESPECKLE_SIZE.name: DESPECKLE_SIZE.maximum}}

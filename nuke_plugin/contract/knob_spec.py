@@ -252,6 +252,10 @@ CLEAN_UP_ONLY = KnobSpec(
     default=0,
 )
 
+# Knobs that choose which stages `forward` runs rather than how one acts: the gizmo holds them in each of its nodes
+# (never on its panel), and the export checks them by comparing stages (exporter/validate.py).
+STAGE_KNOBS: Tuple[str, ...] = (CLEAN_UP_ONLY.name,)
+
 KNOBS: Tuple[KnobSpec, ...] = (DESPILL_STRENGTH, GAMMA_INPUT, REFINER_STRENGTH, RESAMPLE, AUTO_DESPECKLE,
                                 DESPECKLE_SIZE, CLEAN_UP_ONLY)
 KNOBS_BY_NAME: Dict[str, KnobSpec] = {k.name: k for k in KNOBS}

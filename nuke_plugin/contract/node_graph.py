@@ -34,7 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Sequence, Tuple
 
-from .knob_spec import AUTO_DESPECKLE, CLEAN_UP_ONLY, DESPECKLE_SIZE, DESPILL_STRENGTH, ENUM, INT, KnobSpec
+from .knob_spec import AUTO_DESPECKLE, CLEAN_UP_ONLY, DESPECKLE_SIZE, DESPILL_STRENGTH, ENUM, INT, STAGE_KNOBS, KnobSpec
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,8 @@ PREVIEW_OVER_NODE = "PreviewOver"
 NETWORK_NODE = "Inference1"
 DESPILL_NODE = "Despill"
 CLEAN_UP_NODE = "CleanUp"
-# The gizmo knobs the clean-up node follows; the model knobs no panel shows (each node holds its own value).
+# The gizmo knobs the clean-up node follows.
 CLEAN_UP_FOLLOWS = (AUTO_DESPECKLE.name, DESPECKLE_SIZE.name)
-STAGE_KNOBS = (CLEAN_UP_ONLY.name,)
 
 
 def splits_clean_up(knobs: Sequence[KnobSpec]) -> bool:

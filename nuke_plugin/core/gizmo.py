@@ -39,13 +39,12 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import contract
 from ..contract import builds, node_graph
-from ..contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, KnobSpec
+from ..contract.knob_spec import BOOL, DESPILL_STRENGTH, ENUM, FLOAT, GAMMA_INPUT, INT, KNOBS, STAGE_KNOBS, KnobSpec
 from ..contract.node_graph import (
     HINT_BACKING,
     HINT_ERODE,
     HINT_SOURCE,
     PREVIEW_COLOUR,
-    STAGE_KNOBS,
     ColourSpec,
     clean_up_held,
     network_held,

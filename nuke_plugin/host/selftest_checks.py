@@ -30,14 +30,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from .. import contract
 from ..contract import builds, selftest
 from ..contract.files import atomic_write
-from ..contract.knob_spec import BOOL, ENUM, FLOAT
+from ..contract.knob_spec import BOOL, ENUM, FLOAT, STAGE_KNOBS
 from ..contract.node_graph import (
     CLEAN_UP_NODE,
     HINT_BACKING,
     HINT_ERODE,
     HINT_SOURCE,
     NETWORK_NODE,
-    STAGE_KNOBS,
     clean_up_held,
     network_held,
 )

@@ -16,6 +16,7 @@ from nuke_plugin.contract.knob_spec import (
     FLOAT,
     INT,
     KNOBS,
+    STAGE_KNOBS,
     KnobSpec,
 )
 from nuke_plugin.contract.node_graph import HINT_BACKING, HINT_ERODE, HINT_SOURCE, PREVIEW_COLOUR
@@ -63,11 +64,11 @@ def test_inputs_are_plate_and_hint(doc):
     assert doc.input_named("Hint").knobs["number"].text == "1"
 
 
-PANEL_MODEL_KNOBS = tuple(k for k in KNOBS if k.name not in node_graph.STAGE_KNOBS)
+PANEL_MODEL_KNOBS = tuple(k for k in KNOBS if k.name not in STAGE_KNOBS)
 
 
 def test_clean_up_only_is_held_by_each_node_and_never_on_the_panel(doc):
-    assert node_graph.STAGE_KNOBS == (CLEAN_UP_ONLY.name,)
+    assert STAGE_KNOBS == (CLEAN_UP_ONLY.name,)
     assert CLEAN_UP_ONLY.name not in {k.name for k in doc.user_knobs}
 
 

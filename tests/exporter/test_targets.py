@@ -19,13 +19,12 @@ from exporter.validate import (
     KNOB_CHANGES,
     NETWORK_KNOBS,
     PREPARE_KNOBS,
-    STAGE_KNOBS,
     VALIDATION_PASSES,
     reference_probe,
     validate,
 )
 from nuke_plugin.contract import torch_targets
-from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.knob_spec import KNOBS, STAGE_KNOBS
 from tests.conftest import SMALL_RESOLUTION
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.contract import builds
-from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS
-from nuke_plugin.contract.node_graph import CLEAN_UP_NODE, NETWORK_NODE, STAGE_KNOBS, clean_up_held, network_held
+from nuke_plugin.contract.knob_spec import BOOL, ENUM, KNOBS, STAGE_KNOBS
+from nuke_plugin.contract.node_graph import CLEAN_UP_NODE, NETWORK_NODE, clean_up_held, network_held
 from nuke_plugin.core.build_set import BuildSet, Slot, summary
 from nuke_plugin.core.cattery import default_install_dir, layout_for
 from nuke_plugin.core.errors import BuildDeclined, CatBuildError, EditionError, InstallError, ManifestError

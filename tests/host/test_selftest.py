@@ -8,7 +8,7 @@ import pytest
 
 from nuke_plugin import contract
 from nuke_plugin.contract import node_graph, selftest
-from nuke_plugin.contract.knob_spec import KNOBS
+from nuke_plugin.contract.knob_spec import KNOBS, STAGE_KNOBS
 from nuke_plugin.core import selftest_report
 from nuke_plugin.core.build_set import BuildSet, Slot
 from nuke_plugin.core.gizmo import OUTPUT_MODE
@@ -47,7 +47,7 @@ def test_against_the_fake_everything_without_pixels_is_checked_and_pixels_are_sk
     pixel_checks = [c for c in report.checks if c.name.startswith(PIXEL_CHECKS)]
     model_outputs = len(OUTPUT_MODE.items) - 2  # every Output but the default and the hint (no model pixels)
     hint_checks = len(selftest.PLATES) + 1 + 3  # each plate, the knobs moved, the three Hint Source choices
-    panel_knobs = len(KNOBS) - len(node_graph.STAGE_KNOBS)
+    panel_knobs = len(KNOBS) - len(STAGE_KNOBS)
     assert len(pixel_checks) == len(selftest.PLATES) * (1 + panel_knobs + 2 + model_outputs + 1) + hint_checks
     assert all(c.status == SKIPPED and "cannot render" in c.detail for c in pixel_checks)
     assert found["installed_node"].status == SKIPPED and found["progress_cancel"].status == SKIPPED
