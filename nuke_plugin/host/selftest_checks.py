@@ -381,17 +381,20 @@ class Session(object):
                         verifies, {"got": got, "want": float(value)})
         return ok
 
-    def held(self, name: str, inference: Any, knob_name: str, held: float, value: Any) -> None:
+    def held(self, name: str, inference: Any, knob_name: str, held: float, value: Any,
+             before: Optional[float] = None) -> None:
         """Does an Inference node keep a knob at its held value while the gizmo's moves (a node after the network
-        applies it, so the network is not re-run)? The pixel check then proves the node that applies it."""
+        applies it, so the network is not re-run)? `before`: what it showed with the gizmo's knob at its default,
+        which must be the held value too (the gizmo's far end may be the held value itself). The pixel check then
+        proves the node that applies it."""
         inner = inference.knob(knob_name)
         got = None if inner is None else float(inner.getValue())
-        ok = got is not None and abs(got - held) < 1e-6
-        self.report.add(name, PASS if ok else FAIL, "%s's %s %s at %g with the gizmo's at %r%s" % (
+        ok = got is not None and abs(got - held) < 1e-6 and (before is None or abs(before - held) < 1e-6)
+        self.report.add(name, PASS if ok else FAIL, "%s's %s %s at %g with the gizmo's at its default and at %r%s" % (
                             inference.name(), knob_name, "stays" if ok else "does NOT stay", held, value,
-                            "" if ok else ": got %r" % got), [selftest_report.SERIALISED_VALUE,
-                                                              selftest_report.MODEL_FILE],
-                        {"got": got, "want": held})
+                            "" if ok else ": got %r, then %r" % (before, got)), [selftest_report.SERIALISED_VALUE,
+                                                                                 selftest_report.MODEL_FILE],
+                        {"got": got, "before": before, "want": held})
 
     def knobs(self, node: Any, manifest: ModelManifest, plates: Dict[str, Any], expected: Dict[str, Any]) -> None:
         """Each model knob moved alone on the gizmo: every Inference node inside follows it or holds its own value,
@@ -408,11 +411,13 @@ class Session(object):
                     self.held("held_%s%s" % (knob.name, suffix), inference, knob.name, held[knob.name], None)
                 continue
             value = knob.far_end()
+            before = [None if inference.knob(knob.name) is None else float(inference.knob(knob.name).getValue())
+                      for inference, _, _ in stages]
             _set(node[knob.name], knob.kind, value)
             verifies = [selftest_report.ENUM_LINK] if knob.kind == ENUM else []
-            for inference, held, suffix in stages:
+            for (inference, held, suffix), shown in zip(stages, before):
                 if knob.name in held:
-                    self.held("held_%s%s" % (knob.name, suffix), inference, knob.name, held[knob.name], value)
+                    self.held("held_%s%s" % (knob.name, suffix), inference, knob.name, held[knob.name], value, shown)
                 else:
                     self.link("link_%s%s" % (knob.name, suffix), inference, knob.name, value,
                               verifies + [selftest_report.MODEL_FILE])

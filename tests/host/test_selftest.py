@@ -222,3 +222,25 @@ def test_a_despill_node_that_differs_or_a_network_that_follows_despill_fails(fak
     found = _selftest_of_a_changed_gizmo(fake_nuke, tmp_path, monkeypatch, change)
     assert found[failing].status == FAIL, found[failing]
     assert found["render_default_gradient"].status == PASS
+
+
+@pytest.mark.export
+@pytest.mark.parametrize("change, failing", [
+    # the CleanUp node runs the network again, on the network's result
+    (("clean_up_only:true;", "clean_up_only:false;"), ["held_clean_up_only_clean_up", "render_default_gradient"]),
+    # the network node follows despeckle: moving it would re-run the network
+    (("auto_despeckle:false;despeckle_size:400;",
+      'auto_despeckle:{"parent.auto_despeckle"};despeckle_size:{"parent.despeckle_size"};'),
+     ["held_auto_despeckle", "held_despeckle_size"]),
+    # the CleanUp node ignores the gizmo's Auto Despeckle
+    (('auto_despeckle:{"parent.auto_despeckle"};despeckle_size:{"parent.despeckle_size"};clean_up_only:true;',
+      'auto_despeckle:true;despeckle_size:{"parent.despeckle_size"};clean_up_only:true;'),
+     ["link_auto_despeckle_clean_up", "knob_auto_despeckle_"])])
+def test_a_clean_up_node_that_runs_the_network_or_misses_a_knob_fails(fake_nuke, tmp_path, monkeypatch, change,
+                                                                      failing):
+    """Despeckle after the network, in the CleanUp node: the network node holds despeckle off, the CleanUp node holds
+    Clean-up Only on and follows despeckle, and the pixels with each moved are the one-node model's."""
+    found = _selftest_of_a_changed_gizmo(fake_nuke, tmp_path, monkeypatch, change)
+    for name in failing:
+        named = [check for key, check in found.items() if key == name or name.endswith("_") and key.startswith(name)]
+        assert named and any(check.status == FAIL for check in named), (name, named)
