@@ -31,12 +31,12 @@ class FrameCost:
 
 
 FRAME_COSTS: Tuple[FrameCost, ...] = (
-    FrameCost(FUSED, 1024, 11.7, 2.31, "2026-12-03", 1.4),
-    FrameCost(PORTABLE, 1024, 12.3, 2.32, "2026-12-03", 1.4),
-    FrameCost(FUSED, 1536, 56.0, 3.82, "2026-12-03", 2.5),
-    FrameCost(PORTABLE, 1536, 51.9, 3.83, "2026-12-03", 2.5),
-    FrameCost(FUSED, 2048, 80.8, 5.94, "2026-12-03", 1.9),
-    FrameCost(PORTABLE, 2048, 91.5, 5.94, "2026-12-03", 1.9),
+    FrameCost(FUSED, 1024, 12.8, 2.31, "2026-12-03", 1.9),
+    FrameCost(PORTABLE, 1024, 13.9, 2.31, "2026-12-03", 1.9),
+    FrameCost(FUSED, 1536, 33.5, 3.82, "2026-12-03", 2.0),
+    FrameCost(PORTABLE, 1536, 37.9, 3.83, "2026-12-03", 2.0),
+    FrameCost(FUSED, 2048, 74.0, 5.93, "2026-12-03", 2.0),
+    FrameCost(PORTABLE, 2048, 81.7, 5.94, "2026-12-03", 2.0),
 )
 FRAME_COSTS_BY_KEY: Dict[Tuple[str, int], FrameCost] = {(c.operators, c.resolution): c for c in FRAME_COSTS}
 OPERATOR_SET_NAMES = {FUSED: "fused attention (Nuke 15.1+ builds)", PORTABLE: "portable (Nuke 14 / 15.0 builds)"}

@@ -4,9 +4,9 @@ In a temporary plugin folder it builds a .cat from nuke_plugin/selftest_model th
 Build Model, named as Build Model names this Nuke's build, writes the gizmo with the same writer under a class of
 its own (CorridorKeySelfTest, so the user's CorridorKey is never touched), renders two small plates through it
 with nuke.execute into 32-bit float EXRs, reads pixels back with nuke.sample, and compares them with the stored
-expectations; then moves each knob and checks both that the Inference node follows (the serialiseKnob links; for a
-knob a native node applies after the network, that the Inference node holds it at its no-op value) and that the
-pixels change as stored. It also reads the Tcl version variables the gizmo relies on, makes the gizmo's
+expectations; then moves each knob and checks both that each Inference node inside follows it or holds it (the
+serialiseKnob links; the network node holds what a node after it applies, the CleanUp node what it does not read)
+and that the pixels change as stored. It also reads the Tcl version variables the gizmo relies on, makes the gizmo's
 Asserts fire (no build for this Nuke, a .cat from a newer release, a node keyed with another build) and reports
 the GPU the Inference node shows.
 Every check says which line of tests/fake_nuke/LIMITS.md it answers. Everything it made is deleted at the end.
