@@ -126,6 +126,5 @@ def network_held(knobs: Sequence[KnobSpec]) -> Dict[str, Any]:
 def clean_up_held(knobs: Sequence[KnobSpec]) -> Dict[str, Any]:
     """The model knobs the clean-up node holds: Clean-up Only on, despill off (the Despill node applies it) and the
     knobs it does not read at their defaults; it follows only CLEAN_UP_FOLLOWS."""
-    held = {k.name: k.default for k in knobs if k.name not in CLEAN_UP_FOLLOWS}
-    held.update({CLEAN_UP_ONLY.name: 1, DESPILL_STRENGTH.name: 0.0})
-    return {name: value for name, value in held.items() if name in {k.name for k in knobs}}
+    fixed = {CLEAN_UP_ONLY.name: 1, DESPILL_STRENGTH.name: 0.0}
+    return {k.name: fixed.get(k.name, k.default) for k in knobs if k.name not in CLEAN_UP_FOLLOWS}
